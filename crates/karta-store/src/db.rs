@@ -1,0 +1,440 @@
+//! One code path over SQLite and PostgreSQL: [`Db`] wraps either pool, SQL is written once
+//! with `$1…` placeholders (both engines accept them) and arguments are [`Arg`] values.
+
+use anyhow::Context as _;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Postgres, Row as _, Sqlite};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The embedded default.
+    Sqlite,
+    /// For scale.
+    Postgres,
+}
+
+/// A connection pool to either engine.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// SQLite (a file in WAL mode).
+    Sqlite(sqlx::SqlitePool),
+    /// PostgreSQL.
+    Pg(sqlx::PgPool),
+}
+
+/// A bound argument.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// Integer (or NULL).
+    I(Option<i64>),
+    /// Text (or NULL).
+    T(Option<String>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Self::I(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Self::I(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Self::T(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Self::T(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Self::T(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Self::T(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Self::I(Some(i64::from(v)))
+    }
+}
+
+/// A query: SQL text and its arguments in placeholder order.
+#[derive(Debug, Clone, Default)]
+pub struct Q {
+    /// The SQL, with `$1…` placeholders.
+    pub sql: String,
+    /// The arguments.
+    pub args: Vec<Arg>,
+}
+
+impl Q {
+    /// A query with no arguments yet.
+    #[must_use]
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self { sql: sql.into(), args: Vec::new() }
+    }
+
+    /// Adds an argument.
+    #[must_use]
+    pub fn bind(mut self, a: impl Into<Arg>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    /// Adds an argument and returns its placeholder (`$n`), for building SQL piecewise.
+    pub fn arg(&mut self, a: impl Into<Arg>) -> String {
+        self.args.push(a.into());
+        format!("${}", self.args.len())
+    }
+}
+
+/// A result row of either engine.
+pub enum Row {
+    /// From SQLite.
+    S(SqliteRow),
+    /// From PostgreSQL.
+    P(PgRow),
+}
+
+impl Row {
+    /// A text column; NULL reads as empty.
+    #[must_use]
+    pub fn s(&self, col: &str) -> String {
+        self.os(col).unwrap_or_default()
+    }
+
+    /// A nullable text column.
+    #[must_use]
+    pub fn os(&self, col: &str) -> Option<String> {
+        match self {
+            Self::S(r) => r.try_get::<Option<String>, _>(col).ok().flatten(),
+            Self::P(r) => r.try_get::<Option<String>, _>(col).ok().flatten(),
+        }
+    }
+
+    /// An integer column; NULL reads as 0.
+    #[must_use]
+    pub fn i(&self, col: &str) -> i64 {
+        self.oi(col).unwrap_or_default()
+    }
+
+    /// A nullable integer column.
+    #[must_use]
+    pub fn oi(&self, col: &str) -> Option<i64> {
+        match self {
+            Self::S(r) => r.try_get::<Option<i64>, _>(col).ok().flatten(),
+            Self::P(r) => r.try_get::<Option<i64>, _>(col).ok().flatten(),
+        }
+    }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I(v) => q.bind(v),
+                Arg::T(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// Runs `$method` of a bound query on `$exec` for either engine, mapping rows to [`Row`].
+macro_rules! dispatch {
+    (sqlite $exec:expr, $q:expr, all) => {
+        bind_all!(sqlx::query::<Sqlite>(&$q.sql), $q.args)
+            .fetch_all($exec)
+            .await
+            .map(|v| v.into_iter().map(Row::S).collect::<Vec<_>>())
+    };
+    (pg $exec:expr, $q:expr, all) => {
+        bind_all!(sqlx::query::<Postgres>(&$q.sql), $q.args)
+            .fetch_all($exec)
+            .await
+            .map(|v| v.into_iter().map(Row::P).collect::<Vec<_>>())
+    };
+    (sqlite $exec:expr, $q:expr, opt) => {
+        bind_all!(sqlx::query::<Sqlite>(&$q.sql), $q.args).fetch_optional($exec).await.map(|v| v.map(Row::S))
+    };
+    (pg $exec:expr, $q:expr, opt) => {
+        bind_all!(sqlx::query::<Postgres>(&$q.sql), $q.args).fetch_optional($exec).await.map(|v| v.map(Row::P))
+    };
+    (sqlite $exec:expr, $q:expr, exec) => {
+        bind_all!(sqlx::query::<Sqlite>(&$q.sql), $q.args).execute($exec).await.map(|r| r.rows_affected())
+    };
+    (pg $exec:expr, $q:expr, exec) => {
+        bind_all!(sqlx::query::<Postgres>(&$q.sql), $q.args).execute($exec).await.map(|r| r.rows_affected())
+    };
+}
+
+/// Options for opening a database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Maximum pool size.
+    pub max_connections: u32,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { max_connections: 8 }
+    }
+}
+
+impl Db {
+    /// Opens `url` (`sqlite://path` or `postgres://…`), creating a SQLite file if needed.
+    ///
+    /// # Errors
+    /// A clear message for a bad URL or an unreachable database.
+    pub async fn connect(url: &str, opts: &DbOptions) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            let o = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("bad SQLite URL {url:?}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory")
+                .with_regexp();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections)
+                .min_connections(1)
+                .connect_with(o)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {url}"))?;
+            Ok(Self::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let o = PgConnectOptions::from_str(url).with_context(|| format!("bad PostgreSQL URL {url:?}"))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections.max(4))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(o)
+                .await
+                .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
+            Ok(Self::Pg(pool))
+        } else {
+            anyhow::bail!("unsupported database URL {:?}: use sqlite://FILE or postgres://…", redact(url))
+        }
+    }
+
+    /// The engine behind this pool.
+    #[must_use]
+    pub fn engine(&self) -> Engine {
+        match self {
+            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    /// All rows.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn all(&self, q: Q) -> Result<Vec<Row>, sqlx::Error> {
+        match self {
+            Self::Sqlite(p) => dispatch!(sqlite p, q, all),
+            Self::Pg(p) => dispatch!(pg p, q, all),
+        }
+    }
+
+    /// At most one row.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn opt(&self, q: Q) -> Result<Option<Row>, sqlx::Error> {
+        match self {
+            Self::Sqlite(p) => dispatch!(sqlite p, q, opt),
+            Self::Pg(p) => dispatch!(pg p, q, opt),
+        }
+    }
+
+    /// Runs a statement; returns the rows affected.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn exec(&self, q: Q) -> Result<u64, sqlx::Error> {
+        match self {
+            Self::Sqlite(p) => dispatch!(sqlite p, q, exec),
+            Self::Pg(p) => dispatch!(pg p, q, exec),
+        }
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so writers queue up front
+    /// instead of failing on lock upgrade).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(p) => Tx::S(p.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Pg(p) => Tx::P(p.begin().await?),
+        })
+    }
+
+    /// Runs a multi-statement script (migrations, bench set-up).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn script(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+            Self::Pg(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        }
+    }
+
+    /// Checks that the database answers.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.opt(Q::new("SELECT 1 AS one")).await.map(|_| ())
+    }
+
+    /// The case-insensitive regular-expression operator of this engine.
+    #[must_use]
+    pub fn regex_op(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "REGEXP",
+            Self::Pg(_) => "~",
+        }
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(p) => p.close().await,
+            Self::Pg(p) => p.close().await,
+        }
+    }
+}
+
+/// A transaction on either engine; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    /// SQLite.
+    S(sqlx::Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    P(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// All rows.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn all(&mut self, q: Q) -> Result<Vec<Row>, sqlx::Error> {
+        match self {
+            Self::S(t) => dispatch!(sqlite &mut **t, q, all),
+            Self::P(t) => dispatch!(pg &mut **t, q, all),
+        }
+    }
+
+    /// At most one row.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn opt(&mut self, q: Q) -> Result<Option<Row>, sqlx::Error> {
+        match self {
+            Self::S(t) => dispatch!(sqlite &mut **t, q, opt),
+            Self::P(t) => dispatch!(pg &mut **t, q, opt),
+        }
+    }
+
+    /// Runs a statement; returns the rows affected.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn exec(&mut self, q: Q) -> Result<u64, sqlx::Error> {
+        match self {
+            Self::S(t) => dispatch!(sqlite &mut **t, q, exec),
+            Self::P(t) => dispatch!(pg &mut **t, q, exec),
+        }
+    }
+
+    /// Runs a script inside the transaction.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Self::S(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
+            Self::P(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
+        }
+    }
+
+    /// Commits.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::S(t) => t.commit().await,
+            Self::P(t) => t.commit().await,
+        }
+    }
+}
+
+/// A database URL with any password hidden, for messages and logs.
+#[must_use]
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+const PG_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Applies every migration not yet applied; returns how many ran.
+///
+/// # Errors
+/// Database errors, with the failing migration named.
+pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
+    db.script(
+        "CREATE TABLE IF NOT EXISTS karta_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .context("cannot create the migrations table")?;
+    let list = match db.engine() {
+        Engine::Sqlite => SQLITE_MIGRATIONS,
+        Engine::Postgres => PG_MIGRATIONS,
+    };
+    let mut ran = 0;
+    for (version, name, sql) in list {
+        let mut tx = db.begin().await?;
+        let done = tx.opt(Q::new("SELECT version FROM karta_migrations WHERE version = $1").bind(*version)).await?;
+        if done.is_some() {
+            continue;
+        }
+        tx.script(sql).await.with_context(|| format!("migration {version} ({name}) failed"))?;
+        tx.exec(
+            Q::new("INSERT INTO karta_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(*version)
+                .bind(*name)
+                .bind(karta_core::now_ms()),
+        )
+        .await?;
+        tx.commit().await?;
+        ran += 1;
+    }
+    Ok(ran)
+}

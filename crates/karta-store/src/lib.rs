@@ -1,0 +1,18 @@
+//! Karta's storage: one code path over SQLite and PostgreSQL. Every business function takes
+//! the caller's [`Ctx`] (tenant, user, role), so no query can skip tenant or permission scope.
+
+pub mod audit;
+pub mod ctx;
+pub mod db;
+pub mod error;
+pub mod links;
+pub mod listq;
+pub mod notes;
+pub mod parties;
+pub mod search;
+pub mod tenants;
+pub mod users;
+
+pub use ctx::Ctx;
+pub use db::{migrate, Arg, Db, DbOptions, Engine, Row, Tx, Q};
+pub use error::StoreError;

@@ -1,0 +1,370 @@
+//! The list-query builder: filters on any field, sort on any column, keyset (cursor) paging.
+//! The same [`ListQuery`] serves the HTML lists and the API.
+
+use crate::db::{Db, Q};
+use crate::error::{Result, StoreError};
+use karta_core::text::{ci_regex, digits, norm};
+use karta_core::{Entity, FieldError};
+
+/// How a field is filtered and sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The normalised name key.
+    Name,
+    /// Free text.
+    Text,
+    /// A value from a fixed list.
+    Choice,
+    /// JSON list of e-mails.
+    Emails,
+    /// JSON list of phones (matched by digits).
+    Phones,
+    /// `YYYY-MM-DD` text.
+    Date,
+    /// Integer.
+    Number,
+    /// Timestamp in ms, filtered by dates.
+    Timestamp,
+    /// 0 / 1.
+    Bool,
+    /// A user id (`me` allowed).
+    Owner,
+    /// The `,tag,` list.
+    Tags,
+}
+
+/// A filterable, sortable field of a list.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Name in URLs and the API.
+    pub name: &'static str,
+    /// Column (of alias `t`).
+    pub column: &'static str,
+    /// Behaviour.
+    pub kind: Kind,
+    /// Which entity has it (`None` = both).
+    pub only: Option<Entity>,
+}
+
+const fn f(name: &'static str, column: &'static str, kind: Kind, only: Option<Entity>) -> Field {
+    Field { name, column, kind, only }
+}
+
+const A: Option<Entity> = Some(Entity::Account);
+const C: Option<Entity> = Some(Entity::Contact);
+
+/// Every list field.
+pub const FIELDS: &[Field] = &[
+    f("name", "name_key", Kind::Name, None),
+    f("first_name", "first_name", Kind::Text, C),
+    f("last_name", "last_name", Kind::Text, C),
+    f("job_title", "job_title", Kind::Text, C),
+    f("birthday", "birthday", Kind::Date, C),
+    f("legal_name", "legal_name", Kind::Text, A),
+    f("tax_id", "tax_id", Kind::Text, A),
+    f("employees", "employees", Kind::Number, A),
+    f("email", "emails", Kind::Emails, None),
+    f("phone", "phones", Kind::Phones, None),
+    f("city", "city", Kind::Text, None),
+    f("region", "region", Kind::Text, None),
+    f("industry", "industry", Kind::Text, None),
+    f("segment", "segment", Kind::Text, None),
+    f("relationship", "relationship", Kind::Choice, None),
+    f("source", "source", Kind::Text, None),
+    f("first_contact", "first_contact", Kind::Choice, None),
+    f("website", "website", Kind::Text, None),
+    f("owner", "owner_id", Kind::Owner, None),
+    f("tag", "tags", Kind::Tags, None),
+    f("do_not_contact", "do_not_contact", Kind::Bool, None),
+    f("do_not_email", "do_not_email", Kind::Bool, None),
+    f("created_at", "created_at", Kind::Timestamp, None),
+    f("updated_at", "updated_at", Kind::Timestamp, None),
+];
+
+/// The fields of one entity.
+pub fn fields(entity: Entity) -> impl Iterator<Item = &'static Field> {
+    FIELDS.iter().filter(move |f| f.only.is_none_or(|e| e == entity))
+}
+
+/// Looks a field up.
+#[must_use]
+pub fn field(entity: Entity, name: &str) -> Option<&'static Field> {
+    fields(entity).find(|f| f.name == name)
+}
+
+/// A filter operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Substring, case- and ё-insensitive.
+    Contains,
+    /// Prefix, case- and ё-insensitive.
+    StartsWith,
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// One of a comma-separated list.
+    In,
+    /// No value.
+    Empty,
+    /// Any value.
+    NotEmpty,
+    /// At least (dates, numbers).
+    Gte,
+    /// At most (dates, numbers).
+    Lte,
+}
+
+impl Op {
+    /// Every operator, as named in URLs.
+    pub const ALL: [Op; 9] = [
+        Self::Contains,
+        Self::StartsWith,
+        Self::Eq,
+        Self::Ne,
+        Self::In,
+        Self::Empty,
+        Self::NotEmpty,
+        Self::Gte,
+        Self::Lte,
+    ];
+
+    /// The URL name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Contains => "contains",
+            Self::StartsWith => "starts",
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::In => "in",
+            Self::Empty => "empty",
+            Self::NotEmpty => "notempty",
+            Self::Gte => "gte",
+            Self::Lte => "lte",
+        }
+    }
+
+    /// Parses the URL name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// One filter condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// Field name.
+    pub field: String,
+    /// Operator.
+    pub op: Op,
+    /// Value (comma-separated for `in`).
+    pub value: String,
+}
+
+impl Filter {
+    /// Parses `field:op:value` (the value may contain colons).
+    ///
+    /// # Errors
+    /// A field error naming `filter`.
+    pub fn parse(s: &str) -> std::result::Result<Self, FieldError> {
+        let mut it = s.splitn(3, ':');
+        let (Some(field), Some(op)) = (it.next(), it.next()) else {
+            return Err(FieldError::new("filter", "invalid_value"));
+        };
+        let op = Op::parse(op).ok_or_else(|| FieldError::new("filter", "invalid_value"))?;
+        Ok(Self { field: field.to_string(), op, value: it.next().unwrap_or_default().to_string() })
+    }
+
+    /// The `field:op:value` form.
+    #[must_use]
+    pub fn encode(&self) -> String {
+        format!("{}:{}:{}", self.field, self.op.as_str(), self.value)
+    }
+}
+
+/// A list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Conditions, all of which must hold.
+    pub filters: Vec<Filter>,
+    /// Sort field; `None` = name.
+    pub sort: Option<String>,
+    /// Descending.
+    pub desc: bool,
+    /// Cursor from the previous page.
+    pub after: Option<String>,
+    /// Page size (1–500).
+    pub limit: i64,
+    /// List the trash instead of live records.
+    pub trash: bool,
+}
+
+/// A page of ids plus the cursor for the next page.
+#[derive(Debug, Clone)]
+pub struct IdPage {
+    /// Ids in order.
+    pub ids: Vec<String>,
+    /// Cursor for the next page, if there is one.
+    pub next: Option<String>,
+}
+
+fn bad(field: &str) -> StoreError {
+    StoreError::field(field, "invalid_value")
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn ms_of_date(s: &str, end: bool) -> Result<i64> {
+    let d = karta_core::IsoDate::parse(s, "filter").map_err(|e| StoreError::Invalid(vec![e]))?;
+    let date = time::Date::parse(d.as_str(), time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| bad("filter"))?;
+    let t = date.midnight().assume_utc().unix_timestamp() * 1000;
+    Ok(if end { t + 86_400_000 - 1 } else { t })
+}
+
+/// Appends the SQL condition of one filter, binding into `q`.
+///
+/// # Errors
+/// `Invalid` for an unknown field, an operator the field does not support, or a bad value.
+pub fn condition(db: &Db, q: &mut Q, entity: Entity, flt: &Filter, me: &str) -> Result<String> {
+    let fd = field(entity, &flt.field).ok_or_else(|| bad("filter"))?;
+    let col = format!("t.{}", fd.column);
+    let v = flt.value.trim();
+    let re = db.regex_op();
+    let empty_val = match fd.kind {
+        Kind::Emails | Kind::Phones => "'[]'",
+        _ => "''",
+    };
+    let nullable = matches!(fd.kind, Kind::Number | Kind::Timestamp);
+    Ok(match (fd.kind, flt.op) {
+        (_, Op::Empty) if nullable => format!("{col} IS NULL"),
+        (_, Op::NotEmpty) if nullable => format!("{col} IS NOT NULL"),
+        (Kind::Bool, Op::Empty | Op::NotEmpty) => return Err(bad("filter")),
+        (_, Op::Empty) => format!("{col} = {empty_val}"),
+        (_, Op::NotEmpty) => format!("{col} <> {empty_val}"),
+        (Kind::Name, Op::Contains | Op::StartsWith | Op::Eq | Op::Ne) => {
+            let n = norm(v);
+            let p = match flt.op {
+                Op::Contains => q.arg(format!("%{}%", like_escape(&n))),
+                Op::StartsWith => q.arg(format!("{}%", like_escape(&n))),
+                _ => q.arg(n),
+            };
+            match flt.op {
+                Op::Eq => format!("{col} = {p}"),
+                Op::Ne => format!("{col} <> {p}"),
+                _ => format!("{col} LIKE {p} ESCAPE '\\'"),
+            }
+        }
+        (Kind::Text | Kind::Emails, Op::Contains) => format!("{col} {re} {}", q.arg(ci_regex(v, false))),
+        (Kind::Text, Op::StartsWith) => format!("{col} {re} {}", q.arg(ci_regex(v, true))),
+        (Kind::Text, Op::Eq) => format!("{col} {re} {}", q.arg(format!("{}$", ci_regex(v, true)))),
+        (Kind::Text, Op::Ne) => format!("NOT ({col} {re} {})", q.arg(format!("{}$", ci_regex(v, true)))),
+        (Kind::Emails, Op::Eq) => {
+            format!("{col} LIKE {} ESCAPE '\\'", q.arg(format!("%\"{}\"%", like_escape(&v.to_lowercase()))))
+        }
+        (Kind::Phones, Op::Contains | Op::Eq | Op::StartsWith) => {
+            let d = digits(v);
+            if d.is_empty() {
+                return Err(bad("filter"));
+            }
+            format!("{col} LIKE {}", q.arg(format!("%{d}%")))
+        }
+        (Kind::Choice | Kind::Date, Op::Eq) => format!("{col} = {}", q.arg(v.to_lowercase())),
+        (Kind::Choice | Kind::Date, Op::Ne) => format!("{col} <> {}", q.arg(v.to_lowercase())),
+        (Kind::Choice | Kind::Text, Op::In) | (Kind::Owner, Op::In) => {
+            let vals: Vec<String> = v
+                .split(',')
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(|s| if fd.kind == Kind::Owner && s == "me" { me.to_string() } else { s.to_string() })
+                .collect();
+            if vals.is_empty() {
+                return Err(bad("filter"));
+            }
+            let ps: Vec<String> = vals.into_iter().map(|s| q.arg(s)).collect();
+            format!("{col} IN ({})", ps.join(", "))
+        }
+        (Kind::Owner, Op::Eq | Op::Ne) => {
+            let who = if v == "me" { me.to_string() } else { v.to_string() };
+            let op = if flt.op == Op::Eq { "=" } else { "<>" };
+            format!("{col} {op} {}", q.arg(who))
+        }
+        (Kind::Tags, Op::Eq | Op::Contains) => {
+            format!("{col} LIKE {} ESCAPE '\\'", q.arg(format!("%,{},%", like_escape(norm(v).trim_start_matches('#')))))
+        }
+        (Kind::Tags, Op::Ne) => {
+            format!("{col} NOT LIKE {} ESCAPE '\\'", q.arg(format!("%,{},%", like_escape(&norm(v)))))
+        }
+        (Kind::Bool, Op::Eq) => {
+            let b = matches!(v, "1" | "true" | "yes" | "on");
+            if !matches!(v, "0" | "1" | "true" | "false" | "yes" | "no" | "on" | "off") {
+                return Err(bad("filter"));
+            }
+            format!("{col} = {}", q.arg(b))
+        }
+        (Kind::Date, Op::Gte | Op::Lte) => {
+            let d = karta_core::IsoDate::parse(v, "filter").map_err(|e| StoreError::Invalid(vec![e]))?;
+            let op = if flt.op == Op::Gte { ">=" } else { "<=" };
+            format!("({col} <> '' AND {col} {op} {})", q.arg(d.as_str()))
+        }
+        (Kind::Number, Op::Eq | Op::Ne | Op::Gte | Op::Lte) => {
+            let n: i64 = v.parse().map_err(|_| bad("filter"))?;
+            let op = match flt.op {
+                Op::Eq => "=",
+                Op::Ne => "<>",
+                Op::Gte => ">=",
+                _ => "<=",
+            };
+            format!("{col} {op} {}", q.arg(n))
+        }
+        (Kind::Timestamp, Op::Gte) => format!("{col} >= {}", q.arg(ms_of_date(v, false)?)),
+        (Kind::Timestamp, Op::Lte) => format!("{col} <= {}", q.arg(ms_of_date(v, true)?)),
+        _ => return Err(bad("filter")),
+    })
+}
+
+/// The SQL expression a field sorts by; never NULL, so keyset comparisons hold.
+#[must_use]
+pub fn sort_expr(fd: &Field) -> String {
+    match fd.kind {
+        Kind::Number => format!("COALESCE(t.{}, -1)", fd.column),
+        Kind::Emails => "t.primary_email".to_string(),
+        Kind::Phones => "t.primary_phone".to_string(),
+        _ => format!("t.{}", fd.column),
+    }
+}
+
+/// True when the sort value of this field is an integer.
+#[must_use]
+pub fn sorts_as_int(fd: &Field) -> bool {
+    matches!(fd.kind, Kind::Number | Kind::Timestamp | Kind::Bool)
+}
+
+/// Encodes a cursor: the last row's sort value and id.
+#[must_use]
+pub fn encode_cursor(value: &serde_json::Value, id: &str) -> String {
+    let raw = serde_json::json!([value, id]).to_string();
+    raw.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decodes a cursor.
+///
+/// # Errors
+/// `Invalid` naming `after` for anything not made by [`encode_cursor`].
+pub fn decode_cursor(s: &str) -> Result<(serde_json::Value, String)> {
+    let err = || StoreError::field("after", "invalid_value");
+    if !s.len().is_multiple_of(2) || s.len() > 4096 {
+        return Err(err());
+    }
+    let bytes: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| err())?;
+    let v: (serde_json::Value, String) = serde_json::from_slice(&bytes).map_err(|_| err())?;
+    Ok(v)
+}

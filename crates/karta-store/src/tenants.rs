@@ -1,0 +1,76 @@
+//! Tenants (companies) and teams.
+
+use crate::db::{Db, Row, Q};
+use crate::error::{Result, StoreError};
+use karta_core::{new_id, now_ms};
+
+/// A company using the installation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Tenant {
+    /// Id.
+    pub id: String,
+    /// Short name used at sign-in and in the CLI.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// ISO country for phone numbers typed without a code.
+    pub default_country: String,
+}
+
+fn from_row(r: &Row) -> Tenant {
+    Tenant { id: r.s("id"), slug: r.s("slug"), name: r.s("name"), default_country: r.s("default_country") }
+}
+
+/// Creates a tenant.
+///
+/// # Errors
+/// `Invalid` for a bad slug, `Conflict` when the slug is taken.
+pub async fn create(db: &Db, slug: &str, name: &str, country: &str) -> Result<Tenant> {
+    let slug = slug.trim().to_ascii_lowercase();
+    if slug.is_empty() || slug.len() > 40 || !slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(StoreError::field("slug", "invalid_value"));
+    }
+    if name.trim().is_empty() {
+        return Err(StoreError::field("name", "required"));
+    }
+    if by_slug(db, &slug).await?.is_some() {
+        return Err(StoreError::Conflict("slug".into()));
+    }
+    let t = Tenant { id: new_id(), slug, name: name.trim().to_string(), default_country: country.to_ascii_uppercase() };
+    db.exec(
+        Q::new("INSERT INTO tenants (id, slug, name, default_country, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&t.id)
+            .bind(&t.slug)
+            .bind(&t.name)
+            .bind(&t.default_country)
+            .bind(now_ms()),
+    )
+    .await?;
+    Ok(t)
+}
+
+/// A tenant by slug.
+///
+/// # Errors
+/// Database errors.
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
+    let r = db.opt(Q::new("SELECT * FROM tenants WHERE slug = $1").bind(slug.trim().to_ascii_lowercase())).await?;
+    Ok(r.as_ref().map(from_row))
+}
+
+/// Creates a team in a tenant.
+///
+/// # Errors
+/// Database errors.
+pub async fn create_team(db: &Db, tenant_id: &str, name: &str) -> Result<String> {
+    let id = new_id();
+    db.exec(
+        Q::new("INSERT INTO teams (tenant_id, id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(tenant_id)
+            .bind(&id)
+            .bind(name)
+            .bind(now_ms()),
+    )
+    .await?;
+    Ok(id)
+}

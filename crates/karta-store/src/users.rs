@@ -1,0 +1,500 @@
+//! Users, passwords, sessions, API tokens and sign-in throttling.
+
+use crate::ctx::Ctx;
+use crate::db::{Db, Row, Q};
+use crate::error::{Result, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use karta_core::{new_id, now_ms, Email, FieldError, Role};
+use sha2::{Digest, Sha256};
+
+/// Failed sign-ins per account within [`THROTTLE_WINDOW_MS`] before it is throttled.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Failed sign-ins per client address within the window before it is throttled.
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// The throttling window.
+pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// A user of a tenant.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    /// Id.
+    pub id: String,
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Sign-in e-mail.
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Team.
+    pub team_id: Option<String>,
+    /// Disabled users cannot sign in or use tokens.
+    pub disabled: bool,
+    /// `ru`, `en` or empty (from the browser).
+    pub locale: String,
+}
+
+fn user_from(r: &Row) -> User {
+    User {
+        id: r.s("id"),
+        tenant_id: r.s("tenant_id"),
+        email: r.s("email"),
+        display_name: r.s("display_name"),
+        role: Role::parse(&r.s("role")).unwrap_or(Role::ReadOnly),
+        team_id: r.os("team_id").filter(|s| !s.is_empty()),
+        disabled: r.i("disabled") != 0,
+        locale: r.s("locale"),
+    }
+}
+
+/// A random secret as hex.
+///
+/// # Panics
+/// Only when the operating system has no random source, which Karta cannot run without.
+#[must_use]
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    #[expect(clippy::expect_used, reason = "no OS randomness means no security; stop loudly")]
+    getrandom::getrandom(&mut buf).expect("the OS random source failed");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a high-entropy secret, as stored for sessions and tokens.
+#[must_use]
+pub fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash_password(pw: &str) -> Result<String> {
+    if pw.chars().count() < 12 {
+        return Err(StoreError::field("password", "password_too_short"));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| anyhow::anyhow!("random: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Ok(Argon2::default().hash_password(pw.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
+}
+
+fn verify_password(pw: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+}
+
+/// Adds a user to a tenant.
+///
+/// # Errors
+/// `Invalid` for a bad e-mail or short password, `Conflict` when the e-mail is taken.
+pub async fn create(
+    db: &Db,
+    tenant_id: &str,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password: Option<&str>,
+) -> Result<User> {
+    let email = Email::parse(email, "email").map_err(|e| StoreError::Invalid(vec![e]))?;
+    let email = email.as_str().to_lowercase();
+    let hash = match password {
+        Some(p) => hash_password(p)?,
+        None => String::new(),
+    };
+    let exists =
+        db.opt(Q::new("SELECT id FROM users WHERE tenant_id = $1 AND email = $2").bind(tenant_id).bind(&email)).await?;
+    if exists.is_some() {
+        return Err(StoreError::Conflict("email".into()));
+    }
+    let name = if display_name.trim().is_empty() { email.clone() } else { display_name.trim().to_string() };
+    let id = new_id();
+    db.exec(
+        Q::new(
+            "INSERT INTO users (tenant_id, id, email, display_name, role, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(tenant_id)
+        .bind(&id)
+        .bind(&email)
+        .bind(&name)
+        .bind(role.as_str())
+        .bind(hash)
+        .bind(now_ms()),
+    )
+    .await?;
+    by_id(db, tenant_id, &id).await?.ok_or(StoreError::NotFound)
+}
+
+/// A user by id.
+///
+/// # Errors
+/// Database errors.
+pub async fn by_id(db: &Db, tenant_id: &str, id: &str) -> Result<Option<User>> {
+    let r = db.opt(Q::new("SELECT * FROM users WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)).await?;
+    Ok(r.as_ref().map(user_from))
+}
+
+/// A user by e-mail.
+///
+/// # Errors
+/// Database errors.
+pub async fn by_email(db: &Db, tenant_id: &str, email: &str) -> Result<Option<User>> {
+    let r = db
+        .opt(
+            Q::new("SELECT * FROM users WHERE tenant_id = $1 AND email = $2")
+                .bind(tenant_id)
+                .bind(email.trim().to_lowercase()),
+        )
+        .await?;
+    Ok(r.as_ref().map(user_from))
+}
+
+/// The tenant's active users, for owner pickers and names.
+///
+/// # Errors
+/// Database errors.
+pub async fn list(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
+    let rows = db
+        .all(
+            Q::new("SELECT * FROM users WHERE tenant_id = $1 AND disabled = 0 ORDER BY display_name, id")
+                .bind(&ctx.tenant_id),
+        )
+        .await?;
+    Ok(rows.iter().map(user_from).collect())
+}
+
+/// Sets a new password.
+///
+/// # Errors
+/// `Invalid` for a short password; `NotFound`.
+pub async fn set_password(db: &Db, tenant_id: &str, user_id: &str, pw: &str) -> Result<()> {
+    let hash = hash_password(pw)?;
+    let n = db
+        .exec(
+            Q::new("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(hash)
+                .bind(tenant_id)
+                .bind(user_id),
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Disables (or enables) a user; disabling ends their sessions at once.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn set_disabled(db: &Db, tenant_id: &str, user_id: &str, disabled: bool) -> Result<()> {
+    let n = db
+        .exec(
+            Q::new("UPDATE users SET disabled = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(disabled)
+                .bind(tenant_id)
+                .bind(user_id),
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if disabled {
+        db.exec(Q::new("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2").bind(tenant_id).bind(user_id))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Stores the user's language choice.
+///
+/// # Errors
+/// Database errors.
+pub async fn set_locale(db: &Db, ctx: &Ctx, locale: &str) -> Result<()> {
+    let locale = if matches!(locale, "ru" | "en") { locale } else { "" };
+    db.exec(
+        Q::new("UPDATE users SET locale = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(locale)
+            .bind(&ctx.tenant_id)
+            .bind(&ctx.user_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Why a sign-in did not succeed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInError {
+    /// Wrong e-mail or password (never says which).
+    BadCredentials,
+    /// Too many failures recently; try later.
+    Throttled,
+    /// The e-mail exists in several companies: the company must be given.
+    NeedTenant,
+}
+
+/// Checks credentials with throttling per account and per client address.
+///
+/// # Errors
+/// `SignInError` for a refused sign-in; the outer error for database failures.
+pub async fn sign_in(
+    db: &Db,
+    tenant_slug: Option<&str>,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> Result<Result<User, SignInError>> {
+    let email = email.trim().to_lowercase();
+    let since = now_ms() - THROTTLE_WINDOW_MS;
+    let acct_key = format!("acct:{email}");
+    let addr_key = format!("addr:{client}");
+    let count = |key: String| {
+        let q = Q::new("SELECT COUNT(*) AS n FROM login_failures WHERE key = $1 AND at > $2").bind(key).bind(since);
+        async move { db.opt(q).await.map(|r| r.map_or(0, |r| r.i("n"))) }
+    };
+    if count(acct_key.clone()).await? >= MAX_FAILURES_PER_ACCOUNT
+        || count(addr_key.clone()).await? >= MAX_FAILURES_PER_ADDRESS
+    {
+        return Ok(Err(SignInError::Throttled));
+    }
+    let mut q = Q::new("SELECT u.* FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1");
+    if let Some(slug) = tenant_slug.filter(|s| !s.trim().is_empty()) {
+        let p = q.arg(slug.trim().to_ascii_lowercase());
+        q.sql.push_str(&format!(" AND t.slug = {p}"));
+    }
+    let rows = db.all(q).await?;
+    let candidates: Vec<User> = rows.iter().map(user_from).collect();
+    let hashes: Vec<String> = rows.iter().map(|r| r.s("password_hash")).collect();
+    let matched: Vec<usize> =
+        (0..candidates.len()).filter(|&i| !candidates[i].disabled && verify_password(password, &hashes[i])).collect();
+    match matched.as_slice() {
+        [i] => {
+            db.exec(Q::new("DELETE FROM login_failures WHERE key = $1").bind(acct_key)).await?;
+            Ok(Ok(candidates[*i].clone()))
+        }
+        [] => {
+            let now = now_ms();
+            for k in [acct_key, addr_key] {
+                db.exec(Q::new("INSERT INTO login_failures (key, at) VALUES ($1, $2)").bind(k).bind(now)).await?;
+            }
+            db.exec(Q::new("DELETE FROM login_failures WHERE at < $1").bind(since)).await?;
+            Ok(Err(SignInError::BadCredentials))
+        }
+        _ => Ok(Err(SignInError::NeedTenant)),
+    }
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// A session unused this long ends.
+    pub idle_ms: i64,
+    /// A session ends this long after sign-in whatever happens.
+    pub absolute_ms: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self { idle_ms: 2 * 3600 * 1000, absolute_ms: 7 * 24 * 3600 * 1000 }
+    }
+}
+
+/// An authenticated caller with the context store calls need.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The store context.
+    pub ctx: Ctx,
+    /// The user.
+    pub user: User,
+    /// Tenant slug.
+    pub tenant_slug: String,
+    /// Tenant name.
+    pub tenant_name: String,
+    /// The session's CSRF token (empty for API tokens).
+    pub csrf: String,
+}
+
+const PRINCIPAL_SQL: &str = "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.default_country AS t_country";
+
+fn principal_from(r: &Row, csrf: String) -> Principal {
+    let user = user_from(r);
+    Principal {
+        ctx: Ctx {
+            tenant_id: user.tenant_id.clone(),
+            country: r.s("t_country"),
+            user_id: user.id.clone(),
+            role: user.role,
+            team_id: user.team_id.clone(),
+        },
+        user,
+        tenant_slug: r.s("t_slug"),
+        tenant_name: r.s("t_name"),
+        csrf,
+    }
+}
+
+/// Starts a session; returns the secret for the cookie.
+///
+/// # Errors
+/// Database errors.
+pub async fn start_session(db: &Db, user: &User, policy: SessionPolicy) -> Result<String> {
+    let secret = random_hex(32);
+    let now = now_ms();
+    db.exec(
+        Q::new(
+            "INSERT INTO sessions (id_hash, tenant_id, user_id, csrf, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        )
+        .bind(sha256_hex(&secret))
+        .bind(&user.tenant_id)
+        .bind(&user.id)
+        .bind(random_hex(24))
+        .bind(now)
+        .bind(now + policy.absolute_ms),
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// The caller behind a session secret, if the session is alive; refreshes its idle clock.
+///
+/// # Errors
+/// Database errors.
+pub async fn session_principal(db: &Db, secret: &str, policy: SessionPolicy) -> Result<Option<Principal>> {
+    let hash = sha256_hex(secret);
+    let now = now_ms();
+    let r = db
+        .opt(
+            Q::new(format!(
+                "{PRINCIPAL_SQL}, s.csrf AS s_csrf, s.last_seen_at AS s_seen, s.expires_at AS s_exp FROM sessions s \
+                 JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id \
+                 WHERE s.id_hash = $1"
+            ))
+            .bind(&hash),
+        )
+        .await?;
+    let Some(r) = r else { return Ok(None) };
+    if r.i("disabled") != 0 || r.i("s_exp") <= now || r.i("s_seen") + policy.idle_ms <= now {
+        db.exec(Q::new("DELETE FROM sessions WHERE id_hash = $1").bind(&hash)).await?;
+        return Ok(None);
+    }
+    // Refreshing once a minute keeps idle expiry honest without a write per request.
+    if now - r.i("s_seen") > 60_000 {
+        db.exec(Q::new("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&hash)).await?;
+    }
+    Ok(Some(principal_from(&r, r.s("s_csrf"))))
+}
+
+/// Ends a session.
+///
+/// # Errors
+/// Database errors.
+pub async fn end_session(db: &Db, secret: &str) -> Result<()> {
+    db.exec(Q::new("DELETE FROM sessions WHERE id_hash = $1").bind(sha256_hex(secret))).await?;
+    Ok(())
+}
+
+/// A personal API token as listed (never the secret).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    /// Id.
+    pub id: String,
+    /// Name given at creation.
+    pub name: String,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Last used (ms).
+    pub last_used_at: Option<i64>,
+    /// Revoked (ms).
+    pub revoked_at: Option<i64>,
+}
+
+/// Creates a personal API token for the caller; returns its info and the secret, shown once.
+///
+/// # Errors
+/// Database errors.
+pub async fn create_token(db: &Db, tenant_id: &str, user_id: &str, name: &str) -> Result<(TokenInfo, String)> {
+    let name = name.trim();
+    if name.chars().count() > 100 {
+        return Err(StoreError::Invalid(vec![FieldError::new("name", "too_long")]));
+    }
+    let name = if name.is_empty() { "API" } else { name };
+    let secret = format!("karta_{}", random_hex(24));
+    let info =
+        TokenInfo { id: new_id(), name: name.to_string(), created_at: now_ms(), last_used_at: None, revoked_at: None };
+    db.exec(
+        Q::new("INSERT INTO api_tokens (tenant_id, id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(tenant_id)
+            .bind(&info.id)
+            .bind(user_id)
+            .bind(&info.name)
+            .bind(sha256_hex(&secret))
+            .bind(info.created_at),
+    )
+    .await?;
+    Ok((info, secret))
+}
+
+/// The caller's tokens.
+///
+/// # Errors
+/// Database errors.
+pub async fn tokens(db: &Db, ctx: &Ctx) -> Result<Vec<TokenInfo>> {
+    let rows = db
+        .all(
+            Q::new("SELECT * FROM api_tokens WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at DESC")
+                .bind(&ctx.tenant_id)
+                .bind(&ctx.user_id),
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| TokenInfo {
+            id: r.s("id"),
+            name: r.s("name"),
+            created_at: r.i("created_at"),
+            last_used_at: r.oi("last_used_at"),
+            revoked_at: r.oi("revoked_at"),
+        })
+        .collect())
+}
+
+/// Revokes one of the caller's tokens (an admin may revoke anyone's in the tenant).
+///
+/// # Errors
+/// `NotFound`.
+pub async fn revoke_token(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
+    let mut q = Q::new("UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(&ctx.tenant_id)
+        .bind(id);
+    if !ctx.role.is_admin() {
+        let p = q.arg(&ctx.user_id);
+        q.sql.push_str(&format!(" AND user_id = {p}"));
+    }
+    if db.exec(q).await? == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The caller behind a bearer token, if it is valid.
+///
+/// # Errors
+/// Database errors.
+pub async fn token_principal(db: &Db, secret: &str) -> Result<Option<Principal>> {
+    let hash = sha256_hex(secret);
+    let r = db
+        .opt(
+            Q::new(format!(
+                "{PRINCIPAL_SQL}, k.last_used_at AS k_used FROM api_tokens k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id \
+                 JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1 AND k.revoked_at IS NULL"
+            ))
+            .bind(&hash),
+        )
+        .await?;
+    let Some(r) = r.filter(|r| r.i("disabled") == 0) else { return Ok(None) };
+    let now = now_ms();
+    if r.oi("k_used").is_none_or(|t| now - t > 60_000) {
+        db.exec(Q::new("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(now).bind(&hash)).await?;
+    }
+    Ok(Some(principal_from(&r, String::new())))
+}

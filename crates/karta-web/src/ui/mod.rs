@@ -1,0 +1,72 @@
+//! The server-rendered UI. Every page works without JavaScript; `/static/app.js` enhances
+//! (typeahead, select-all, local times).
+
+pub mod pages;
+pub mod records;
+pub mod session;
+pub mod settings;
+
+use crate::AppState;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../../static/icon.svg"),
+    )
+        .into_response()
+}
+
+async fn home() -> Redirect {
+    Redirect::to("/contacts")
+}
+
+/// The UI routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .route("/favicon.svg", get(favicon))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/search", get(records::search_page))
+        .route("/search/suggest", get(records::suggest))
+        .route("/trash", get(records::trash))
+        .route("/settings", get(settings::page))
+        .route("/settings/language", post(settings::language))
+        .route("/settings/tokens", post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/notes/{id}", post(records::edit_note))
+        .route("/notes/{id}/delete", post(records::delete_note))
+        .route("/{kind}", get(records::list).post(records::create))
+        .route("/{kind}/new", get(records::new_form))
+        .route("/{kind}/bulk", post(records::bulk))
+        .route("/{kind}/{id}", get(records::view).post(records::update))
+        .route("/{kind}/{id}/edit", get(records::edit_form))
+        .route("/{kind}/{id}/delete", post(records::delete))
+        .route("/{kind}/{id}/restore", post(records::restore))
+        .route("/{kind}/{id}/purge", post(records::purge))
+        .route("/{kind}/{id}/notes", post(records::add_note))
+        .route("/{kind}/{id}/links", post(records::link))
+        .route("/{kind}/{id}/links/{other}/delete", post(records::unlink))
+}

@@ -1,0 +1,114 @@
+//! Page models shared by the UI handlers, and formatting helpers.
+
+use crate::i18n::Tr;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use karta_store::users::Principal;
+
+/// What every page's frame (navigation, header, search) needs.
+pub struct Layout {
+    /// Language.
+    pub t: Tr,
+    /// Page title.
+    pub title: String,
+    /// Signed-in user's name (empty on the sign-in page).
+    pub me: String,
+    /// Company name.
+    pub tenant: String,
+    /// CSRF token for forms.
+    pub csrf: String,
+    /// Active navigation item.
+    pub active: &'static str,
+    /// Search box content.
+    pub q: String,
+}
+
+impl Layout {
+    /// The frame for a signed-in user.
+    #[must_use]
+    pub fn new(t: Tr, p: &Principal, title: impl Into<String>, active: &'static str) -> Self {
+        Self {
+            t,
+            title: title.into(),
+            me: p.user.display_name.clone(),
+            tenant: p.tenant_name.clone(),
+            csrf: p.csrf.clone(),
+            active,
+            q: String::new(),
+        }
+    }
+}
+
+/// Renders a template into a response; a template error is logged and becomes a 500.
+pub fn render(status: StatusCode, tpl: &impl Template) -> Response {
+    match tpl.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// A page with one message (errors, refusals).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// Frame.
+    pub l: Layout,
+    /// The message.
+    pub message: String,
+}
+
+/// A bare message page (no user frame).
+#[must_use]
+pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
+    let l = Layout {
+        t,
+        title: message.to_string(),
+        me: String::new(),
+        tenant: String::new(),
+        csrf: String::new(),
+        active: "",
+        q: String::new(),
+    };
+    render(status, &MessagePage { l, message: message.to_string() })
+}
+
+/// Formats ms since the epoch as `YYYY-MM-DD HH:MM` (UTC; the script shows local time).
+#[must_use]
+pub fn fmt_ts(ms: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ms / 1000) else { return String::new() };
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// ISO 8601 of ms since the epoch, for `<time datetime>`.
+#[must_use]
+pub fn iso_ts(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Formats `YYYY-MM-DD` as the user reads dates.
+#[must_use]
+pub fn fmt_date(t: Tr, iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match (t.ru, parts.as_slice()) {
+        (true, [y, m, d]) => format!("{d}.{m}.{y}"),
+        _ => iso.to_string(),
+    }
+}
+
+/// A phone in E.164 shown with light grouping (`+7 916 123-45-67` for Russian numbers).
+#[must_use]
+pub fn fmt_phone(p: &str) -> String {
+    let d: String = p.chars().filter(char::is_ascii_digit).collect();
+    if d.len() == 11 && d.starts_with('7') {
+        format!("+7 {} {}-{}-{}", &d[1..4], &d[4..7], &d[7..9], &d[9..11])
+    } else {
+        p.to_string()
+    }
+}

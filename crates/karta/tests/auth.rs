@@ -1,0 +1,171 @@
+//! Sign-in, sign-out, sessions, CSRF, throttling and tokens.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::{kinds, Client, TestApp, PASSWORD};
+use karta_store::users::SessionPolicy;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn sign_in_opens_the_app_and_sign_out_kills_the_session() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let anon = Client::new(&app.base, None);
+        let r = anon.get("/contacts").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(r.header("location").starts_with("/login"));
+
+        let c = app.browser("sales1@acme.test").await;
+        let page = c.get("/contacts").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text.contains("sales1"), "the user's name is shown");
+        let csrf = page.csrf();
+        let secret = app.db.all(karta_store::Q::new("SELECT id_hash FROM sessions")).await.unwrap().len();
+        assert_eq!(secret, 1);
+        let out = c.form("/logout", &[("_csrf", &csrf)]).await;
+        assert_eq!(out.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.db.all(karta_store::Q::new("SELECT id_hash FROM sessions")).await.unwrap().len(),
+            0,
+            "session row deleted"
+        );
+        assert_eq!(c.get("/contacts").await.status(), StatusCode::SEE_OTHER);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_is_refused_and_repeated_failures_are_throttled() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = Client::new(&app.base, None);
+        let r = c.sign_in("sales1@acme.test", "wrong password!!").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r.text.contains("Wrong e-mail or password") || r.text.contains("Неверный e-mail или пароль"));
+        let r = c.sign_in("nobody@acme.test", "whatever-password").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "unknown users look the same as wrong passwords");
+        for _ in 0..4 {
+            c.sign_in("sales1@acme.test", "wrong password!!").await;
+        }
+        let r = c.sign_in("sales1@acme.test", PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "the right password is refused while throttled");
+        // Another account is not affected by sales1's failures.
+        assert_eq!(c.sign_in("sales2@acme.test", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_the_user_is_asked_to_sign_in_again() {
+    for k in kinds() {
+        let app = TestApp::spawn_with(k, SessionPolicy { idle_ms: 1000, absolute_ms: 60_000 }).await;
+        let c = app.browser("sales1@acme.test").await;
+        assert_eq!(c.get("/contacts").await.status(), StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+        let r = c.get("/contacts").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(r.header("location").contains("expired=1"));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_expiry_even_when_used() {
+    for k in kinds() {
+        let app = TestApp::spawn_with(k, SessionPolicy { idle_ms: 60_000, absolute_ms: 1200 }).await;
+        let c = app.browser("sales1@acme.test").await;
+        for _ in 0..3 {
+            assert_eq!(c.get("/contacts").await.status(), StatusCode::OK);
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(c.get("/contacts").await.status(), StatusCode::SEE_OTHER);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn unsafe_requests_without_the_csrf_token_or_from_another_origin_are_refused() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.browser("sales1@acme.test").await;
+        let csrf = c.get("/contacts").await.csrf();
+        let r = c.form("/contacts", &[("last_name", "Иванов")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "no token");
+        let r = c.form("/contacts", &[("_csrf", "forged"), ("last_name", "Иванов")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "wrong token");
+        let r = c
+            .http
+            .post(format!("{}/contacts", app.base))
+            .header("origin", "http://evil.example")
+            .form(&[("_csrf", csrf.as_str()), ("last_name", "Иванов")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "foreign origin");
+        let n = app.db.all(karta_store::Q::new("SELECT id FROM contacts")).await.unwrap().len();
+        assert_eq!(n, 0, "nothing was created by refused requests");
+        let r = c.form("/contacts", &[("_csrf", &csrf), ("last_name", "Иванов")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text);
+        // A JSON API call made with the session cookie needs the token in a header.
+        let r = c.post("/api/v1/contacts", &json!({"last_name": "Петров"})).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = c
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/contacts",
+                Some(&json!({"last_name": "Петров"})),
+                &[("x-csrf-token", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_authenticate_and_stop_working_when_revoked() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let anon = Client::new(&app.base, None);
+        assert_eq!(anon.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+        let bad = Client::new(&app.base, Some("karta_nonsense".into()));
+        assert_eq!(bad.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+        let c = app.api("acme", "sales1@acme.test").await;
+        let me = c.get("/api/v1/me").await;
+        assert_eq!(me.status(), StatusCode::OK);
+        assert_eq!(me.json()["email"], "sales1@acme.test");
+        let created = c.post("/api/v1/tokens", &json!({"name": "script"})).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let secret = created.json()["token"].as_str().unwrap().to_string();
+        let id = created.json()["id"].as_str().unwrap().to_string();
+        let stored = app.db.all(karta_store::Q::new("SELECT token_hash FROM api_tokens")).await.unwrap();
+        assert!(stored.iter().all(|r| r.s("token_hash") != secret), "tokens are stored hashed");
+        let c2 = Client::new(&app.base, Some(secret));
+        assert_eq!(c2.get("/api/v1/me").await.status(), StatusCode::OK);
+        let listed = c.get("/api/v1/tokens").await.json();
+        assert!(listed.as_array().unwrap().iter().all(|t| t.get("token").is_none() && t.get("token_hash").is_none()));
+        assert_eq!(c.delete(&format!("/api/v1/tokens/{id}")).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(c2.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_user_loses_sessions_and_tokens() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let b = app.browser("sales2@acme.test").await;
+        let api = app.api("acme", "sales2@acme.test").await;
+        let u = karta_store::users::by_email(&app.db, &app.tenant_a, "sales2@acme.test").await.unwrap().unwrap();
+        karta_store::users::set_disabled(&app.db, &app.tenant_a, &u.id, true).await.unwrap();
+        assert_eq!(b.get("/contacts").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(api.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            Client::new(&app.base, None).sign_in("sales2@acme.test", PASSWORD).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        app.finish().await;
+    }
+}

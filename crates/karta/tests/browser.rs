@@ -1,0 +1,142 @@
+//! The browser test: a real headless Chromium through chromedriver (`KARTA_TEST_WEBDRIVER`,
+//! e.g. `http://127.0.0.1:9515`). Signs in, creates an account and a contact, finds the
+//! contact through the search box and adds a note. Screenshots land in
+//! `target/screenshots/` for a person to look at.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::{Kind, TestApp, PASSWORD};
+use fantoccini::{key::Key, Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::time::Duration;
+
+async fn browser(webdriver: &str) -> Client {
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": std::env::var("KARTA_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,900", "--lang=en-US"]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone().into_iter().collect();
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(webdriver)
+        .await
+        .expect("chromedriver reachable")
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let el = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.clear().await.ok();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn wait_text(c: &Client, needle: &str) {
+    for _ in 0..100 {
+        if c.source().await.unwrap().contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("page never showed {needle:?}: {}", c.current_url().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_user_signs_in_creates_records_finds_a_contact_and_adds_a_note() {
+    let Ok(webdriver) = std::env::var("KARTA_TEST_WEBDRIVER") else {
+        eprintln!("KARTA_TEST_WEBDRIVER is not set: the browser test is skipped");
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await;
+    let c = browser(&webdriver).await;
+    let base = app.base.clone();
+
+    c.goto(&format!("{base}/contacts")).await.unwrap();
+    fill(&c, "input[name=email]", "sales1@acme.test").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    shot(&c, "01-sign-in").await;
+    click(&c, "form button[type=submit]").await;
+    wait_text(&c, "New contact").await;
+
+    c.goto(&format!("{base}/accounts/new")).await.unwrap();
+    fill(&c, "input[name=name]", "ООО «Вектор»").await;
+    fill(&c, "textarea[name=phones]", "8 (495) 123-45-67").await;
+    click(&c, ".form-actions button[type=submit]").await;
+    wait_text(&c, "ООО «Вектор»").await;
+    assert!(c.current_url().await.unwrap().path().starts_with("/accounts/"));
+
+    c.goto(&format!("{base}/contacts/new")).await.unwrap();
+    fill(&c, "input[name=last_name]", "Браузерова").await;
+    fill(&c, "input[name=first_name]", "Алёна").await;
+    fill(&c, "textarea[name=emails]", "alena@vector.ru").await;
+    shot(&c, "02-contact-form").await;
+    click(&c, ".form-actions button[type=submit]").await;
+    wait_text(&c, "Алёна Браузерова").await;
+    let contact_url = c.current_url().await.unwrap();
+
+    // Find the contact through the header search: typeahead, then Enter opens the result.
+    c.goto(&format!("{base}/accounts")).await.unwrap();
+    let search = c.wait().for_element(Locator::Css("#global-search")).await.unwrap();
+    search.send_keys("бРАУЗЕР").await.unwrap();
+    let item = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#suggest li a"))
+        .await
+        .expect("typeahead shows a hit");
+    assert!(item.text().await.unwrap().contains("Алёна Браузерова"));
+    shot(&c, "03-typeahead").await;
+    search.send_keys(&(Key::Down.to_string() + &Key::Enter.to_string())).await.unwrap();
+    for _ in 0..50 {
+        if c.current_url().await.unwrap() == contact_url {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(c.current_url().await.unwrap(), contact_url, "Enter on the hit opens the contact");
+
+    // Without the typeahead, Enter gives the full results page.
+    c.goto(&format!("{base}/search?q=alena%40vector")).await.unwrap();
+    wait_text(&c, "Алёна Браузерова").await;
+
+    c.goto(contact_url.as_str()).await.unwrap();
+    fill(&c, ".note-form textarea[name=body]", "Договорились о встрече во вторник").await;
+    click(&c, ".note-form button[type=submit]").await;
+    wait_text(&c, "Договорились о встрече во вторник").await;
+    shot(&c, "04-contact-with-note").await;
+
+    // A phone-sized window still shows the page and its menu toggle.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/contacts")).await.unwrap();
+    wait_text(&c, "Алёна Браузерова").await;
+    shot(&c, "05-phone-list").await;
+
+    c.close().await.unwrap();
+    app.finish().await;
+}

@@ -1,0 +1,708 @@
+//! Accounts and contacts: validation, trash and restore, audit, concurrency, paging,
+//! filters, search, notes and links.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::{kinds, TestApp};
+use karta_core::party::{parse, Labeled, PartyInput};
+use karta_core::Entity;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::collections::HashSet;
+
+#[tokio::test]
+async fn every_bad_field_is_named_and_nothing_is_saved() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "sales1@acme.test").await;
+        let r = c
+            .post(
+                "/api/v1/contacts",
+                &json!({"first_name": "", "last_name": "", "emails": [{"value": "not-an-email"}], "phones": [{"value": "12"}],
+                        "birthday": "31.02.1990", "website": "no way", "relationship": "friend", "important_dates": [{"label": "x", "date": "soon"}]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.header("content-type"), "application/problem+json");
+        let mut fields = r.error_fields();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["birthday", "emails[0]", "important_dates[0]", "last_name", "phones[0]", "relationship", "website"]
+        );
+        let r = c.post("/api/v1/accounts", &json!({"name": "  "})).await;
+        assert_eq!(r.error_fields(), ["name"]);
+        let r = c.post("/api/v1/accounts", &json!({"name": "X", "parent_id": "no-such-id"})).await;
+        assert_eq!(r.error_fields(), ["parent_id"]);
+        // Malformed JSON, wrong types, unknown fields, wrong content type, oversized bodies: 4xx.
+        let raw = |body: &'static str| {
+            c.http
+                .post(format!("{}/api/v1/contacts", c.base))
+                .bearer_auth(c.token.as_ref().unwrap())
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+        };
+        assert_eq!(raw("{\"last_name\": ").await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(raw("{\"last_name\": 5}").await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(raw("{\"last_name\": \"A\", \"hack\": 1}").await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(raw("[1,2]").await.unwrap().status(), StatusCode::BAD_REQUEST);
+        let r = c
+            .http
+            .post(format!("{}/api/v1/contacts", c.base))
+            .bearer_auth(c.token.as_ref().unwrap())
+            .body("last_name=A")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let big = json!({"last_name": "A", "description": "x".repeat(3 * 1024 * 1024)});
+        assert_eq!(c.post("/api/v1/contacts", &big).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let long = json!({"last_name": "A", "description": "x".repeat(20_001)});
+        assert_eq!(c.post("/api/v1/contacts", &long).await.error_fields(), ["description"]);
+        assert_eq!(c.get("/api/v1/contacts?filter=nope:eq:1").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            c.get("/api/v1/contacts?filter=birthday:gte:yesterday").await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(c.get("/api/v1/contacts?after=zz").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(c.get("/api/v1/contacts?limit=100000").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(c.get("/api/v1/contacts?sort=password").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(c.get("/api/v1/contacts/not-an-id").await.status(), StatusCode::NOT_FOUND);
+        let n = app.db.all(karta_store::Q::new("SELECT id FROM contacts")).await.unwrap().len();
+        assert_eq!(n, 0, "no half-written record");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn values_are_parsed_into_typed_forms() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "sales1@acme.test").await;
+        let r = c
+            .post(
+                "/api/v1/contacts",
+                &json!({"first_name": " Пётр ", "last_name": "Ёлкин", "emails": [{"value": "Petr@Example.RU", "label": "work"}, {"value": "p@home.ru"}],
+                        "phones": [{"value": "8 (916) 123-45-67"}], "birthday": "01.02.1985", "website": "example.ru", "tags": ["VIP", "vip", "Ключевой"]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text);
+        let v = r.json();
+        assert_eq!(v["name"], "Пётр Ёлкин");
+        assert_eq!(v["emails"][0]["value"], "Petr@example.ru");
+        assert_eq!(v["phones"][0]["value"], "+79161234567");
+        assert_eq!(v["birthday"], "1985-02-01");
+        assert_eq!(v["website"], "https://example.ru");
+        assert_eq!(v["tags"], json!(["vip", "ключевой"]));
+        assert_eq!(r.header("etag"), "\"1\"");
+        assert!(r.header("location").ends_with(v["id"].as_str().unwrap()));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_trashed_contact_is_restored_with_its_links_notes_and_history() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "sales1@acme.test").await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        let p = c.contact("Анна", "Корзинкина").await;
+        let a = c.post("/api/v1/accounts", &json!({"name": "ООО Ромашка"})).await.json();
+        let (id, aid) = (p["id"].as_str().unwrap(), a["id"].as_str().unwrap());
+        c.send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/contacts/{id}/accounts/{aid}"),
+            Some(&json!({"role": "Директор"})),
+            &[],
+        )
+        .await;
+        c.post(&format!("/api/v1/contacts/{id}/notes"), &json!({"body": "Позвонить в понедельник"})).await;
+
+        assert_eq!(c.delete(&format!("/api/v1/contacts/{id}")).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(c.get(&format!("/api/v1/contacts/{id}")).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(c.get("/api/v1/contacts").await.json()["items"].as_array().unwrap().len(), 0);
+        assert_eq!(
+            c.get(&format!("/api/v1/accounts/{aid}/related")).await.json().as_array().unwrap().len(),
+            0,
+            "trashed contacts leave related lists"
+        );
+        let trash = c.get("/api/v1/contacts?trash=true").await.json();
+        assert_eq!(trash["items"][0]["id"], id);
+        assert!(c
+            .get("/api/v1/search?q=%D0%9A%D0%BE%D1%80%D0%B7%D0%B8%D0%BD")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty());
+
+        let r = c.post(&format!("/api/v1/contacts/{id}/restore"), &json!({})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
+        let rel = c.get(&format!("/api/v1/contacts/{id}/related")).await.json();
+        assert_eq!(rel[0]["role"], "Директор");
+        assert_eq!(c.get(&format!("/api/v1/contacts/{id}/notes")).await.json()[0]["body"], "Позвонить в понедельник");
+        let hist = c.get(&format!("/api/v1/contacts/{id}/history")).await.json();
+        let actions: Vec<&str> = hist.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["restore", "delete", "link", "create"]);
+
+        // Purge: only an admin, only from the trash, and it erases.
+        c.delete(&format!("/api/v1/contacts/{id}")).await;
+        assert_eq!(c.delete(&format!("/api/v1/contacts/{id}/purge")).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(admin.delete(&format!("/api/v1/contacts/{id}/purge")).await.status(), StatusCode::NO_CONTENT);
+        assert!(admin.get("/api/v1/contacts?trash=true").await.json()["items"].as_array().unwrap().is_empty());
+        let left = app.db.all(karta_store::Q::new("SELECT id FROM notes")).await.unwrap().len();
+        assert_eq!(left, 0, "purge erases notes");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn every_change_is_audited_with_who_and_before_after() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "sales1@acme.test").await;
+        let p = c.contact("Иван", "Аудитов").await;
+        let id = p["id"].as_str().unwrap();
+        let r = c
+            .patch(
+                &format!("/api/v1/contacts/{id}"),
+                &json!({"job_title": "CTO", "phones": [{"value": "+7 495 000-00-01"}]}),
+                "\"1\"",
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
+        assert_eq!(r.header("etag"), "\"2\"");
+        let hist = c.get(&format!("/api/v1/contacts/{id}/history")).await.json();
+        let upd = &hist[0];
+        assert_eq!(upd["action"], "update");
+        assert_eq!(upd["user_name"], "sales1");
+        assert_eq!(upd["changes"]["job_title"], json!({"from": "", "to": "CTO"}));
+        assert_eq!(upd["changes"]["phones"]["to"][0]["value"], "+74950000001");
+        assert!(upd["changes"].get("first_name").is_none(), "unchanged fields are not listed");
+        let create = &hist[1];
+        assert_eq!(create["action"], "create");
+        assert_eq!(create["changes"]["last_name"]["to"], "Аудитов");
+        // The audit row and the change are one transaction: counts match versions.
+        let rows = app
+            .db
+            .all(karta_store::Q::new("SELECT version FROM audit_log WHERE entity = 'contact' ORDER BY version"))
+            .await
+            .unwrap();
+        assert_eq!(rows.iter().map(|r| r.i("version")).collect::<Vec<_>>(), [1, 2]);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_stale_write_is_refused_and_shows_what_changed() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        let p = c.contact("Мария", "Версиева").await;
+        let id = p["id"].as_str().unwrap();
+        let path = format!("/api/v1/contacts/{id}");
+        assert_eq!(
+            c.send(reqwest::Method::PATCH, &path, Some(&json!({"job_title": "A"})), &[]).await.status(),
+            StatusCode::PRECONDITION_REQUIRED
+        );
+        assert_eq!(c.patch(&path, &json!({"job_title": "A"}), "\"1\"").await.status(), StatusCode::OK);
+        let r = c.patch(&path, &json!({"job_title": "B"}), "\"1\"").await;
+        assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+        let v = r.json();
+        assert_eq!(v["current_version"], 2);
+        assert_eq!(v["changes"][0]["field"], "job_title");
+        assert_eq!(v["changes"][0]["now"], "A");
+        assert_eq!(c.get(&path).await.json()["job_title"], "A", "nothing was overwritten");
+        assert_eq!(c.patch(&path, &json!({"job_title": "B"}), "garbage").await.status(), StatusCode::BAD_REQUEST);
+
+        // The same in the UI: a form based on version 1 is refused with a clear message.
+        let ui = app.browser("admin@acme.test").await;
+        let form = ui.get(&format!("/contacts/{id}/edit")).await;
+        let csrf = form.csrf();
+        let r = ui
+            .form(
+                &format!("/contacts/{id}"),
+                &[
+                    ("_csrf", &csrf),
+                    ("version", "1"),
+                    ("first_name", "Мария"),
+                    ("last_name", "Версиева"),
+                    ("job_title", "C"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(r.text.contains("job_title") || r.text.contains("Job title") || r.text.contains("Должность"));
+        assert!(r.text.contains("value=\"C\""), "the user's input is kept");
+        assert_eq!(c.get(&path).await.json()["job_title"], "A");
+        let r = ui
+            .form(
+                &format!("/contacts/{id}"),
+                &[
+                    ("_csrf", &csrf),
+                    ("version", "2"),
+                    ("first_name", "Мария"),
+                    ("last_name", "Версиева"),
+                    ("job_title", "C"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(c.get(&path).await.json()["job_title"], "C");
+        app.finish().await;
+    }
+}
+
+/// Inserts `n` contacts owned by `owner` straight into the database, as the app would.
+async fn seed_contacts(app: &TestApp, owner: &str, n: usize) {
+    let mut tx = app.db.begin().await.unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
+        let mut q = karta_store::Q::new("");
+        let mut rows = Vec::new();
+        for i in chunk {
+            let d = parse(
+                Entity::Contact,
+                PartyInput {
+                    first_name: format!("Имя{}", i % 37),
+                    last_name: format!("Фамилия{:05}", (i * 7919) % n),
+                    emails: vec![Labeled { value: format!("p{i}@example.com"), label: String::new() }],
+                    ..PartyInput::default()
+                },
+                "RU",
+            )
+            .unwrap();
+            let now = 1_700_000_000_000 + i64::try_from(*i % 500).unwrap();
+            let vals = [
+                q.arg(&app.tenant_a),
+                q.arg(karta_core::new_id()),
+                q.arg(d.name.clone()),
+                q.arg(d.name_key.clone()),
+                q.arg(owner),
+                q.arg(d.input.first_name.clone()),
+                q.arg(d.input.last_name.clone()),
+                q.arg(d.primary_email.clone()),
+                q.arg(serde_json::to_string(&d.input.emails).unwrap()),
+                q.arg(d.search_text.clone()),
+                q.arg(now),
+                q.arg(owner),
+            ];
+            rows.push(format!(
+                "({}, {}, 1, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                vals[0],
+                vals[1],
+                vals[2],
+                vals[3],
+                vals[4],
+                vals[5],
+                vals[6],
+                vals[7],
+                vals[8],
+                vals[9],
+                vals[10],
+                vals[11],
+                vals[10],
+                vals[11]
+            ));
+        }
+        q.sql = format!(
+            "INSERT INTO contacts (tenant_id, id, version, name, name_key, owner_id, first_name, last_name, primary_email, emails, search_text, created_at, created_by, updated_at, updated_by) VALUES {}",
+            rows.join(", ")
+        );
+        tx.exec(q).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn api_pages_through_ten_thousand_contacts_without_gaps_or_repeats() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "sales1@acme.test").await;
+        let me = c.get("/api/v1/me").await.json();
+        seed_contacts(&app, me["id"].as_str().unwrap(), 10_000).await;
+        for sort in ["name", "-updated_at", "email", "-created_at"] {
+            let mut seen = HashSet::new();
+            let mut prev: Option<serde_json::Value> = None;
+            let mut after: Option<String> = None;
+            let mut pages = 0;
+            loop {
+                let mut path = format!("/api/v1/contacts?limit=500&sort={sort}");
+                if let Some(a) = &after {
+                    path.push_str(&format!("&after={a}"));
+                }
+                let page = c.get(&path).await;
+                assert_eq!(page.status(), StatusCode::OK, "{}", page.text);
+                let v = page.json();
+                pages += 1;
+                for item in v["items"].as_array().unwrap() {
+                    assert!(seen.insert(item["id"].as_str().unwrap().to_string()), "repeated {}", item["id"]);
+                    if sort == "name" {
+                        let key = (
+                            item["last_name"].as_str().unwrap().to_lowercase(),
+                            item["id"].as_str().unwrap().to_string(),
+                        );
+                        if let Some(p) = &prev {
+                            let pk = (
+                                p["last_name"].as_str().unwrap().to_lowercase(),
+                                p["id"].as_str().unwrap().to_string(),
+                            );
+                            assert!(pk < key, "sorted by name");
+                        }
+                    }
+                    prev = Some(item.clone());
+                }
+                match v["next_cursor"].as_str() {
+                    Some(n) => after = Some(n.to_string()),
+                    None => break,
+                }
+                assert!(pages <= 21, "too many pages");
+            }
+            assert_eq!(seen.len(), 10_000, "sort {sort}: every record exactly once");
+            prev = None;
+            let _ = prev;
+        }
+        // A filtered walk gives exactly the matching subset.
+        let mut n = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let mut path = "/api/v1/contacts?limit=200&filter=first_name:eq:%D0%98%D0%BC%D1%8F3".to_string();
+            if let Some(a) = &after {
+                path.push_str(&format!("&after={a}"));
+            }
+            let v = c.get(&path).await.json();
+            n += v["items"].as_array().unwrap().len();
+            match v["next_cursor"].as_str() {
+                Some(x) => after = Some(x.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(n, (0..10_000).filter(|i| i % 37 == 3).count());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn filters_cover_text_choice_dates_owner_tags_and_emptiness() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        let mk = |body: serde_json::Value| {
+            let c = &c;
+            async move {
+                let r = c.post("/api/v1/contacts", &body).await;
+                assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text);
+            }
+        };
+        mk(json!({"first_name": "Алёна", "last_name": "Смирнова", "relationship": "customer", "birthday": "1990-05-01", "tags": ["vip"], "addresses": [{"city": "Москва"}]})).await;
+        mk(json!({"first_name": "Alena", "last_name": "Smith", "relationship": "prospect", "birthday": "1985-01-01", "addresses": [{"city": "London"}]})).await;
+        mk(json!({"first_name": "Борис", "last_name": "Ёжиков", "relationship": "partner", "emails": [{"value": "boris@ezh.ru"}]})).await;
+        let names = |q: &'static str| {
+            let c = &c;
+            async move {
+                let r = c.get(&format!("/api/v1/contacts?{q}")).await;
+                assert_eq!(r.status(), StatusCode::OK, "{q}: {}", r.text);
+                let mut v: Vec<String> = r.json()["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["last_name"].as_str().unwrap().to_string())
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        assert_eq!(
+            names("filter=name:contains:%D0%A1%D0%9C%D0%98%D0%A0").await,
+            ["Смирнова"],
+            "case-insensitive Cyrillic"
+        );
+        assert_eq!(names("filter=name:starts:%D0%B5%D0%B6").await, ["Ёжиков"], "ё = е");
+        assert_eq!(
+            names("filter=first_name:contains:%D0%B0%D0%BB%D0%B5%D0%BD").await,
+            ["Смирнова"],
+            "ё = е in any text field"
+        );
+        assert_eq!(names("filter=relationship:in:customer,partner").await, ["Смирнова", "Ёжиков"]);
+        assert_eq!(names("filter=birthday:gte:1989-01-01").await, ["Смирнова"]);
+        assert_eq!(names("filter=birthday:empty:").await, ["Ёжиков"]);
+        assert_eq!(names("filter=email:notempty:").await, ["Ёжиков"]);
+        assert_eq!(names("filter=tag:eq:VIP").await, ["Смирнова"]);
+        assert_eq!(names("filter=city:eq:london").await, ["Smith"]);
+        assert_eq!(names("filter=owner:eq:me&filter=relationship:ne:customer").await, ["Smith", "Ёжиков"]);
+        assert_eq!(names("filter=created_at:gte:2000-01-01&filter=name:contains:smi").await, ["Smith"]);
+        let sorted = c.get("/api/v1/contacts?sort=-birthday").await.json();
+        assert_eq!(sorted["items"][0]["last_name"], "Смирнова");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn search_finds_names_emails_and_phones_in_any_form() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        c.post("/api/v1/contacts", &json!({"first_name": "Фёдор", "last_name": "Достоевский", "emails": [{"value": "fedor@books.ru"}], "phones": [{"value": "+7 (812) 555-12-34"}]})).await;
+        c.post("/api/v1/accounts", &json!({"name": "Издательство «Азбука»", "phones": [{"value": "8 800 100-20-30"}]}))
+            .await;
+        c.post(
+            "/api/v1/contacts",
+            &json!({"first_name": "John", "last_name": "Smith", "emails": [{"value": "john.smith@acme.com"}]}),
+        )
+        .await;
+        let hits = |q: &str| {
+            let c = &c;
+            let path =
+                format!("/api/v1/search?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
+            async move {
+                let r = c.get(&path).await;
+                assert_eq!(r.status(), StatusCode::OK);
+                r.json().as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(hits("федор").await, ["Фёдор Достоевский"], "ё = е, case-insensitive");
+        assert_eq!(hits("ДОСТОЕВ").await, ["Фёдор Достоевский"], "prefix of the surname");
+        assert_eq!(hits("стоевск").await, ["Фёдор Достоевский"], "substring");
+        assert_eq!(hits("fedor@books").await, ["Фёдор Достоевский"]);
+        assert_eq!(hits("8 (812) 555 12 34").await, ["Фёдор Достоевский"], "phone with a national prefix");
+        assert_eq!(hits("555-12").await, ["Фёдор Достоевский"], "part of a phone");
+        assert_eq!(hits("азбука").await, ["Издательство «Азбука»"]);
+        assert_eq!(hits("88001002030").await, ["Издательство «Азбука»"]);
+        assert_eq!(hits("smith john").await, ["John Smith"], "words in any order");
+        assert!(hits("Толстой").await.is_empty());
+        assert!(hits("   ").await.is_empty());
+        let ui = app.browser("admin@acme.test").await;
+        let s = ui.get("/search/suggest?q=%D0%B4%D0%BE%D1%81%D1%82").await;
+        assert_eq!(s.json()[0]["name"], "Фёдор Достоевский");
+        assert!(s.json()[0]["url"].as_str().unwrap().starts_with("/contacts/"));
+        let page = ui.get("/search?q=%D0%B4%D0%BE%D1%81%D1%82").await;
+        assert!(page.text.contains("Фёдор Достоевский"));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_post_with_the_same_idempotency_key_creates_one_record() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "sales1@acme.test").await;
+        let body = json!({"last_name": "Однажды"});
+        let h = [("idempotency-key", "abc-123")];
+        let r1 = c.send(reqwest::Method::POST, "/api/v1/contacts", Some(&body), &h).await;
+        let r2 = c.send(reqwest::Method::POST, "/api/v1/contacts", Some(&body), &h).await;
+        assert_eq!(r1.status(), StatusCode::CREATED);
+        assert_eq!(r2.status(), StatusCode::CREATED);
+        assert_eq!(r1.json()["id"], r2.json()["id"]);
+        assert_eq!(r2.header("idempotent-replayed"), "true");
+        let other = c.send(reqwest::Method::POST, "/api/v1/contacts", Some(&json!({"last_name": "Другой"})), &h).await;
+        assert_eq!(other.status(), StatusCode::BAD_REQUEST, "same key, different body");
+        assert_eq!(c.get("/api/v1/contacts").await.json()["items"].as_array().unwrap().len(), 1);
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn notes_can_be_added_edited_and_deleted_by_their_author() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let s1 = app.api("acme", "sales1@acme.test").await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        let mgr = app.api("acme", "manager@acme.test").await;
+        let p = s1.contact("Нина", "Заметкина").await;
+        let id = p["id"].as_str().unwrap();
+        let r = s1.post(&format!("/api/v1/contacts/{id}/notes"), &json!({"body": "Первая"})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        s1.post(&format!("/api/v1/contacts/{id}/notes"), &json!({"body": "Вторая"})).await;
+        assert_eq!(
+            s1.post(&format!("/api/v1/contacts/{id}/notes"), &json!({"body": "  "})).await.error_fields(),
+            ["body"]
+        );
+        let list = s1.get(&format!("/api/v1/contacts/{id}/notes")).await.json();
+        assert_eq!(list[0]["body"], "Вторая", "newest first");
+        assert_eq!(list[0]["author_name"], "sales1");
+        let nid = list[1]["id"].as_str().unwrap();
+        assert_eq!(
+            mgr.patch(&format!("/api/v1/notes/{nid}"), &json!({"body": "чужая правка"}), "\"1\"").await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let r = s1.patch(&format!("/api/v1/notes/{nid}"), &json!({"body": "Первая, исправлена"}), "\"1\"").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            s1.patch(&format!("/api/v1/notes/{nid}"), &json!({"body": "снова"}), "\"1\"").await.status(),
+            StatusCode::PRECONDITION_FAILED
+        );
+        assert_eq!(admin.delete(&format!("/api/v1/notes/{nid}")).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(s1.get(&format!("/api/v1/contacts/{id}/notes")).await.json().as_array().unwrap().len(), 1);
+        // Through the UI.
+        let ui = app.browser("sales1@acme.test").await;
+        let page = ui.get(&format!("/contacts/{id}")).await;
+        let csrf = page.csrf();
+        let r =
+            ui.form(&format!("/contacts/{id}/notes"), &[("_csrf", &csrf), ("body", "Встреча <b>в офисе</b>")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let page = ui.get(&format!("/contacts/{id}")).await.text;
+        assert!(
+            page.contains("Встреча &#60;b&#62;в офисе&#60;/b&#62;")
+                || page.contains("Встреча &lt;b&gt;в офисе&lt;/b&gt;"),
+            "notes are escaped"
+        );
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn contacts_link_to_accounts_with_a_role_and_accounts_have_parents() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        let parent = c.post("/api/v1/accounts", &json!({"name": "Холдинг"})).await.json();
+        let pid = parent["id"].as_str().unwrap();
+        let child = c.post("/api/v1/accounts", &json!({"name": "Дочка", "parent_id": pid})).await.json();
+        let chid = child["id"].as_str().unwrap();
+        assert_eq!(
+            c.patch(&format!("/api/v1/accounts/{pid}"), &json!({"parent_id": chid}), "\"1\"").await.error_fields(),
+            ["parent_id"],
+            "no cycles"
+        );
+        let p = c.contact("Лев", "Связин").await;
+        let id = p["id"].as_str().unwrap();
+        for (acc, role) in [(pid, "Совет директоров"), (chid, "Генеральный директор")]
+        {
+            let r = c
+                .send(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/contacts/{id}/accounts/{acc}"),
+                    Some(&json!({"role": role})),
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text);
+        }
+        let rel = c.get(&format!("/api/v1/contacts/{id}/related")).await.json();
+        let mut got: Vec<(String, String)> = rel
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["record"]["name"].as_str().unwrap().to_string(), l["role"].as_str().unwrap().to_string()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("Дочка".to_string(), "Генеральный директор".to_string()),
+                ("Холдинг".to_string(), "Совет директоров".to_string())
+            ]
+        );
+        assert_eq!(c.get(&format!("/api/v1/accounts/{chid}/related")).await.json()[0]["record"]["name"], "Лев Связин");
+        assert_eq!(c.delete(&format!("/api/v1/contacts/{id}/accounts/{pid}")).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(c.get(&format!("/api/v1/contacts/{id}/related")).await.json().as_array().unwrap().len(), 1);
+        // The account page shows the contact, the parent and the children.
+        let ui = app.browser("admin@acme.test").await;
+        let page = ui.get(&format!("/accounts/{chid}")).await.text;
+        assert!(page.contains("Лев Связин") && page.contains("Генеральный директор") && page.contains("Холдинг"));
+        assert!(ui.get(&format!("/accounts/{pid}")).await.text.contains("Дочка"));
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_ui_creates_edits_and_lists_records_with_clear_field_errors() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let ui = app.browser("sales1@acme.test").await;
+        let form = ui.get("/contacts/new").await;
+        assert_eq!(form.status(), StatusCode::OK);
+        let csrf = form.csrf();
+        let r = ui
+            .form(
+                "/contacts",
+                &[
+                    ("_csrf", &csrf),
+                    ("first_name", "Вера"),
+                    ("emails", "vera@"),
+                    ("phones", "abc"),
+                    ("birthday", "32.13.2000"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.contains("aria-invalid=\"true\""));
+        assert!(r.text.contains("vera@"), "input kept");
+        for msg in ["Not a valid e-mail address.", "Not a valid phone number.", "Required."] {
+            assert!(r.text.contains(msg), "{msg}");
+        }
+        let r = ui
+            .form(
+                "/contacts",
+                &[
+                    ("_csrf", &csrf),
+                    ("first_name", "Вера"),
+                    ("last_name", "Формова"),
+                    ("emails", "vera@forma.ru, work\nvera.home@mail.ru"),
+                    ("phones", "8 903 111 22 33, mobile"),
+                    ("messengers", "telegram: @vera"),
+                    ("addr0_city", "Казань"),
+                    ("tags", "vip, новый"),
+                    ("do_not_email", "on"),
+                    ("birthday", "03.04.1991"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text);
+        let loc = r.header("location");
+        let page = ui.get(&loc).await.text;
+        for s in ["Вера Формова", "vera@forma.ru", "+7 903 111-22-33", "@vera", "Казань", "#vip", "03.04.1991"]
+        {
+            assert!(page.contains(s), "{s}");
+        }
+        let list = ui.get("/contacts?filter=tag:eq:vip").await.text;
+        assert!(list.contains("Вера Формова"));
+        let list = ui.get("/contacts?f=city&op=contains&v=%D0%BA%D0%B0%D0%B7").await.text;
+        assert!(list.contains("Вера Формова"));
+        let ru = ui
+            .http
+            .get(format!("{}/contacts", app.base))
+            .header("accept-language", "ru-RU")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(ru.contains("Контакты") && ru.contains("Новый контакт"), "Russian from Accept-Language");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bulk_actions_assign_tag_and_trash_only_what_the_user_may_change() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        let s2 = app.api("acme", "sales2@acme.test").await;
+        let a = admin.contact("Один", "Массов").await;
+        let b = admin.contact("Два", "Массов").await;
+        let sales2_id = s2.get("/api/v1/me").await.json()["id"].as_str().unwrap().to_string();
+        let ui = app.browser("admin@acme.test").await;
+        let csrf = ui.get("/contacts").await.csrf();
+        let (ia, ib) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+        let r = ui
+            .form("/contacts/bulk", &[("_csrf", &csrf), ("action", "tag"), ("tag", "акция"), ("id", ia), ("id", ib)])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(r.header("location").contains("done=2"));
+        let r = ui
+            .form("/contacts/bulk", &[("_csrf", &csrf), ("action", "assign"), ("owner", &sales2_id), ("id", ia)])
+            .await;
+        assert!(r.header("location").contains("done=1"));
+        let mine = s2.get("/api/v1/contacts").await.json();
+        assert_eq!(mine["items"][0]["id"], ia);
+        assert_eq!(mine["items"][0]["tags"], json!(["акция"]));
+        let ui2 = app.browser("sales2@acme.test").await;
+        let csrf2 = ui2.get("/contacts").await.csrf();
+        let r = ui2.form("/contacts/bulk", &[("_csrf", &csrf2), ("action", "delete"), ("id", ia), ("id", ib)]).await;
+        assert!(r.header("location").contains("done=1"), "only the own record is trashed");
+        assert_eq!(admin.get(&format!("/api/v1/contacts/{ib}")).await.status(), StatusCode::OK);
+        app.finish().await;
+    }
+}
