@@ -48,7 +48,9 @@ pub fn ci_regex(needle: &str, anchor_start: bool) -> String {
     for ch in norm(needle).chars() {
         match ch {
             'е' => out.push_str("[её]"),
-            c if c.is_alphanumeric() || c == ' ' => out.push(c),
+            // Only ASCII punctuation is special to either regex dialect; everything else,
+            // Cyrillic and typographic quotes included, is literal.
+            c if !c.is_ascii_punctuation() => out.push(c),
             c => {
                 out.push('\\');
                 out.push(c);
@@ -78,5 +80,6 @@ mod tests {
     #[test]
     fn ci_regex_escapes_and_folds() {
         assert_eq!(ci_regex("Ёж.", true), "(?i)^[её]ж\\.");
+        assert_eq!(ci_regex("«Азбука» +", false), "(?i)«азбука» \\+");
     }
 }

@@ -28,7 +28,8 @@ pub struct Party {
     pub id: String,
     /// Optimistic-concurrency version.
     pub version: i64,
-    /// Display name.
+    /// Display name (serialised through `input.name`).
+    #[serde(skip)]
     pub name: String,
     /// Owner's display name.
     pub owner_name: String,
@@ -65,7 +66,8 @@ fn tags_to_db(tags: &[String]) -> String {
 #[must_use]
 pub fn from_row(entity: Entity, r: &Row) -> Party {
     let input = PartyInput {
-        name: if entity == Entity::Account { r.s("name") } else { String::new() },
+        // For contacts this is the display name made of the name parts; parsing ignores it.
+        name: r.s("name"),
         legal_name: r.s("legal_name"),
         tax_id: r.s("tax_id"),
         parent_id: r.s("parent_id"),

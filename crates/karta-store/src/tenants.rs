@@ -58,11 +58,24 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
     Ok(r.as_ref().map(from_row))
 }
 
+/// A team's id by its name.
+///
+/// # Errors
+/// Database errors.
+pub async fn team_by_name(db: &Db, tenant_id: &str, name: &str) -> Result<Option<String>> {
+    let r = db.opt(Q::new("SELECT id FROM teams WHERE tenant_id = $1 AND name = $2").bind(tenant_id).bind(name.trim())).await?;
+    Ok(r.map(|r| r.s("id")))
+}
+
 /// Creates a team in a tenant.
 ///
 /// # Errors
 /// Database errors.
 pub async fn create_team(db: &Db, tenant_id: &str, name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(StoreError::field("name", "invalid_value"));
+    }
     let id = new_id();
     db.exec(
         Q::new("INSERT INTO teams (tenant_id, id, name, created_at) VALUES ($1, $2, $3, $4)")

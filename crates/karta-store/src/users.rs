@@ -204,6 +204,25 @@ pub async fn set_disabled(db: &Db, tenant_id: &str, user_id: &str, disabled: boo
     Ok(())
 }
 
+/// Puts a user in a team (or none).
+///
+/// # Errors
+/// `NotFound`.
+pub async fn set_team(db: &Db, tenant_id: &str, user_id: &str, team_id: Option<&str>) -> Result<()> {
+    let n = db
+        .exec(
+            Q::new("UPDATE users SET team_id = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(team_id.map(str::to_string))
+                .bind(tenant_id)
+                .bind(user_id),
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Stores the user's language choice.
 ///
 /// # Errors
@@ -255,7 +274,7 @@ pub async fn sign_in(
     {
         return Ok(Err(SignInError::Throttled));
     }
-    let mut q = Q::new("SELECT u.* FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1");
+    let mut q = Q::new("SELECT u.* FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1").bind(&email);
     if let Some(slug) = tenant_slug.filter(|s| !s.trim().is_empty()) {
         let p = q.arg(slug.trim().to_ascii_lowercase());
         q.sql.push_str(&format!(" AND t.slug = {p}"));
@@ -497,4 +516,17 @@ pub async fn token_principal(db: &Db, secret: &str) -> Result<Option<Principal>>
         db.exec(Q::new("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(now).bind(&hash)).await?;
     }
     Ok(Some(principal_from(&r, String::new())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let h = hash_password("correct horse battery").expect("hashes");
+        assert!(verify_password("correct horse battery", &h), "{h}");
+        assert!(!verify_password("correct horse battery!", &h));
+        assert!(matches!(hash_password("short"), Err(StoreError::Invalid(_))));
+    }
 }

@@ -76,6 +76,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TenantCmd,
     },
+    /// Manage teams.
+    Team {
+        #[command(subcommand)]
+        cmd: TeamCmd,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -125,6 +130,19 @@ enum TenantCmd {
 }
 
 #[derive(Debug, Subcommand)]
+enum TeamCmd {
+    /// Add a team; prints its id.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum UserCmd {
     /// Add a user; without --password a random one is generated and printed.
     Add {
@@ -140,6 +158,9 @@ enum UserCmd {
         /// Display name.
         #[arg(long, default_value = "")]
         name: String,
+        /// Team name (created if missing): team scope for sales managers.
+        #[arg(long)]
+        team: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -265,6 +286,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::User { cmd } => user_cmd(cmd).await,
+        Cmd::Team { cmd: TeamCmd::Add { tenant, name, db } } => {
+            let database = open_db(&db.config()).await?;
+            let t = tenant_id(&database, &tenant).await?;
+            if tenants::team_by_name(&database, &t.id, &name).await?.is_some() {
+                bail!("team {name:?} already exists in {tenant:?}");
+            }
+            println!("{}", tenants::create_team(&database, &t.id, &name).await?);
+            Ok(())
+        }
         Cmd::Token { cmd: TokenCmd::Create { tenant, email, name, db } } => {
             let database = open_db(&db.config()).await?;
             let (tid, u) = user_of(&database, &tenant, &email).await?;
@@ -298,7 +328,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
     match cmd {
-        UserCmd::Add { tenant, email, role, password, name, db } => {
+        UserCmd::Add { tenant, email, role, password, name, team, db } => {
             let database = open_db(&db.config()).await?;
             let t = tenant_id(&database, &tenant).await?;
             let role = Role::parse(&role).with_context(|| {
@@ -312,6 +342,14 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
                 None => (users::random_hex(10), true),
             };
             let u = users::create(&database, &t.id, &email, &name, role, Some(&pw)).await.map_err(store_err)?;
+            if let Some(team) = team {
+                let team_id = tenants::team_by_name(&database, &t.id, &team).await?;
+                let team_id = match team_id {
+                    Some(id) => id,
+                    None => tenants::create_team(&database, &t.id, &team).await?,
+                };
+                users::set_team(&database, &t.id, &u.id, Some(&team_id)).await.map_err(store_err)?;
+            }
             println!("user {} added to {} as {}", u.email, t.slug, role.as_str());
             if generated {
                 println!("password: {pw}");
