@@ -1,8 +1,6 @@
 -- Karta schema v1. Keep in step with the other database's folder: the same suite runs on both.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX accounts_search ON accounts USING gin (search_text gin_trgm_ops);
-CREATE INDEX contacts_search ON contacts USING gin (search_text gin_trgm_ops);
 
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY,
@@ -225,3 +223,5 @@ CREATE TABLE audit_log (
   PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX audit_record ON audit_log (tenant_id, entity, entity_id, at);
+CREATE INDEX accounts_search ON accounts USING gin (search_text gin_trgm_ops);
+CREATE INDEX contacts_search ON contacts USING gin (search_text gin_trgm_ops);
