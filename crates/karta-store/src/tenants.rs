@@ -63,7 +63,9 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
 /// # Errors
 /// Database errors.
 pub async fn team_by_name(db: &Db, tenant_id: &str, name: &str) -> Result<Option<String>> {
-    let r = db.opt(Q::new("SELECT id FROM teams WHERE tenant_id = $1 AND name = $2").bind(tenant_id).bind(name.trim())).await?;
+    let r = db
+        .opt(Q::new("SELECT id FROM teams WHERE tenant_id = $1 AND name = $2").bind(tenant_id).bind(name.trim()))
+        .await?;
     Ok(r.map(|r| r.s("id")))
 }
 

@@ -70,17 +70,21 @@ pub async fn run(db: &Db, iterations: usize) -> anyhow::Result<String> {
         Engine::Sqlite => "SQLite",
         Engine::Postgres => "PostgreSQL",
     };
-    let mut out = format!("Karta bench on {engine}, tenant {TENANT:?}: {}; {n} iterations per scenario\n", counts.join(", "));
+    let mut out =
+        format!("Karta bench on {engine}, tenant {TENANT:?}: {}; {n} iterations per scenario\n", counts.join(", "));
 
     let mut lines: Vec<Line> = Vec::new();
     let customer = Filter::parse("relationship:eq:customer").map_err(|e| anyhow::anyhow!("{e}"))?;
     for (who, ctx) in [("own", &sales), ("all", &admin)] {
-        let lq = ListQuery { filters: vec![customer.clone()], sort: Some("name".into()), limit: 50, ..ListQuery::default() };
+        let lq =
+            ListQuery { filters: vec![customer.clone()], sort: Some("name".into()), limit: 50, ..ListQuery::default() };
         lines.push(contact_list(db, ctx, &lq, &format!("contact list ({who}, customer, by name), page 1"), n).await?);
         let (depth, cursor) = deep_cursor(db, ctx).await?;
         if let Some(cursor) = cursor {
             let lq = ListQuery { after: Some(cursor), ..lq };
-            lines.push(contact_list(db, ctx, &lq, &format!("contact list ({who}, customer, by name), row {depth}"), n).await?);
+            lines.push(
+                contact_list(db, ctx, &lq, &format!("contact list ({who}, customer, by name), row {depth}"), n).await?,
+            );
         }
     }
     lines.push(account_page(db, &admin, n).await?);
@@ -95,7 +99,13 @@ async fn ctx_for(db: &Db, tenant: &Tenant, email: &str) -> anyhow::Result<Ctx> {
     let u = users::by_email(db, &tenant.id, email)
         .await?
         .with_context(|| format!("no user {email} in tenant {TENANT:?}: load the demo with `karta demo`"))?;
-    Ok(Ctx { tenant_id: tenant.id.clone(), country: tenant.default_country.clone(), user_id: u.id, role: u.role, team_id: u.team_id })
+    Ok(Ctx {
+        tenant_id: tenant.id.clone(),
+        country: tenant.default_country.clone(),
+        user_id: u.id,
+        role: u.role,
+        team_id: u.team_id,
+    })
 }
 
 /// Latency percentiles in milliseconds.
@@ -183,7 +193,11 @@ fn table(lines: &[Line]) -> String {
 
 /// The hand-written WHERE of the contact-list baseline: tenant, live, scope, customer.
 fn list_where(q: &mut Q, ctx: &Ctx) -> String {
-    let mut w = format!("t.tenant_id = {} AND t.deleted_at IS NULL AND t.relationship = {}", q.arg(&ctx.tenant_id), q.arg("customer"));
+    let mut w = format!(
+        "t.tenant_id = {} AND t.deleted_at IS NULL AND t.relationship = {}",
+        q.arg(&ctx.tenant_id),
+        q.arg("customer")
+    );
     if ctx.role == Role::Salesperson {
         w.push_str(&format!(" AND t.owner_id = {}", q.arg(&ctx.user_id)));
     }
@@ -225,7 +239,11 @@ async fn contact_list(db: &Db, ctx: &Ctx, lq: &ListQuery, name: &str, n: usize) 
             let mut q = Q::new("");
             let mut w = list_where(&mut q, ctx);
             if let Some((v, id)) = after {
-                w.push_str(&format!(" AND (t.name_key, t.id) > ({}, {})", q.arg(v.as_str().unwrap_or_default()), q.arg(id)));
+                w.push_str(&format!(
+                    " AND (t.name_key, t.id) > ({}, {})",
+                    q.arg(v.as_str().unwrap_or_default()),
+                    q.arg(id)
+                ));
             }
             q.sql = format!(
                 "SELECT t.*, u.display_name AS owner_name FROM contacts t \
@@ -333,7 +351,11 @@ async fn typeahead(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
                 let mut conds = Vec::new();
                 let from = match db.engine() {
                     Engine::Sqlite => {
-                        let m = terms.iter().map(|s| format!("\"{}\"", s.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
+                        let m = terms
+                            .iter()
+                            .map(|s| format!("\"{}\"", s.replace('"', "\"\"")))
+                            .collect::<Vec<_>>()
+                            .join(" AND ");
                         conds.push(format!("{tbl}_fts MATCH {}", q.arg(m)));
                         format!("{tbl}_fts f JOIN {tbl} t ON t.rowid = f.rowid")
                     }
@@ -390,7 +412,13 @@ pub async fn http_get_rps(
 }
 
 /// One keep-alive client; returns how many 200 responses it read before `deadline`.
-async fn client(addr: SocketAddr, token: &str, paths: &[String], start: usize, deadline: Instant) -> anyhow::Result<u64> {
+async fn client(
+    addr: SocketAddr,
+    token: &str,
+    paths: &[String],
+    start: usize,
+    deadline: Instant,
+) -> anyhow::Result<u64> {
     let mut conn = Conn::open(addr).await?;
     let mut ok = 0;
     let mut i = start;
@@ -514,7 +542,8 @@ fn dechunk(buf: &[u8]) -> anyhow::Result<Option<(Vec<u8>, usize)>> {
     loop {
         let Some(eol) = find(&buf[pos..], b"\r\n") else { return Ok(None) };
         let line = String::from_utf8_lossy(&buf[pos..pos + eol]).into_owned();
-        let size = usize::from_str_radix(line.split(';').next().unwrap_or_default().trim(), 16).context("bad chunk size")?;
+        let size =
+            usize::from_str_radix(line.split(';').next().unwrap_or_default().trim(), 16).context("bad chunk size")?;
         pos += eol + 2;
         if size == 0 {
             // Optional trailers, then an empty line.

@@ -49,6 +49,9 @@ enum Cmd {
         /// Address to listen on.
         #[arg(long, env = "KARTA_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Mark the session cookie Secure (set when users reach Karta over HTTPS).
+        #[arg(long, env = "KARTA_SECURE_COOKIES")]
+        secure_cookies: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -235,9 +238,10 @@ fn store_err(e: karta_store::StoreError) -> anyhow::Error {
 /// A one-line reason for the failure.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
-        Cmd::Serve { listen, db } => {
+        Cmd::Serve { listen, secure_cookies, db } => {
             let mut c = db.config();
             c.listen = listen;
+            c.secure_cookies = secure_cookies;
             let app = build(&c).await?;
             println!("Karta is running on http://{}", app.addr()?);
             app.run().await

@@ -8,7 +8,7 @@
 use anyhow::Context as _;
 use karta_core::party::{self, Address, Labeled, NamedDate, PartyData, PartyInput, RELATIONSHIPS};
 use karta_core::{new_id, now_ms, Entity, Role};
-use karta_store::{tenants, users, Arg, Db, Engine, Q, Tx};
+use karta_store::{tenants, users, Arg, Db, Engine, Tx, Q};
 use std::time::Instant;
 
 /// The password of every demo user.
@@ -36,9 +36,16 @@ pub async fn ensure_demo(db: &Db, size: DemoSize) -> anyhow::Result<bool> {
     }
     let started = Instant::now();
     let plan = Plan::of(size);
-    let tenant = tenants::create(db, DEMO_TENANT, "Демо Компания", "RU").await.context("cannot create the demo tenant")?;
+    let tenant =
+        tenants::create(db, DEMO_TENANT, "Демо Компания", "RU").await.context("cannot create the demo tenant")?;
     let staff = create_staff(db, &tenant.id).await?;
-    let mut gen = Gen { rng: Rng(0x4b61_7274_6144_656d), now: now_ms(), tenant: tenant.id.clone(), country: tenant.default_country, staff };
+    let mut gen = Gen {
+        rng: Rng(0x4b61_7274_6144_656d),
+        now: now_ms(),
+        tenant: tenant.id.clone(),
+        country: tenant.default_country,
+        staff,
+    };
     let mut load = Loader::new(db);
     let mut parties = Table::new("accounts", &PARTY_COLS, 500);
     let mut links = Table::new("contact_accounts", &LINK_COLS, 1000);
@@ -175,8 +182,13 @@ async fn create_staff(db: &Db, tenant_id: &str) -> anyhow::Result<Staff> {
             .await
             .with_context(|| format!("cannot create the demo user {email}"))?;
         if *in_team {
-            db.exec(Q::new("UPDATE users SET team_id = $1 WHERE tenant_id = $2 AND id = $3").bind(&team).bind(tenant_id).bind(&u.id))
-                .await?;
+            db.exec(
+                Q::new("UPDATE users SET team_id = $1 WHERE tenant_id = $2 AND id = $3")
+                    .bind(&team)
+                    .bind(tenant_id)
+                    .bind(&u.id),
+            )
+            .await?;
         }
         ids.push(u.id);
         slots.extend(std::iter::repeat_n(i, *share));
@@ -235,7 +247,8 @@ const PARTY_COLS: [&str; 43] = [
     "search_text",
 ];
 const LINK_COLS: [&str; 5] = ["tenant_id", "contact_id", "account_id", "role", "created_at"];
-const NOTE_COLS: [&str; 9] = ["tenant_id", "id", "entity", "entity_id", "body", "author_id", "version", "created_at", "updated_at"];
+const NOTE_COLS: [&str; 9] =
+    ["tenant_id", "id", "entity", "entity_id", "body", "author_id", "version", "created_at", "updated_at"];
 
 /// Rows per transaction.
 const TX_ROWS: usize = 20_000;
@@ -481,7 +494,13 @@ impl Gen {
                 _ => format!("{} {}", r.range(1, 200), r.pick(city.streets)),
             };
             let postcode = match city.country {
-                "Великобритания" => format!("{}{} {}{}", city.post, r.range(1, 20), r.range(1, 10), r.pick(&["AA", "BD", "EX", "JL", "QT"])),
+                "Великобритания" => format!(
+                    "{}{} {}{}",
+                    city.post,
+                    r.range(1, 20),
+                    r.range(1, 10),
+                    r.pick(&["AA", "BD", "EX", "JL", "QT"])
+                ),
                 "Нидерланды" => format!("{}{} {}", city.post, r.digits(2), r.pick(&["AB", "CD", "EK", "LM"])),
                 _ => format!("{}{}", city.post, r.digits(5 - city.post.len())),
             };
@@ -500,10 +519,19 @@ impl Gen {
     /// An account; the first is the key account owned by `sales@demo.test`.
     fn account(&mut self, i: usize, earlier: &[Acc]) -> anyhow::Result<(Acc, PartyData)> {
         let foreign = i > 0 && self.rng.chance(28);
-        let city_i = if foreign { RU_CITIES.len() + self.rng.below(FOREIGN_CITIES.len()) } else { self.rng.below(RU_CITIES.len()) };
+        let city_i = if foreign {
+            RU_CITIES.len() + self.rng.below(FOREIGN_CITIES.len())
+        } else {
+            self.rng.below(RU_CITIES.len())
+        };
         let city = city_at(city_i);
         let (name, legal, domain, tax_id) = if i == 0 {
-            ("АО «Глобал Трейд»".to_string(), "Акционерное общество «Глобал Трейд»".to_string(), "globaltrade.ru".to_string(), "7701234567".into())
+            (
+                "АО «Глобал Трейд»".to_string(),
+                "Акционерное общество «Глобал Трейд»".to_string(),
+                "globaltrade.ru".to_string(),
+                "7701234567".into(),
+            )
         } else if foreign {
             self.foreign_company(city)
         } else {
@@ -529,18 +557,29 @@ impl Gen {
         if self.rng.chance(30) {
             phones.push(Labeled { value: self.phone(city, false), label: "бухгалтерия".into() });
         }
-        let emails = vec![Labeled { value: format!("{}@{domain}", self.rng.pick(&["info", "office", "sales", "zakaz", "hello"])), label: "общий".into() }];
+        let emails = vec![Labeled {
+            value: format!("{}@{domain}", self.rng.pick(&["info", "office", "sales", "zakaz", "hello"])),
+            label: "общий".into(),
+        }];
         // About one account in twenty belongs to a group headed by an earlier account.
-        let parent_id = if i > 20 && self.rng.chance(5) { earlier[self.rng.below(earlier.len().min(i / 10 + 1))].id.clone() } else { String::new() };
+        let parent_id = if i > 20 && self.rng.chance(5) {
+            earlier[self.rng.below(earlier.len().min(i / 10 + 1))].id.clone()
+        } else {
+            String::new()
+        };
         let mut important_dates = Vec::new();
         if self.rng.chance(30) {
-            important_dates.push(NamedDate { label: "День основания".into(), date: self.date(1992, 2020) });
+            important_dates
+                .push(NamedDate { label: "День основания".into(), date: self.date(1992, 2020) });
         }
         let description = if self.rng.chance(50) {
             let product = self.rng.pick(PRODUCTS);
             match self.rng.below(3) {
                 0 => format!("Работаем с {} года. Основные закупки: {product}.", self.rng.range(2012, 2025)),
-                1 => format!("Интересуются направлением «{product}», бюджет согласуют в {} квартале.", self.rng.range(1, 5)),
+                1 => format!(
+                    "Интересуются направлением «{product}», бюджет согласуют в {} квартале.",
+                    self.rng.range(1, 5)
+                ),
                 _ => format!("Решения принимает совет директоров; закупки через тендер. Направление: {product}."),
             }
         } else {
@@ -622,15 +661,22 @@ impl Gen {
             2 => l_lat.clone(),
             _ => format!("{f_lat}{}", l_lat.chars().next().unwrap_or('x')),
         };
-        let personal = if russian { *self.rng.pick(&["yandex.ru", "mail.ru", "gmail.com", "bk.ru"]) } else { "gmail.com" };
+        let personal =
+            if russian { *self.rng.pick(&["yandex.ru", "mail.ru", "gmail.com", "bk.ru"]) } else { "gmail.com" };
         let mut emails = Vec::new();
         if self.rng.chance(80) {
             emails.push(Labeled { value: format!("{local}@{}", acc.domain), label: "рабочий".into() });
             if self.rng.chance(15) {
-                emails.push(Labeled { value: format!("{f_lat}.{l_lat}{}@{personal}", self.rng.range(1, 99)), label: "личный".into() });
+                emails.push(Labeled {
+                    value: format!("{f_lat}.{l_lat}{}@{personal}", self.rng.range(1, 99)),
+                    label: "личный".into(),
+                });
             }
         } else {
-            emails.push(Labeled { value: format!("{f_lat}.{l_lat}{}@{personal}", self.rng.range(1, 99)), label: "личный".into() });
+            emails.push(Labeled {
+                value: format!("{f_lat}.{l_lat}{}@{personal}", self.rng.range(1, 99)),
+                label: "личный".into(),
+            });
         }
         let mut phones = Vec::new();
         if self.rng.chance(90) {
@@ -652,7 +698,12 @@ impl Gen {
         let job_title = (*self.rng.pick(if russian { RU_TITLES } else { EN_TITLES })).to_string();
         let birthday = if self.rng.chance(40) { self.date(1958, 2001) } else { String::new() };
         let family_status = if self.rng.chance(10) {
-            (*self.rng.pick(if male { &["женат", "холост", "разведён"] } else { &["замужем", "не замужем", "разведена"] })).to_string()
+            (*self.rng.pick(if male {
+                &["женат", "холост", "разведён"]
+            } else {
+                &["замужем", "не замужем", "разведена"]
+            }))
+            .to_string()
         } else {
             String::new()
         };
@@ -713,7 +764,14 @@ impl Gen {
         (EN_FIRST[i].to_string(), middle, (*r.pick(EN_LAST)).to_string(), i & 1 == 0)
     }
 
-    fn party_row(&self, args: &mut Vec<Arg>, id: &str, created: i64, owner: usize, d: &PartyData) -> anyhow::Result<()> {
+    fn party_row(
+        &self,
+        args: &mut Vec<Arg>,
+        id: &str,
+        created: i64,
+        owner: usize,
+        d: &PartyData,
+    ) -> anyhow::Result<()> {
         let i = &d.input;
         let by = self.staff.ids[owner].as_str();
         let updated = created + (self.now - created) / 3;
@@ -767,7 +825,13 @@ impl Gen {
     }
 
     fn link_row(&self, t: &mut Table, contact_id: &str, account_id: &str, role: &str, created: i64) {
-        t.args.extend([Arg::from(self.tenant.as_str()), contact_id.into(), account_id.into(), role.into(), created.into()]);
+        t.args.extend([
+            Arg::from(self.tenant.as_str()),
+            contact_id.into(),
+            account_id.into(),
+            role.into(),
+            created.into(),
+        ]);
         t.rows += 1;
     }
 
@@ -792,23 +856,43 @@ impl Gen {
 
     fn note_text(&mut self, person: Option<&str>) -> String {
         let r = &mut self.rng;
-        let who = person.map_or_else(|| (*r.pick(&["ЛПР", "закупщик", "финансовый директор", "главный инженер"])).to_string(), str::to_string);
+        let who = person.map_or_else(
+            || (*r.pick(&["ЛПР", "закупщик", "финансовый директор", "главный инженер"])).to_string(),
+            str::to_string,
+        );
         let product = r.pick(PRODUCTS);
         let when = r.pick(WHEN);
         let topic = r.pick(TOPICS);
         match r.below(12) {
             0 => format!("Звонок ({who}): обсудили {topic}. Договорились созвониться {when}."),
-            1 => format!("Встреча в офисе клиента ({who}). Интерес к направлению «{product}», просят КП до {}-го числа.", r.range(1, 29)),
-            2 => format!("Отправили коммерческое предложение на {} {} ₽ ({product}). Ждём обратной связи {when}.", r.range(1, 990), r.pick(&["тыс.", "млн"])),
-            3 => format!("Клиент запросил скидку {}% при объёме от {} единиц. Нужно согласовать с руководителем.", r.range(3, 21), r.range(1, 50) * 100),
+            1 => format!(
+                "Встреча в офисе клиента ({who}). Интерес к направлению «{product}», просят КП до {}-го числа.",
+                r.range(1, 29)
+            ),
+            2 => format!(
+                "Отправили коммерческое предложение на {} {} ₽ ({product}). Ждём обратной связи {when}.",
+                r.range(1, 990),
+                r.pick(&["тыс.", "млн"])
+            ),
+            3 => format!(
+                "Клиент запросил скидку {}% при объёме от {} единиц. Нужно согласовать с руководителем.",
+                r.range(3, 21),
+                r.range(1, 50) * 100
+            ),
             4 => format!("Не дозвонились ({who}), секретарь просила перезвонить {when}."),
-            5 => format!("Подписан договор поставки № {}-{}. Первая отгрузка {when}.", r.digits(3), r.range(2023, 2027)),
+            5 => {
+                format!("Подписан договор поставки № {}-{}. Первая отгрузка {when}.", r.digits(3), r.range(2023, 2027))
+            }
             6 => "Получили претензию по срокам поставки, передали в отдел логистики. Держим на контроле.".to_string(),
             7 => format!("Поздравили с днём рождения ({who}), отправили подарочный набор."),
-            8 => "Обсуждали продление договора на следующий год, клиент сравнивает с предложением конкурента.".to_string(),
+            8 => "Обсуждали продление договора на следующий год, клиент сравнивает с предложением конкурента."
+                .to_string(),
             9 => format!("Демонстрация продукта прошла успешно, ждём решения технического директора {when}."),
             10 => format!("Письмо ({who}): уточнили реквизиты и контактное лицо для выставления счёта."),
-            _ => format!("Выставка «{}»: познакомились на стенде, обменялись визитками. Интересуются: {product}.", r.pick(EXPOS)),
+            _ => format!(
+                "Выставка «{}»: познакомились на стенде, обменялись визитками. Интересуются: {product}.",
+                r.pick(EXPOS)
+            ),
         }
     }
 }
@@ -889,7 +973,13 @@ struct City {
     streets: &'static [&'static str],
 }
 
-const fn city(name: &'static str, region: &'static str, country: &'static str, phone: &'static str, post: &'static str) -> City {
+const fn city(
+    name: &'static str,
+    region: &'static str,
+    country: &'static str,
+    phone: &'static str,
+    post: &'static str,
+) -> City {
     City { name, region, country, phone, post, streets: &[] }
 }
 
@@ -912,22 +1002,59 @@ const RU_CITIES: &[City] = &[
     city("Воронеж", "Воронежская область", RU, "+7 (473)", "394"),
 ];
 
-const UK_STREETS: &[&str] = &["High Street", "Baker Street", "King's Road", "Station Road", "Oxford Street", "Deansgate"];
+const UK_STREETS: &[&str] =
+    &["High Street", "Baker Street", "King's Road", "Station Road", "Oxford Street", "Deansgate"];
 const DE_STREETS: &[&str] = &["Friedrichstraße", "Hauptstraße", "Leopoldstraße", "Bahnhofstraße", "Mönckebergstraße"];
 const US_STREETS: &[&str] = &["Main Street", "Park Avenue", "Market Street", "Michigan Avenue", "Broadway"];
 const NL_STREETS: &[&str] = &["Keizersgracht", "Herengracht", "Coolsingel", "Damrak"];
 
 const FOREIGN_CITIES: &[City] = &[
-    City { name: "London", region: "England", country: "Великобритания", phone: "+44 20", post: "EC", streets: UK_STREETS },
-    City { name: "London", region: "England", country: "Великобритания", phone: "+44 20", post: "SW", streets: UK_STREETS },
-    City { name: "Manchester", region: "England", country: "Великобритания", phone: "+44 161", post: "M", streets: UK_STREETS },
-    City { name: "Berlin", region: "Berlin", country: "Германия", phone: "+49 30", post: "10", streets: DE_STREETS },
-    City { name: "Berlin", region: "Berlin", country: "Германия", phone: "+49 30", post: "10", streets: DE_STREETS },
-    City { name: "München", region: "Bayern", country: "Германия", phone: "+49 89", post: "80", streets: DE_STREETS },
-    City { name: "Hamburg", region: "Hamburg", country: "Германия", phone: "+49 40", post: "20", streets: DE_STREETS },
+    City {
+        name: "London",
+        region: "England",
+        country: "Великобритания",
+        phone: "+44 20",
+        post: "EC",
+        streets: UK_STREETS,
+    },
+    City {
+        name: "London",
+        region: "England",
+        country: "Великобритания",
+        phone: "+44 20",
+        post: "SW",
+        streets: UK_STREETS,
+    },
+    City {
+        name: "Manchester",
+        region: "England",
+        country: "Великобритания",
+        phone: "+44 161",
+        post: "M",
+        streets: UK_STREETS,
+    },
+    City {
+        name: "Berlin", region: "Berlin", country: "Германия", phone: "+49 30", post: "10", streets: DE_STREETS
+    },
+    City {
+        name: "Berlin", region: "Berlin", country: "Германия", phone: "+49 30", post: "10", streets: DE_STREETS
+    },
+    City {
+        name: "München", region: "Bayern", country: "Германия", phone: "+49 89", post: "80", streets: DE_STREETS
+    },
+    City {
+        name: "Hamburg", region: "Hamburg", country: "Германия", phone: "+49 40", post: "20", streets: DE_STREETS
+    },
     City { name: "New York", region: "New York", country: "США", phone: "+1 212", post: "100", streets: US_STREETS },
     City { name: "Chicago", region: "Illinois", country: "США", phone: "+1 312", post: "606", streets: US_STREETS },
-    City { name: "Amsterdam", region: "Noord-Holland", country: "Нидерланды", phone: "+31 20", post: "10", streets: NL_STREETS },
+    City {
+        name: "Amsterdam",
+        region: "Noord-Holland",
+        country: "Нидерланды",
+        phone: "+31 20",
+        post: "10",
+        streets: NL_STREETS,
+    },
 ];
 
 fn city_at(i: usize) -> &'static City {
@@ -935,8 +1062,8 @@ fn city_at(i: usize) -> &'static City {
 }
 
 const RU_MOBILE: &[&str] = &[
-    "916", "916", "916", "903", "905", "906", "909", "910", "911", "912", "915", "917", "919", "920", "925", "926", "926", "929",
-    "950", "951", "952", "958", "961", "963", "964", "965", "977", "980", "981", "985", "999",
+    "916", "916", "916", "903", "905", "906", "909", "910", "911", "912", "915", "917", "919", "920", "925", "926",
+    "926", "929", "950", "951", "952", "958", "961", "963", "964", "965", "977", "980", "981", "985", "999",
 ];
 
 const RU_STREETS: &[&str] = &[
@@ -974,15 +1101,77 @@ const RU_FORMS: &[(&str, &str)] = &[
 ];
 
 const RU_ROOTS_1: &[&str] = &[
-    "Техно", "Строй", "Агро", "Энерго", "Мед", "Транс", "Инфо", "Нефте", "Газо", "Лес", "Про", "Мега", "Сиб", "Урал", "Волга",
-    "Нева", "Север", "Юг", "Спец", "Торг", "Пром", "Фарм", "Авто", "Дом", "Эко", "Инвест", "Металл", "Хим", "Электро",
-    "Теле", "Гео", "Аква", "Термо", "Оптим", "Полимер", "Вектор", "Альфа", "Бета", "Сигма", "Стандарт",
+    "Техно",
+    "Строй",
+    "Агро",
+    "Энерго",
+    "Мед",
+    "Транс",
+    "Инфо",
+    "Нефте",
+    "Газо",
+    "Лес",
+    "Про",
+    "Мега",
+    "Сиб",
+    "Урал",
+    "Волга",
+    "Нева",
+    "Север",
+    "Юг",
+    "Спец",
+    "Торг",
+    "Пром",
+    "Фарм",
+    "Авто",
+    "Дом",
+    "Эко",
+    "Инвест",
+    "Металл",
+    "Хим",
+    "Электро",
+    "Теле",
+    "Гео",
+    "Аква",
+    "Термо",
+    "Оптим",
+    "Полимер",
+    "Вектор",
+    "Альфа",
+    "Бета",
+    "Сигма",
+    "Стандарт",
 ];
 
 const RU_ROOTS_2: &[&str] = &[
-    "сервис", "снаб", "ресурс", "групп", "логистик", "маркет", "систем", "проект", "холдинг", "софт", "тех", "комплект",
-    "трейд", "лайн", "стандарт", "альянс", "монтаж", "инжиниринг", "пром", "строй", "торг", "мир", "центр", "снабжение",
-    "консалт", "лаб", "сеть", "поставка",
+    "сервис",
+    "снаб",
+    "ресурс",
+    "групп",
+    "логистик",
+    "маркет",
+    "систем",
+    "проект",
+    "холдинг",
+    "софт",
+    "тех",
+    "комплект",
+    "трейд",
+    "лайн",
+    "стандарт",
+    "альянс",
+    "монтаж",
+    "инжиниринг",
+    "пром",
+    "строй",
+    "торг",
+    "мир",
+    "центр",
+    "снабжение",
+    "консалт",
+    "лаб",
+    "сеть",
+    "поставка",
 ];
 
 const RU_PHRASES: &[&str] = &[
@@ -1012,28 +1201,112 @@ const RU_PHRASES: &[&str] = &[
     "Три кита",
 ];
 
-const RU_SUFFIXES: &[&str] = &[" Плюс", "-М", " 2000", " Про", "-Сервис", " Групп", "-Юг", "-Север", " Столица", "-Инвест"];
+const RU_SUFFIXES: &[&str] =
+    &[" Плюс", "-М", " 2000", " Про", "-Сервис", " Групп", "-Юг", "-Север", " Столица", "-Инвест"];
 
 const EN_ROOTS_1: &[&str] = &[
-    "North", "Blue", "Silver", "Green", "Red", "Bright", "Oak", "River", "Stone", "Summit", "Pioneer", "Atlas", "Apex", "Harbor",
-    "Crown", "Iron", "Golden", "Clear", "Swift", "Eagle",
+    "North", "Blue", "Silver", "Green", "Red", "Bright", "Oak", "River", "Stone", "Summit", "Pioneer", "Atlas", "Apex",
+    "Harbor", "Crown", "Iron", "Golden", "Clear", "Swift", "Eagle",
 ];
-const EN_ROOTS_2: &[&str] = &["wind", "field", "bridge", "gate", "stone", "wood", "point", "line", "view", "well", "brook", "ford"];
-const EN_KINDS: &[&str] =
-    &["Trading", "Logistics", "Systems", "Solutions", "Foods", "Engineering", "Consulting", "Partners", "Industries", "Software"];
+const EN_ROOTS_2: &[&str] =
+    &["wind", "field", "bridge", "gate", "stone", "wood", "point", "line", "view", "well", "brook", "ford"];
+const EN_KINDS: &[&str] = &[
+    "Trading",
+    "Logistics",
+    "Systems",
+    "Solutions",
+    "Foods",
+    "Engineering",
+    "Consulting",
+    "Partners",
+    "Industries",
+    "Software",
+];
 
 const RU_MALE: &[&str] = &[
-    "Александр", "Алексей", "Андрей", "Артём", "Борис", "Вадим", "Валерий", "Василий", "Виктор", "Владимир", "Владислав", "Глеб",
-    "Григорий", "Денис", "Дмитрий", "Евгений", "Егор", "Иван", "Игорь", "Илья", "Кирилл", "Константин", "Максим", "Михаил",
-    "Никита", "Николай", "Олег", "Павел", "Пётр", "Роман", "Руслан", "Семён", "Сергей", "Станислав", "Степан", "Тимур",
-    "Фёдор", "Юрий", "Ярослав", "Антон",
+    "Александр",
+    "Алексей",
+    "Андрей",
+    "Артём",
+    "Борис",
+    "Вадим",
+    "Валерий",
+    "Василий",
+    "Виктор",
+    "Владимир",
+    "Владислав",
+    "Глеб",
+    "Григорий",
+    "Денис",
+    "Дмитрий",
+    "Евгений",
+    "Егор",
+    "Иван",
+    "Игорь",
+    "Илья",
+    "Кирилл",
+    "Константин",
+    "Максим",
+    "Михаил",
+    "Никита",
+    "Николай",
+    "Олег",
+    "Павел",
+    "Пётр",
+    "Роман",
+    "Руслан",
+    "Семён",
+    "Сергей",
+    "Станислав",
+    "Степан",
+    "Тимур",
+    "Фёдор",
+    "Юрий",
+    "Ярослав",
+    "Антон",
 ];
 
 const RU_FEMALE: &[&str] = &[
-    "Александра", "Алина", "Алёна", "Анастасия", "Анна", "Валентина", "Валерия", "Вера", "Виктория", "Галина", "Дарья",
-    "Евгения", "Екатерина", "Елена", "Елизавета", "Ирина", "Карина", "Ксения", "Лариса", "Любовь", "Людмила", "Маргарита",
-    "Марина", "Мария", "Наталья", "Надежда", "Нина", "Оксана", "Ольга", "Полина", "Светлана", "София", "Тамара", "Татьяна",
-    "Юлия", "Яна", "Кристина", "Алла", "Зоя", "Фёкла",
+    "Александра",
+    "Алина",
+    "Алёна",
+    "Анастасия",
+    "Анна",
+    "Валентина",
+    "Валерия",
+    "Вера",
+    "Виктория",
+    "Галина",
+    "Дарья",
+    "Евгения",
+    "Екатерина",
+    "Елена",
+    "Елизавета",
+    "Ирина",
+    "Карина",
+    "Ксения",
+    "Лариса",
+    "Любовь",
+    "Людмила",
+    "Маргарита",
+    "Марина",
+    "Мария",
+    "Наталья",
+    "Надежда",
+    "Нина",
+    "Оксана",
+    "Ольга",
+    "Полина",
+    "Светлана",
+    "София",
+    "Тамара",
+    "Татьяна",
+    "Юлия",
+    "Яна",
+    "Кристина",
+    "Алла",
+    "Зоя",
+    "Фёкла",
 ];
 
 const RU_PATRONYMICS: &[(&str, &str)] = &[
@@ -1062,36 +1335,263 @@ const RU_PATRONYMICS: &[(&str, &str)] = &[
 ];
 
 const RU_SURNAMES: &[&str] = &[
-    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров", "Морозов",
-    "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев",
-    "Макаров", "Никитин", "Захаров", "Зайцев", "Соловьёв", "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв", "Сергеев",
-    "Кузьмин", "Фролов", "Александров", "Дмитриев", "Королёв", "Гусев", "Киселёв", "Ильин", "Максимов", "Поляков", "Сорокин",
-    "Виноградов", "Ковалёв", "Белов", "Медведев", "Антонов", "Тарасов", "Жуков", "Баранов", "Филиппов", "Комаров", "Давыдов",
-    "Беляев", "Герасимов", "Богданов", "Осипов", "Сидоров", "Матвеев", "Титов", "Марков", "Миронов", "Крылов", "Куликов",
-    "Карпов", "Власов", "Мельников", "Денисов", "Гаврилов", "Тихонов", "Казаков", "Афанасьев", "Данилов", "Савельев",
-    "Тимофеев", "Фомин", "Чернов", "Абрамов", "Мартынов", "Ефимов", "Федотов", "Щербаков", "Назаров", "Калинин", "Исаев",
-    "Чернышёв", "Быков", "Маслов", "Родионов", "Коновалов", "Лазарев", "Воронин", "Климов", "Филатов", "Пономарёв", "Голубев",
-    "Кудрявцев", "Прохоров", "Наумов", "Потапов", "Журавлёв", "Овчинников", "Трофимов", "Леонов", "Соболев", "Ермаков",
-    "Колесников", "Гончаров", "Емельянов", "Никифоров", "Грачёв", "Котов", "Гришин", "Ефремов", "Архипов", "Громов",
-    "Кириллов", "Малышев", "Панов", "Моисеев", "Румянцев", "Акимов", "Кондратьев", "Бирюков", "Горбунов", "Анисимов",
-    "Ерёмин", "Тихомиров", "Галкин", "Лукьянов", "Михеев", "Скворцов", "Юдин", "Белоусов", "Нестеров", "Симонов",
-    "Прокофьев", "Харитонов", "Князев", "Цветков", "Левин", "Митрофанов", "Воронов", "Аксёнов", "Мальцев", "Логинов",
-    "Горшков", "Савин", "Краснов", "Майоров", "Демидов", "Елисеев", "Рыбаков", "Сафонов", "Плотников", "Дёмин", "Хохлов",
-    "Жданов", "Островский", "Вишневский", "Каменский", "Шевченко", "Бондаренко", "Черных", "Толстой", "Долгих", "Лихачёв",
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+    "Никитин",
+    "Захаров",
+    "Зайцев",
+    "Соловьёв",
+    "Борисов",
+    "Яковлев",
+    "Григорьев",
+    "Романов",
+    "Воробьёв",
+    "Сергеев",
+    "Кузьмин",
+    "Фролов",
+    "Александров",
+    "Дмитриев",
+    "Королёв",
+    "Гусев",
+    "Киселёв",
+    "Ильин",
+    "Максимов",
+    "Поляков",
+    "Сорокин",
+    "Виноградов",
+    "Ковалёв",
+    "Белов",
+    "Медведев",
+    "Антонов",
+    "Тарасов",
+    "Жуков",
+    "Баранов",
+    "Филиппов",
+    "Комаров",
+    "Давыдов",
+    "Беляев",
+    "Герасимов",
+    "Богданов",
+    "Осипов",
+    "Сидоров",
+    "Матвеев",
+    "Титов",
+    "Марков",
+    "Миронов",
+    "Крылов",
+    "Куликов",
+    "Карпов",
+    "Власов",
+    "Мельников",
+    "Денисов",
+    "Гаврилов",
+    "Тихонов",
+    "Казаков",
+    "Афанасьев",
+    "Данилов",
+    "Савельев",
+    "Тимофеев",
+    "Фомин",
+    "Чернов",
+    "Абрамов",
+    "Мартынов",
+    "Ефимов",
+    "Федотов",
+    "Щербаков",
+    "Назаров",
+    "Калинин",
+    "Исаев",
+    "Чернышёв",
+    "Быков",
+    "Маслов",
+    "Родионов",
+    "Коновалов",
+    "Лазарев",
+    "Воронин",
+    "Климов",
+    "Филатов",
+    "Пономарёв",
+    "Голубев",
+    "Кудрявцев",
+    "Прохоров",
+    "Наумов",
+    "Потапов",
+    "Журавлёв",
+    "Овчинников",
+    "Трофимов",
+    "Леонов",
+    "Соболев",
+    "Ермаков",
+    "Колесников",
+    "Гончаров",
+    "Емельянов",
+    "Никифоров",
+    "Грачёв",
+    "Котов",
+    "Гришин",
+    "Ефремов",
+    "Архипов",
+    "Громов",
+    "Кириллов",
+    "Малышев",
+    "Панов",
+    "Моисеев",
+    "Румянцев",
+    "Акимов",
+    "Кондратьев",
+    "Бирюков",
+    "Горбунов",
+    "Анисимов",
+    "Ерёмин",
+    "Тихомиров",
+    "Галкин",
+    "Лукьянов",
+    "Михеев",
+    "Скворцов",
+    "Юдин",
+    "Белоусов",
+    "Нестеров",
+    "Симонов",
+    "Прокофьев",
+    "Харитонов",
+    "Князев",
+    "Цветков",
+    "Левин",
+    "Митрофанов",
+    "Воронов",
+    "Аксёнов",
+    "Мальцев",
+    "Логинов",
+    "Горшков",
+    "Савин",
+    "Краснов",
+    "Майоров",
+    "Демидов",
+    "Елисеев",
+    "Рыбаков",
+    "Сафонов",
+    "Плотников",
+    "Дёмин",
+    "Хохлов",
+    "Жданов",
+    "Островский",
+    "Вишневский",
+    "Каменский",
+    "Шевченко",
+    "Бондаренко",
+    "Черных",
+    "Толстой",
+    "Долгих",
+    "Лихачёв",
 ];
 
 const EN_FIRST: &[&str] = &[
-    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth", "David", "Susan",
-    "Richard", "Jessica", "Thomas", "Sarah", "Daniel", "Karen", "Matthew", "Emily", "Oliver", "Charlotte", "Harry", "Amelia",
-    "George", "Sophie", "Lukas", "Anna", "Jonas", "Katrin", "Felix", "Laura", "Max", "Julia", "Paul", "Emma", "Jack", "Olivia",
-    "Henry", "Grace",
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "William",
+    "Elizabeth",
+    "David",
+    "Susan",
+    "Richard",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Daniel",
+    "Karen",
+    "Matthew",
+    "Emily",
+    "Oliver",
+    "Charlotte",
+    "Harry",
+    "Amelia",
+    "George",
+    "Sophie",
+    "Lukas",
+    "Anna",
+    "Jonas",
+    "Katrin",
+    "Felix",
+    "Laura",
+    "Max",
+    "Julia",
+    "Paul",
+    "Emma",
+    "Jack",
+    "Olivia",
+    "Henry",
+    "Grace",
 ];
 
 const EN_LAST: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Taylor", "Anderson", "Thomas", "Moore",
-    "Martin", "Jackson", "Thompson", "White", "Harris", "Clark", "Lewis", "Walker", "Hall", "Young", "King", "Wright", "Scott",
-    "Green", "Baker", "Adams", "Nelson", "Carter", "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner",
-    "Becker", "Hoffmann", "de Vries", "van Dijk", "Jansen",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Taylor",
+    "Anderson",
+    "Thomas",
+    "Moore",
+    "Martin",
+    "Jackson",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Hall",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Carter",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "de Vries",
+    "van Dijk",
+    "Jansen",
 ];
 
 const RU_TITLES: &[&str] = &[
@@ -1125,7 +1625,8 @@ const EN_TITLES: &[&str] = &[
     "Legal Counsel",
 ];
 
-const SECOND_ROLES: &[&str] = &["член совета директоров", "консультант", "бывший сотрудник", "представитель по доверенности", "advisor"];
+const SECOND_ROLES: &[&str] =
+    &["член совета директоров", "консультант", "бывший сотрудник", "представитель по доверенности", "advisor"];
 
 const INDUSTRIES: &[&str] = &[
     "Производство",
@@ -1145,14 +1646,40 @@ const INDUSTRIES: &[&str] = &[
 
 const SEGMENTS: &[&str] = &["Малый бизнес", "Средний бизнес", "Крупный бизнес", "Госсектор"];
 
-const SOURCES: &[&str] =
-    &["сайт", "сайт", "выставка", "рекомендация", "рекомендация", "холодный звонок", "e-mail рассылка", "партнёр", "соцсети", "тендер"];
+const SOURCES: &[&str] = &[
+    "сайт",
+    "сайт",
+    "выставка",
+    "рекомендация",
+    "рекомендация",
+    "холодный звонок",
+    "e-mail рассылка",
+    "партнёр",
+    "соцсети",
+    "тендер",
+];
 
-const TAGS: &[&str] = &["vip", "ключевой", "тендер", "b2b", "экспорт", "новый", "риск оттока", "госзаказ", "постоянный", "опт"];
+const TAGS: &[&str] =
+    &["vip", "ключевой", "тендер", "b2b", "экспорт", "новый", "риск оттока", "госзаказ", "постоянный", "опт"];
 
 const INTERESTS: &[&str] = &[
-    "рыбалка", "горные лыжи", "теннис", "шахматы", "театр", "путешествия", "футбол", "хоккей", "вино", "история",
-    "фотография", "йога", "бег", "охота", "гольф", "джаз", "дача и сад",
+    "рыбалка",
+    "горные лыжи",
+    "теннис",
+    "шахматы",
+    "театр",
+    "путешествия",
+    "футбол",
+    "хоккей",
+    "вино",
+    "история",
+    "фотография",
+    "йога",
+    "бег",
+    "охота",
+    "гольф",
+    "джаз",
+    "дача и сад",
 ];
 
 const PREFERENCES: &[&str] = &[
@@ -1187,7 +1714,8 @@ const TOPICS: &[&str] = &[
     "график отгрузок",
 ];
 
-const WHEN: &[&str] = &["на следующей неделе", "в понедельник", "после праздников", "в конце месяца", "завтра", "через две недели"];
+const WHEN: &[&str] =
+    &["на следующей неделе", "в понедельник", "после праздников", "в конце месяца", "завтра", "через две недели"];
 
 const EXPOS: &[&str] = &["Иннопром", "MosBuild", "Связь", "Агропродмаш", "Росупак", "ЦМТ Экспо"];
 

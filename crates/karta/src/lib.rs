@@ -77,7 +77,8 @@ pub struct App {
 /// Database problems, or the address being unusable (in use, bad).
 pub async fn build(config: &Config) -> anyhow::Result<App> {
     let db = open_db(config).await?;
-    let listener = TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener =
+        TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let state = AppState {
         db: db.clone(),
         config: Arc::new(WebConfig { sessions: config.sessions, secure_cookies: config.secure_cookies }),

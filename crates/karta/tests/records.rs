@@ -423,7 +423,11 @@ async fn filters_cover_text_choice_dates_owner_tags_and_emptiness() {
             ["Смирнова"],
             "ё = е in any text field"
         );
-        assert_eq!(names("filter=relationship:in:customer,partner").await, ["Ёжиков", "Смирнова"], "sorted by code point in the test");
+        assert_eq!(
+            names("filter=relationship:in:customer,partner").await,
+            ["Ёжиков", "Смирнова"],
+            "sorted by code point in the test"
+        );
         assert_eq!(names("filter=birthday:gte:1989-01-01").await, ["Смирнова"]);
         assert_eq!(names("filter=birthday:empty:").await, ["Ёжиков"]);
         assert_eq!(names("filter=email:notempty:").await, ["Ёжиков"]);
