@@ -58,6 +58,16 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>> {
     Ok(r.as_ref().map(from_row))
 }
 
+/// The teams of a tenant as (id, name), by name.
+///
+/// # Errors
+/// Database errors.
+pub async fn teams(db: &Db, tenant_id: &str) -> Result<Vec<(String, String)>> {
+    let rows =
+        db.all(Q::new("SELECT id, name FROM teams WHERE tenant_id = $1 ORDER BY name, id").bind(tenant_id)).await?;
+    Ok(rows.iter().map(|r| (r.s("id"), r.s("name"))).collect())
+}
+
 /// A team's id by its name.
 ///
 /// # Errors

@@ -161,6 +161,57 @@ pub async fn list(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
     Ok(rows.iter().map(user_from).collect())
 }
 
+/// Every user of the caller's tenant, disabled ones included (admins only).
+///
+/// # Errors
+/// `Forbidden` for non-admins.
+pub async fn list_all(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
+    if !ctx.role.is_admin() {
+        return Err(StoreError::Forbidden);
+    }
+    let rows = db
+        .all(
+            Q::new("SELECT * FROM users WHERE tenant_id = $1 ORDER BY disabled, display_name, id").bind(&ctx.tenant_id),
+        )
+        .await?;
+    Ok(rows.iter().map(user_from).collect())
+}
+
+/// Changes a user's role and team (admins only; an admin cannot demote themselves, so a
+/// tenant always keeps one).
+///
+/// # Errors
+/// `Forbidden`, `NotFound`, `Invalid` for an unknown team.
+pub async fn set_role_and_team(db: &Db, ctx: &Ctx, user_id: &str, role: Role, team_id: Option<&str>) -> Result<()> {
+    if !ctx.role.is_admin() {
+        return Err(StoreError::Forbidden);
+    }
+    if user_id == ctx.user_id && role != Role::Admin {
+        return Err(StoreError::field("role", "invalid_choice"));
+    }
+    if let Some(t) = team_id {
+        let ok = db
+            .opt(Q::new("SELECT id FROM teams WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(t))
+            .await?;
+        if ok.is_none() {
+            return Err(StoreError::field("team_id", "not_found"));
+        }
+    }
+    let n = db
+        .exec(
+            Q::new("UPDATE users SET role = $1, team_id = $2 WHERE tenant_id = $3 AND id = $4")
+                .bind(role.as_str())
+                .bind(team_id.map(str::to_string))
+                .bind(&ctx.tenant_id)
+                .bind(user_id),
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Sets a new password.
 ///
 /// # Errors

@@ -169,3 +169,67 @@ async fn a_disabled_user_loses_sessions_and_tokens() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_admin_manages_users_and_teams_and_others_cannot() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let s = app.browser("sales1@acme.test").await;
+        assert_eq!(s.get("/admin/users").await.status(), StatusCode::FORBIDDEN);
+        let csrf = s.get("/contacts").await.csrf();
+        let r = s.form("/admin/users", &[("_csrf", &csrf), ("email", "x@acme.test"), ("role", "admin")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "a salesperson cannot add an admin");
+
+        let a = app.browser("admin@acme.test").await;
+        let page = a.get("/admin/users").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let csrf = page.csrf();
+        assert_eq!(a.form("/admin/teams", &[("_csrf", &csrf), ("name", "Юг")]).await.status(), StatusCode::SEE_OTHER);
+        let team = karta_store::tenants::team_by_name(&app.db, &app.tenant_a, "Юг").await.unwrap().unwrap();
+        let r = a
+            .form(
+                "/admin/users",
+                &[
+                    ("_csrf", &csrf),
+                    ("email", "new@acme.test"),
+                    ("name", "Новый"),
+                    ("role", "support"),
+                    ("team", &team),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let pw_line = r.text.split("<code class=\"secret\">").nth(1).unwrap();
+        let pw = pw_line[..pw_line.find("</code>").unwrap()].trim_start_matches("new@acme.test: ").to_string();
+        let u = karta_store::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
+        assert_eq!(u.role, karta_core::Role::Support);
+        assert_eq!(u.team_id.as_deref(), Some(team.as_str()));
+        let dup = a.form("/admin/users", &[("_csrf", &csrf), ("email", "new@acme.test"), ("role", "support")]).await;
+        assert_eq!(dup.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            Client::new(&app.base, None).sign_in("new@acme.test", &pw).await.status(),
+            StatusCode::SEE_OTHER,
+            "the shown password works"
+        );
+        let r = a
+            .form(
+                &format!("/admin/users/{}", u.id),
+                &[("_csrf", &csrf), ("role", "read_only"), ("team", ""), ("disabled", "on")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let u = karta_store::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
+        assert!(u.disabled && u.role == karta_core::Role::ReadOnly && u.team_id.is_none());
+        // An admin cannot lock themselves out.
+        let me = karta_store::users::by_email(&app.db, &app.tenant_a, "admin@acme.test").await.unwrap().unwrap();
+        let r = a.form(&format!("/admin/users/{}", me.id), &[("_csrf", &csrf), ("role", "salesperson")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // Another tenant's user id is not reachable.
+        let other = karta_store::users::by_email(&app.db, &app.tenant_b, "admin@globex.test").await.unwrap().unwrap();
+        let r = a.form(&format!("/admin/users/{}", other.id), &[("_csrf", &csrf), ("role", "read_only")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let other = karta_store::users::by_email(&app.db, &app.tenant_b, "admin@globex.test").await.unwrap().unwrap();
+        assert_eq!(other.role, karta_core::Role::Admin, "untouched");
+        app.finish().await;
+    }
+}

@@ -1,6 +1,7 @@
 //! The server-rendered UI. Every page works without JavaScript; `/static/app.js` enhances
 //! (typeahead, select-all, local times).
 
+pub mod admin;
 pub mod pages;
 pub mod records;
 pub mod session;
@@ -53,6 +54,9 @@ pub fn router() -> Router<AppState> {
         .route("/search/suggest", get(records::suggest))
         .route("/trash", get(records::trash))
         .route("/settings", get(settings::page))
+        .route("/admin/users", get(admin::page).post(admin::add))
+        .route("/admin/users/{id}", post(admin::change))
+        .route("/admin/teams", post(admin::add_team))
         .route("/settings/language", post(settings::language))
         .route("/settings/tokens", post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))

@@ -22,6 +22,8 @@ pub struct Layout {
     pub active: &'static str,
     /// Search box content.
     pub q: String,
+    /// The user is an admin (shows the admin pages).
+    pub admin: bool,
 }
 
 impl Layout {
@@ -36,6 +38,7 @@ impl Layout {
             csrf: p.csrf.clone(),
             active,
             q: String::new(),
+            admin: p.user.role.is_admin(),
         }
     }
 }
@@ -72,6 +75,7 @@ pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
         csrf: String::new(),
         active: "",
         q: String::new(),
+        admin: false,
     };
     render(status, &MessagePage { l, message: message.to_string() })
 }

@@ -52,6 +52,7 @@ fn page(t: Tr, status: StatusCode, error: String, email: String, company: String
         csrf: String::new(),
         active: "",
         q: String::new(),
+        admin: false,
     };
     render(status, &LoginPage { l, error, email, company, next })
 }
