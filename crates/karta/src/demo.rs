@@ -47,9 +47,10 @@ pub async fn ensure_demo(db: &Db, size: DemoSize) -> anyhow::Result<bool> {
         staff,
     };
     let mut load = Loader::new(db);
-    let mut parties = Table::new("accounts", &PARTY_COLS, 500);
-    let mut links = Table::new("contact_accounts", &LINK_COLS, 1000);
-    let mut notes = Table::new("notes", &NOTE_COLS, 1000);
+    let engine = db.engine();
+    let mut parties = Table::new(engine, "accounts", &PARTY_COLS, 500);
+    let mut links = Table::new(engine, "contact_accounts", &LINK_COLS, 1000);
+    let mut notes = Table::new(engine, "notes", &NOTE_COLS, 1000);
 
     let mut accounts: Vec<Acc> = Vec::with_capacity(plan.accounts);
     for i in 0..plan.accounts {
@@ -66,7 +67,7 @@ pub async fn ensure_demo(db: &Db, size: DemoSize) -> anyhow::Result<bool> {
     }
     load.flush(&mut parties).await?;
 
-    parties = Table::new("contacts", &PARTY_COLS, 500);
+    parties = Table::new(engine, "contacts", &PARTY_COLS, 500);
     for i in 0..plan.contacts {
         // The key account (the first) gets the first `key_links` contacts.
         let a = if i < plan.key_links { 0 } else { gen.rng.below(accounts.len()) };
@@ -257,6 +258,7 @@ const PROGRESS_ROWS: usize = 100_000;
 
 /// Rows waiting to be inserted into one table.
 struct Table {
+    engine: Engine,
     name: &'static str,
     cols: &'static [&'static str],
     /// Rows per statement (columns × rows stays far below both engines' bind limits).
@@ -269,13 +271,16 @@ struct Table {
 }
 
 impl Table {
-    fn new(name: &'static str, cols: &'static [&'static str], per_stmt: usize) -> Self {
-        Self { name, cols, per_stmt, full_sql: insert_sql(name, cols, per_stmt), args: Vec::new(), rows: 0, total: 0 }
+    fn new(engine: Engine, name: &'static str, cols: &'static [&'static str], per_stmt: usize) -> Self {
+        let full_sql = insert_sql(engine, name, cols, per_stmt);
+        Self { engine, name, cols, per_stmt, full_sql, args: Vec::new(), rows: 0, total: 0 }
     }
 }
 
-/// `INSERT INTO t (cols) VALUES ($1, …), (…)` for `rows` rows.
-fn insert_sql(table: &str, cols: &[&str], rows: usize) -> String {
+/// `INSERT INTO t (cols) VALUES ($1, …), (…)` for `rows` rows. SQLite gets anonymous `?`
+/// placeholders instead: binding numbered ones costs time linear in their count per
+/// parameter (the driver asks each parameter's name), quadratic per statement.
+fn insert_sql(engine: Engine, table: &str, cols: &[&str], rows: usize) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
     let mut n = 0;
     for r in 0..rows {
@@ -287,9 +292,13 @@ fn insert_sql(table: &str, cols: &[&str], rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            n += 1;
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            if engine == Engine::Sqlite {
+                sql.push('?');
+            } else {
+                n += 1;
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
         }
         sql.push(')');
     }
@@ -302,11 +311,13 @@ struct Loader<'a> {
     tx: Option<Tx>,
     rows_in_tx: usize,
     started: Instant,
+    /// Time spent waiting for the database.
+    in_db: std::time::Duration,
 }
 
 impl<'a> Loader<'a> {
     fn new(db: &'a Db) -> Self {
-        Self { db, tx: None, rows_in_tx: 0, started: Instant::now() }
+        Self { db, tx: None, rows_in_tx: 0, started: Instant::now(), in_db: std::time::Duration::ZERO }
     }
 
     /// Inserts the table's rows once a statement's worth has gathered.
@@ -322,8 +333,9 @@ impl<'a> Loader<'a> {
         if t.rows == 0 {
             return Ok(());
         }
-        let sql = if t.rows == t.per_stmt { t.full_sql.clone() } else { insert_sql(t.name, t.cols, t.rows) };
+        let sql = if t.rows == t.per_stmt { t.full_sql.clone() } else { insert_sql(t.engine, t.name, t.cols, t.rows) };
         let q = Q { sql, args: std::mem::take(&mut t.args) };
+        let waited = Instant::now();
         let mut tx = match self.tx.take() {
             Some(tx) => tx,
             None => self.db.begin().await?,
@@ -339,8 +351,15 @@ impl<'a> Loader<'a> {
         } else {
             self.tx = Some(tx);
         }
+        self.in_db += waited.elapsed();
         if t.total / PROGRESS_ROWS > before / PROGRESS_ROWS {
-            eprintln!("demo: {} {} rows ({:.1} s)", t.total, t.name, self.started.elapsed().as_secs_f64());
+            eprintln!(
+                "demo: {} {} rows ({:.1} s, {:.1} s of it in the database)",
+                t.total,
+                t.name,
+                self.started.elapsed().as_secs_f64(),
+                self.in_db.as_secs_f64()
+            );
         }
         Ok(())
     }
@@ -1739,7 +1758,8 @@ mod tests {
 
     #[test]
     fn insert_statements_number_their_placeholders() {
-        assert_eq!(insert_sql("t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(insert_sql(Engine::Postgres, "t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(insert_sql(Engine::Sqlite, "t", &["a"], 2), "INSERT INTO t (a) VALUES (?), (?)");
         assert!(PARTY_COLS.len() * 500 < 32_766);
     }
 
