@@ -293,6 +293,53 @@ mod tests {
         }
     }
 
+    /// Every literal key the templates and handlers ask for exists, so no page shows a raw key.
+    #[test]
+    fn every_key_used_in_templates_and_handlers_exists() {
+        let sources = [
+            include_str!("../templates/base.html"),
+            include_str!("../templates/list.html"),
+            include_str!("../templates/record.html"),
+            include_str!("../templates/form.html"),
+            include_str!("../templates/login.html"),
+            include_str!("../templates/message.html"),
+            include_str!("../templates/search.html"),
+            include_str!("../templates/trash.html"),
+            include_str!("../templates/settings.html"),
+            include_str!("../templates/users.html"),
+            include_str!("ui/records.rs"),
+            include_str!("ui/session.rs"),
+            include_str!("ui/settings.rs"),
+            include_str!("ui/admin.rs"),
+            include_str!("auth.rs"),
+        ];
+        let mut checked = 0;
+        for src in sources {
+            for (i, _) in src.match_indices("s(\"") {
+                let rest = &src[i + 3..];
+                let key = &rest[..rest.find('"').unwrap_or(0)];
+                if key.contains('.') && !key.contains('{') {
+                    assert!(lookup(key).is_some(), "missing text {key}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "the scan found the keys ({checked})");
+        let dynamic = karta_core::party::RELATIONSHIPS
+            .iter()
+            .map(|r| format!("rel.{r}"))
+            .chain(karta_core::party::FIRST_CONTACT.iter().map(|r| format!("fc.{r}")))
+            .chain(karta_core::Role::ALL.iter().map(|r| format!("role.{}", r.as_str())))
+            .chain(
+                ["create", "update", "delete", "restore", "link", "unlink", "purge"].iter().map(|a| format!("act.{a}")),
+            )
+            .chain(karta_store::listq::FIELDS.iter().map(|f| format!("f.{}", f.name)))
+            .chain(karta_store::listq::Op::ALL.iter().map(|o| format!("op.{}", o.as_str())));
+        for key in dynamic {
+            assert!(lookup(&key).is_some(), "missing text {key}");
+        }
+    }
+
     #[test]
     fn language_comes_from_preference_then_browser() {
         assert!(Tr::pick("", "ru-RU,ru;q=0.9,en;q=0.8").ru);

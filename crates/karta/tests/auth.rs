@@ -233,3 +233,32 @@ async fn an_admin_manages_users_and_teams_and_others_cannot() {
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn redirect_targets_from_forms_are_checked_and_never_leave_the_site() {
+    let app = TestApp::spawn(kinds()[0]).await;
+    let c = Client::new(&app.base, None);
+    for (next, expect) in [
+        ("//evil.example/x", "/contacts"),
+        ("/контакты", "/contacts"),
+        ("https://evil.example", "/contacts"),
+        ("/accounts?x=1", "/accounts?x=1"),
+    ] {
+        let c = Client::new(&app.base, None);
+        let r = c.form("/login", &[("email", "sales1@acme.test"), ("password", PASSWORD), ("next", next)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.header("location"), expect, "{next}");
+    }
+    drop(c);
+    let ui = app.browser("admin@acme.test").await;
+    let csrf = ui.get("/contacts").await.csrf();
+    let r = ui
+        .form(
+            "/contacts/bulk",
+            &[("_csrf", &csrf), ("action", "tag"), ("tag", "x"), ("back", "/contacts?a=\r\nSet-Cookie: x=1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/contacts?&done=0");
+    app.finish().await;
+}

@@ -122,6 +122,7 @@ struct ListPage {
     done: String,
     error: String,
     can_delete: bool,
+    back: String,
 }
 
 const DEFAULT_COLS_CONTACT: &str = "name,job_title,email,phone,city,owner,updated_at";
@@ -325,6 +326,7 @@ pub async fn list(
         done: get(&pairs, "done").to_string(),
         error: problem.map(|p| format!("{}: {p}", t.err("invalid_value"))).unwrap_or_default(),
         can_delete: u.p.ctx.scope(e, Action::Delete).is_ok(),
+        back: list_url(kind, &lq, &cols, None, lq.after.as_deref()),
         l,
     };
     render(StatusCode::OK, &tpl)
@@ -348,7 +350,9 @@ pub async fn bulk(
     match parties::bulk(&st.db, &u.p.ctx, e, &ids, &action).await {
         Ok(n) => {
             let back = get(&pairs, "back");
-            let back = if back.starts_with(&format!("/{kind}")) { back.to_string() } else { format!("/{kind}?") };
+            // Only a visible-ASCII path of this list is followed (a header value must not panic).
+            let ok = back.starts_with(&format!("/{kind}?")) && back.bytes().all(|b| (0x21..0x7f).contains(&b));
+            let back = if ok { back.to_string() } else { format!("/{kind}?") };
             let sep = if back.contains('?') { "&" } else { "?" };
             Redirect::to(&format!("{back}{sep}done={n}")).into_response()
         }

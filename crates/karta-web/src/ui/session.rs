@@ -36,7 +36,8 @@ fn lang(headers: &HeaderMap, pref: &str) -> Tr {
 
 /// Only same-site relative paths are followed after sign-in.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']) {
+    let visible_ascii = next.bytes().all(|b| (0x21..0x7f).contains(&b));
+    if visible_ascii && next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
         next.to_string()
     } else {
         "/contacts".into()
