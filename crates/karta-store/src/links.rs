@@ -7,11 +7,19 @@ use crate::error::{Result, StoreError};
 use crate::parties::{self, from_row, Party};
 use karta_core::{now_ms, Action, Entity};
 
-/// A linked record with the role on the link.
+/// A linked record, as related lists show it, with the role on the link.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Linked {
-    /// The other side.
-    pub record: Party,
+    /// The other side's entity.
+    pub entity: Entity,
+    /// Its id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Its primary e-mail.
+    pub email: String,
+    /// Its primary phone.
+    pub phone: String,
     /// Role or title.
     pub role: String,
 }
@@ -120,15 +128,24 @@ pub async fn related(db: &Db, ctx: &Ctx, entity: Entity, id: &str, limit: i64) -
     let scope_sql = ctx.scope_sql(&mut q, "t", scope);
     let lim = q.arg(limit);
     q.sql = format!(
-        "SELECT t.*, l.role AS link_role, u.display_name AS owner_name, u.team_id AS owner_team FROM contact_accounts l \
+        "SELECT t.id, t.name, t.primary_email, t.primary_phone, l.role AS link_role FROM contact_accounts l \
          JOIN {tbl} t ON t.tenant_id = l.tenant_id AND t.id = l.{other_col} \
-         LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id \
          WHERE l.tenant_id = {t} AND l.{my_col} = {me} AND t.deleted_at IS NULL AND {scope_sql} \
          ORDER BY t.name_key, t.id LIMIT {lim}",
         tbl = parties::table(other)
     );
     let rows = db.all(q).await?;
-    Ok(rows.iter().map(|r| Linked { record: from_row(other, r), role: r.s("link_role") }).collect())
+    Ok(rows
+        .iter()
+        .map(|r| Linked {
+            entity: other,
+            id: r.s("id"),
+            name: r.s("name"),
+            email: r.s("primary_email"),
+            phone: r.s("primary_phone"),
+            role: r.s("link_role"),
+        })
+        .collect())
 }
 
 /// The child accounts of an account the caller may read.

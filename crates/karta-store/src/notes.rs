@@ -60,7 +60,16 @@ fn check_body(body: &str) -> Result<String> {
 /// # Errors
 /// `NotFound` when the record is not visible.
 pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, id: &str, limit: i64) -> Result<Vec<Note>> {
-    parties::get(db, ctx, entity, id).await?;
+    let p = parties::get(db, ctx, entity, id).await?;
+    list_for(db, ctx, &p, limit).await
+}
+
+/// The notes of a record already loaded through [`parties::get`] (which checked access), so
+/// a record page does not read the record twice.
+///
+/// # Errors
+/// Database errors.
+pub async fn list_for(db: &Db, ctx: &Ctx, p: &parties::Party, limit: i64) -> Result<Vec<Note>> {
     let rows = db
         .all(
             Q::new(
@@ -69,8 +78,8 @@ pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, id: &str, limit: i64) -> R
                  ORDER BY n.created_at DESC, n.id DESC LIMIT $4",
             )
             .bind(&ctx.tenant_id)
-            .bind(entity.as_str())
-            .bind(id)
+            .bind(p.entity.as_str())
+            .bind(&p.id)
             .bind(limit),
         )
         .await?;

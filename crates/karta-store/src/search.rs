@@ -56,19 +56,20 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
     if !phrase.is_empty() && !phrase.chars().all(|c| c.is_ascii_digit()) {
         let mut q = Q::new("");
         let t = q.arg(&ctx.tenant_id);
-        let range = match db.engine() {
-            Engine::Sqlite => {
-                let lo = q.arg(phrase.clone());
-                let hi = q.arg(format!("{phrase}\u{10FFFF}"));
-                format!("t.name_key >= {lo} AND t.name_key < {hi}")
-            }
-            Engine::Postgres => format!("t.name_key LIKE {} ESCAPE '\\'", q.arg(format!("{}%", like_escape(&phrase)))),
+        // A prefix is a range in code-point order; PostgreSQL needs the "C" collation (and
+        // its own index) for that, SQLite compares that way already.
+        let key = match db.engine() {
+            Engine::Sqlite => "t.name_key",
+            Engine::Postgres => "(t.name_key COLLATE \"C\")",
         };
+        let lo = q.arg(phrase.clone());
+        let hi = q.arg(format!("{phrase}\u{10FFFF}"));
+        let range = format!("{key} >= {lo} AND {key} < {hi}");
         let sc = ctx.scope_sql(&mut q, "t", scope);
         let lim = q.arg(limit);
         q.sql = format!(
             "SELECT t.id, t.name, t.primary_email, t.primary_phone, t.city FROM {tbl} t \
-             WHERE t.tenant_id = {t} AND {range} AND t.deleted_at IS NULL AND {sc} ORDER BY t.name_key, t.id LIMIT {lim}"
+             WHERE t.tenant_id = {t} AND {range} AND t.deleted_at IS NULL AND {sc} ORDER BY {key}, t.id LIMIT {lim}"
         );
         hits.extend(db.all(q).await?.iter().map(to_hit));
     }

@@ -410,11 +410,13 @@ pub async fn start_session(db: &Db, user: &User, policy: SessionPolicy) -> Resul
     let now = now_ms();
     // Sign-in is a natural moment to sweep away the user's dead sessions.
     db.exec(
-        Q::new("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND (expires_at <= $3 OR last_seen_at <= $4)")
-            .bind(&user.tenant_id)
-            .bind(&user.id)
-            .bind(now)
-            .bind(now - policy.idle_ms),
+        Q::new(
+            "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND (expires_at <= $3 OR last_seen_at <= $4)",
+        )
+        .bind(&user.tenant_id)
+        .bind(&user.id)
+        .bind(now)
+        .bind(now - policy.idle_ms),
     )
     .await?;
     db.exec(

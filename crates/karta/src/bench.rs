@@ -23,27 +23,28 @@ const ADMIN: &str = "admin@demo.test";
 /// The list page depth measured besides the first page.
 const DEPTH: i64 = 10_000;
 
-/// Typeahead queries, rotated: name prefixes, Cyrillic substrings with ё and е, phone
-/// fragments and e-mail fragments.
-const QUERIES: &[&str] = &[
-    "иван",
-    "смирнова",
-    "Алёна",
-    "алена",
-    "королев",
-    "Фёдор Соколов",
-    "ович",
-    "техно",
-    "Северная звезда",
-    "global",
-    "john smith",
-    "müller",
-    "916 12",
-    "+7 903",
-    "495 1",
-    "ivanov",
-    "@yandex",
-    "smith@",
+/// Typeahead queries, rotated within each group: names (prefixes, Cyrillic substrings
+/// with ё and е, patronymic fragments, company names), phone fragments, e-mail fragments.
+const QUERIES: [(&str, &[&str]); 3] = [
+    (
+        "names",
+        &[
+            "иван",
+            "смирнова",
+            "Алёна",
+            "алена",
+            "королев",
+            "Фёдор Соколов",
+            "ович",
+            "техно",
+            "Северная звезда",
+            "global",
+            "john smith",
+            "müller",
+        ],
+    ),
+    ("phone fragments", &["916 12", "+7 903", "495 1", "+44 20 7"]),
+    ("e-mail fragments", &["ivanov", "@yandex", "smith@", "globaltrade.ru"]),
 ];
 
 /// Runs every scenario `iterations` times (after a short warm-up) and returns the report:
@@ -88,7 +89,9 @@ pub async fn run(db: &Db, iterations: usize) -> anyhow::Result<String> {
         }
     }
     lines.push(account_page(db, &admin, n).await?);
-    lines.push(typeahead(db, &admin, n).await?);
+    for (kind, queries) in QUERIES {
+        lines.push(typeahead(db, &admin, kind, queries, n).await?);
+    }
 
     out.push_str(&table(&lines));
     Ok(out)
@@ -278,7 +281,7 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
         |_| async move {
             let a = parties::get(db, ctx, Entity::Account, id).await?;
             let rel = links::related(db, ctx, Entity::Account, &a.id, 200).await?;
-            let notes = notes::list(db, ctx, Entity::Account, &a.id, 50).await?;
+            let notes = notes::list_for(db, ctx, &a, 50).await?;
             let hist = audit::history(db, ctx, Entity::Account.as_str(), &a.id, 50).await?;
             Ok(1 + rel.len() + notes.len() + hist.len())
         },
@@ -297,7 +300,7 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
             let rel = db
                 .all(
                     Q::new(
-                        "SELECT c.*, l.role AS link_role FROM contact_accounts l \
+                        "SELECT c.id, c.name, c.primary_email, c.primary_phone, l.role AS link_role FROM contact_accounts l \
                          JOIN contacts c ON c.tenant_id = l.tenant_id AND c.id = l.contact_id \
                          WHERE l.tenant_id = $1 AND l.account_id = $2 AND c.deleted_at IS NULL \
                          ORDER BY c.name_key, c.id LIMIT 200",
@@ -335,14 +338,14 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
 }
 
 /// Scenario: the global typeahead over accounts and contacts, 8 hits of each.
-async fn typeahead(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
-    let terms: Vec<Vec<String>> = QUERIES.iter().map(|q| search::terms(q)).collect();
+async fn typeahead(db: &Db, ctx: &Ctx, kind: &str, queries: &[&str], n: usize) -> anyhow::Result<Line> {
+    let terms: Vec<Vec<String>> = queries.iter().map(|q| search::terms(q)).collect();
     let terms = terms.as_slice();
     let t = ctx.tenant_id.as_str();
     measure(
-        &format!("typeahead ({} rotating queries)", QUERIES.len()),
+        &format!("typeahead, {kind} ({} queries)", queries.len()),
         n,
-        |i| async move { Ok(search::search(db, ctx, QUERIES[i % QUERIES.len()], 8).await?.len()) },
+        |i| async move { Ok(search::search(db, ctx, queries[i % queries.len()], 8).await?.len()) },
         |i| async move {
             let terms = &terms[i % terms.len()];
             let mut found = 0;

@@ -587,7 +587,7 @@ async fn contacts_link_to_accounts_with_a_role_and_accounts_have_parents() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|l| (l["record"]["name"].as_str().unwrap().to_string(), l["role"].as_str().unwrap().to_string()))
+            .map(|l| (l["name"].as_str().unwrap().to_string(), l["role"].as_str().unwrap().to_string()))
             .collect();
         got.sort();
         assert_eq!(
@@ -597,7 +597,7 @@ async fn contacts_link_to_accounts_with_a_role_and_accounts_have_parents() {
                 ("Холдинг".to_string(), "Совет директоров".to_string())
             ]
         );
-        assert_eq!(c.get(&format!("/api/v1/accounts/{chid}/related")).await.json()[0]["record"]["name"], "Лев Связин");
+        assert_eq!(c.get(&format!("/api/v1/accounts/{chid}/related")).await.json()[0]["name"], "Лев Связин");
         assert_eq!(c.delete(&format!("/api/v1/contacts/{id}/accounts/{pid}")).await.status(), StatusCode::NO_CONTENT);
         assert_eq!(c.get(&format!("/api/v1/contacts/{id}/related")).await.json().as_array().unwrap().len(), 1);
         // The account page shows the contact, the parent and the children.

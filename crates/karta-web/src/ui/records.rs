@@ -611,7 +611,7 @@ pub async fn view(
     let in_trash = p.deleted_at.is_some();
     let users_list = users::list(db, ctx).await.unwrap_or_default();
     let related = if in_trash { Vec::new() } else { links::related(db, ctx, e, &id, 200).await.unwrap_or_default() };
-    let note_list = if in_trash { Vec::new() } else { notes::list(db, ctx, e, &id, 100).await.unwrap_or_default() };
+    let note_list = if in_trash { Vec::new() } else { notes::list_for(db, ctx, &p, 100).await.unwrap_or_default() };
     let hist = audit::history(db, ctx, e.as_str(), &id, 100).await.unwrap_or_default();
     let (children, parent) = if e == Entity::Account && !in_trash {
         let ch = links::children(db, ctx, &id, 100).await.unwrap_or_default();
@@ -647,7 +647,7 @@ pub async fn view(
         })
     };
     let subtitle = match e {
-        Entity::Contact => related.first().map(|r| r.record.name.clone()).unwrap_or_default(),
+        Entity::Contact => related.first().map(|r| r.name.clone()).unwrap_or_default(),
         Entity::Account => p.input.industry.clone(),
     };
     let mut flags = Vec::new();
@@ -676,22 +676,12 @@ pub async fn view(
         related: related
             .into_iter()
             .map(|r| {
-                let (cid, aid) = if e == Entity::Account {
-                    (r.record.id.clone(), id.clone())
-                } else {
-                    (id.clone(), r.record.id.clone())
-                };
+                let (cid, aid) =
+                    if e == Entity::Account { (r.id.clone(), id.clone()) } else { (id.clone(), r.id.clone()) };
                 RelView {
-                    url: format!("/{}/{}", kind_of(other), r.record.id),
-                    detail: r
-                        .record
-                        .input
-                        .emails
-                        .first()
-                        .map(|l| l.value.clone())
-                        .or_else(|| r.record.input.phones.first().map(|l| fmt_phone(&l.value)))
-                        .unwrap_or_default(),
-                    name: r.record.name,
+                    url: format!("/{}/{}", kind_of(other), r.id),
+                    detail: if r.email.is_empty() { fmt_phone(&r.phone) } else { r.email },
+                    name: r.name,
                     role: r.role,
                     contact_id: cid,
                     account_id: aid,
