@@ -401,8 +401,14 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
-const PG_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "name_prefix", include_str!("../migrations/sqlite/0002_name_prefix.sql")),
+];
+const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "name_prefix", include_str!("../migrations/postgres/0002_name_prefix.sql")),
+];
 
 /// Applies every migration not yet applied; returns how many ran.
 ///
@@ -437,4 +443,22 @@ pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
         ran += 1;
     }
     Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_engines_have_the_same_migrations_in_the_same_order() {
+        let v = |l: &[(i64, &str, &str)]| l.iter().map(|(v, n, _)| (*v, n.to_string())).collect::<Vec<_>>();
+        assert_eq!(v(SQLITE_MIGRATIONS), v(PG_MIGRATIONS));
+        assert!(SQLITE_MIGRATIONS.iter().enumerate().all(|(i, (v, _, _))| *v == i64::try_from(i).unwrap_or(0) + 1));
+    }
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(redact("postgres://karta:secret@db:5432/karta"), "postgres://karta:***@db:5432/karta");
+        assert_eq!(redact("sqlite://./karta.db"), "sqlite://./karta.db");
+    }
 }
