@@ -1,7 +1,7 @@
 //! Users, passwords, sessions, API tokens and sign-in throttling.
 
 use crate::ctx::Ctx;
-use crate::db::{Db, Row, Q};
+use crate::db::{Arg, Db, Row, Q};
 use crate::error::{Result, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -212,24 +212,25 @@ pub async fn set_role_and_team(db: &Db, ctx: &Ctx, user_id: &str, role: Role, te
     Ok(())
 }
 
+/// Sets one column of a user row; `NotFound` when the tenant has no such user.
+async fn set_user_column(db: &Db, tenant_id: &str, user_id: &str, column: &'static str, value: Arg) -> Result<()> {
+    let q = Q::new(format!("UPDATE users SET {column} = $1 WHERE tenant_id = $2 AND id = $3"))
+        .bind(value)
+        .bind(tenant_id)
+        .bind(user_id);
+    if db.exec(q).await? == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Sets a new password.
 ///
 /// # Errors
 /// `Invalid` for a short password; `NotFound`.
 pub async fn set_password(db: &Db, tenant_id: &str, user_id: &str, pw: &str) -> Result<()> {
     let hash = hash_password(pw)?;
-    let n = db
-        .exec(
-            Q::new("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
-                .bind(hash)
-                .bind(tenant_id)
-                .bind(user_id),
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    set_user_column(db, tenant_id, user_id, "password_hash", hash.into()).await
 }
 
 /// Disables (or enables) a user; disabling ends their sessions at once.
@@ -237,17 +238,7 @@ pub async fn set_password(db: &Db, tenant_id: &str, user_id: &str, pw: &str) -> 
 /// # Errors
 /// `NotFound`.
 pub async fn set_disabled(db: &Db, tenant_id: &str, user_id: &str, disabled: bool) -> Result<()> {
-    let n = db
-        .exec(
-            Q::new("UPDATE users SET disabled = $1 WHERE tenant_id = $2 AND id = $3")
-                .bind(disabled)
-                .bind(tenant_id)
-                .bind(user_id),
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
+    set_user_column(db, tenant_id, user_id, "disabled", disabled.into()).await?;
     if disabled {
         db.exec(Q::new("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2").bind(tenant_id).bind(user_id))
             .await?;
@@ -260,18 +251,7 @@ pub async fn set_disabled(db: &Db, tenant_id: &str, user_id: &str, disabled: boo
 /// # Errors
 /// `NotFound`.
 pub async fn set_team(db: &Db, tenant_id: &str, user_id: &str, team_id: Option<&str>) -> Result<()> {
-    let n = db
-        .exec(
-            Q::new("UPDATE users SET team_id = $1 WHERE tenant_id = $2 AND id = $3")
-                .bind(team_id.map(str::to_string))
-                .bind(tenant_id)
-                .bind(user_id),
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    set_user_column(db, tenant_id, user_id, "team_id", team_id.map(str::to_string).into()).await
 }
 
 /// Stores the user's language choice.

@@ -336,7 +336,7 @@ impl Table {
 }
 
 /// `INSERT INTO t (cols) VALUES ($1, …), (…)` for `rows` rows. SQLite gets anonymous `?`
-/// placeholders instead: binding numbered ones costs time linear in their count per
+/// parameters instead: binding numbered ones costs time linear in their count per
 /// parameter (the driver asks each parameter's name), quadratic per statement.
 fn insert_sql(engine: Engine, table: &str, cols: &[&str], rows: usize) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
@@ -1055,7 +1055,7 @@ mod tests {
     }
 
     #[test]
-    fn insert_statements_number_their_placeholders() {
+    fn insert_statements_number_their_parameters() {
         assert_eq!(insert_sql(Engine::Postgres, "t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
         assert_eq!(insert_sql(Engine::Sqlite, "t", &["a"], 2), "INSERT INTO t (a) VALUES (?), (?)");
         assert!(PARTY_COLS.len() * 500 < 32_766);
