@@ -1,11 +1,13 @@
 //! One code path over SQLite and PostgreSQL: [`Db`] wraps either pool, SQL is written once
 //! with `$1…` placeholders (both engines accept them) and arguments are [`Arg`] values.
 
+use crate::lite::{LiteRow, Readers};
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Postgres, Row as _, Sqlite};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which engine a [`Db`] talks to.
@@ -20,8 +22,9 @@ pub enum Engine {
 /// A connection pool to either engine.
 #[derive(Debug, Clone)]
 pub enum Db {
-    /// SQLite (a file in WAL mode).
-    Sqlite(sqlx::SqlitePool),
+    /// SQLite (a file in WAL mode): sqlx for writes, and inline readers for reads when the
+    /// database is a file (see [`crate::lite`]).
+    Sqlite(sqlx::SqlitePool, Option<Arc<Readers>>),
     /// PostgreSQL.
     Pg(sqlx::PgPool),
 }
@@ -107,6 +110,8 @@ pub enum Row {
     S(SqliteRow),
     /// From PostgreSQL.
     P(PgRow),
+    /// From an inline SQLite reader.
+    L(LiteRow),
 }
 
 impl Row {
@@ -122,6 +127,10 @@ impl Row {
         match self {
             Self::S(r) => r.try_get::<Option<String>, _>(col).ok().flatten(),
             Self::P(r) => r.try_get::<Option<String>, _>(col).ok().flatten(),
+            Self::L(r) => match r.get(col) {
+                Some(rusqlite::types::Value::Text(t)) => Some(t.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -137,6 +146,10 @@ impl Row {
         match self {
             Self::S(r) => r.try_get::<Option<i64>, _>(col).ok().flatten(),
             Self::P(r) => r.try_get::<Option<i64>, _>(col).ok().flatten(),
+            Self::L(r) => match r.get(col) {
+                Some(rusqlite::types::Value::Integer(i)) => Some(*i),
+                _ => None,
+            },
         }
     }
 }
@@ -212,13 +225,18 @@ impl Db {
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory")
                 .with_regexp();
+            // An in-memory database is private to its connection: only a file can be shared
+            // with inline readers.
+            let file = o.get_filename().to_path_buf();
+            let shared = !url.contains(":memory:") && !url.contains("mode=memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
                 .min_connections(1)
                 .connect_with(o)
                 .await
                 .with_context(|| format!("cannot open the SQLite database {url}"))?;
-            Ok(Self::Sqlite(pool))
+            let readers = shared.then(|| Readers::new(&file));
+            Ok(Self::Sqlite(pool, readers))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let o = PgConnectOptions::from_str(url).with_context(|| format!("bad PostgreSQL URL {url:?}"))?;
             let pool = PgPoolOptions::new()
@@ -237,7 +255,7 @@ impl Db {
     #[must_use]
     pub fn engine(&self) -> Engine {
         match self {
-            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Sqlite(..) => Engine::Sqlite,
             Self::Pg(_) => Engine::Postgres,
         }
     }
@@ -248,7 +266,8 @@ impl Db {
     /// Database errors.
     pub async fn all(&self, q: Q) -> Result<Vec<Row>, sqlx::Error> {
         match self {
-            Self::Sqlite(p) => dispatch!(sqlite p, q, all),
+            Self::Sqlite(_, Some(r)) => r.query(&q.sql, &q.args, usize::MAX).map(rows_l).map_err(lite_err),
+            Self::Sqlite(p, None) => dispatch!(sqlite p, q, all),
             Self::Pg(p) => dispatch!(pg p, q, all),
         }
     }
@@ -259,7 +278,8 @@ impl Db {
     /// Database errors.
     pub async fn opt(&self, q: Q) -> Result<Option<Row>, sqlx::Error> {
         match self {
-            Self::Sqlite(p) => dispatch!(sqlite p, q, opt),
+            Self::Sqlite(_, Some(r)) => r.query(&q.sql, &q.args, 1).map(|v| rows_l(v).pop()).map_err(lite_err),
+            Self::Sqlite(p, None) => dispatch!(sqlite p, q, opt),
             Self::Pg(p) => dispatch!(pg p, q, opt),
         }
     }
@@ -270,7 +290,7 @@ impl Db {
     /// Database errors.
     pub async fn exec(&self, q: Q) -> Result<u64, sqlx::Error> {
         match self {
-            Self::Sqlite(p) => dispatch!(sqlite p, q, exec),
+            Self::Sqlite(p, _) => dispatch!(sqlite p, q, exec),
             Self::Pg(p) => dispatch!(pg p, q, exec),
         }
     }
@@ -282,7 +302,7 @@ impl Db {
     /// Database errors.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Self::Sqlite(p) => Tx::S(p.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite(p, _) => Tx::S(p.begin_with("BEGIN IMMEDIATE").await?),
             Self::Pg(p) => Tx::P(p.begin().await?),
         })
     }
@@ -293,7 +313,7 @@ impl Db {
     /// Database errors.
     pub async fn script(&self, sql: &str) -> Result<(), sqlx::Error> {
         match self {
-            Self::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+            Self::Sqlite(p, _) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
             Self::Pg(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
         }
     }
@@ -310,7 +330,7 @@ impl Db {
     #[must_use]
     pub fn regex_op(&self) -> &'static str {
         match self {
-            Self::Sqlite(_) => "REGEXP",
+            Self::Sqlite(..) => "REGEXP",
             Self::Pg(_) => "~",
         }
     }
@@ -318,10 +338,18 @@ impl Db {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(p) => p.close().await,
+            Self::Sqlite(p, _) => p.close().await,
             Self::Pg(p) => p.close().await,
         }
     }
+}
+
+fn rows_l(v: Vec<LiteRow>) -> Vec<Row> {
+    v.into_iter().map(Row::L).collect()
+}
+
+fn lite_err(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::AnyDriverError(Box::new(e))
 }
 
 /// A transaction on either engine; dropped without [`Tx::commit`] it rolls back.

@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod links;
 pub mod listq;
+pub mod lite;
 pub mod notes;
 pub mod parties;
 pub mod search;

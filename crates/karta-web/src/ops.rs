@@ -83,7 +83,7 @@ async fn metrics(State(st): State<AppState>) -> Response {
     let _ = writeln!(s, "karta_http_request_duration_seconds_sum {sum}");
     let _ = writeln!(s, "karta_http_request_duration_seconds_count {count}");
     let (size, idle) = match &st.db {
-        karta_store::Db::Sqlite(p) => (p.size(), p.num_idle()),
+        karta_store::Db::Sqlite(p, _) => (p.size(), p.num_idle()),
         karta_store::Db::Pg(p) => (p.size(), p.num_idle()),
     };
     let _ = writeln!(
