@@ -1,11 +1,15 @@
 //! Karta's domain: identifiers, values that parse (e-mail, phone, URL, dates), roles and
 //! permissions, and the text normalisation that search relies on. No I/O lives here.
 
+pub mod clock;
+pub mod money;
 pub mod party;
 pub mod perm;
 pub mod text;
 pub mod values;
 
+pub use clock::Clock;
+pub use money::{Currency, Discount, Money, Quantity};
 pub use perm::{Action, Entity, Role, Scope};
 pub use values::{Email, FieldError, IsoDate, Phone, WebUrl};
 

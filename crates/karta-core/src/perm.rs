@@ -10,6 +10,10 @@ pub enum Entity {
     Account,
     /// People.
     Contact,
+    /// Sales opportunities.
+    Deal,
+    /// The product and service catalogue.
+    Product,
 }
 
 impl Entity {
@@ -19,6 +23,8 @@ impl Entity {
         match self {
             Self::Account => "account",
             Self::Contact => "contact",
+            Self::Deal => "deal",
+            Self::Product => "product",
         }
     }
 
@@ -28,6 +34,8 @@ impl Entity {
         match s {
             "account" | "accounts" => Some(Self::Account),
             "contact" | "contacts" => Some(Self::Contact),
+            "deal" | "deals" => Some(Self::Deal),
+            "product" | "products" => Some(Self::Product),
             _ => None,
         }
     }
@@ -105,8 +113,17 @@ impl Role {
 
     /// The scope this role has for `action` on `entity`, or `None` when it may not.
     #[must_use]
-    pub fn scope(self, _entity: Entity, action: Action) -> Option<Scope> {
+    pub fn scope(self, entity: Entity, action: Action) -> Option<Scope> {
         use Action::{Create, Delete, Export, Read, Update};
+        if entity == Entity::Product {
+            // The catalogue is the company's, not a salesperson's: everyone reads all of it,
+            // admins and sales managers maintain it.
+            return match (self, action) {
+                (_, Read) | (Self::Admin | Self::SalesManager, _) => Some(Scope::All),
+                (Self::Support | Self::Marketing | Self::Salesperson, Export) => Some(Scope::All),
+                _ => None,
+            };
+        }
         match (self, action) {
             (Self::Admin, _) => Some(Scope::All),
             (Self::SalesManager, _) => Some(Scope::Team),
@@ -134,5 +151,9 @@ mod tests {
         assert_eq!(Role::ReadOnly.scope(Entity::Account, Action::Update), None);
         assert_eq!(Role::Support.scope(Entity::Account, Action::Delete), None);
         assert_eq!(Role::parse("Sales-Manager"), Some(Role::SalesManager));
+        assert_eq!(Role::Salesperson.scope(Entity::Deal, Action::Update), Some(Scope::Own));
+        assert_eq!(Role::Salesperson.scope(Entity::Product, Action::Read), Some(Scope::All));
+        assert_eq!(Role::Salesperson.scope(Entity::Product, Action::Update), None);
+        assert_eq!(Role::SalesManager.scope(Entity::Product, Action::Create), Some(Scope::All));
     }
 }

@@ -34,6 +34,15 @@ impl FieldError {
             "not_found" => "the referenced record does not exist",
             "password_too_short" => "the password must be at least 12 characters",
             "cycle" => "a record cannot be its own parent",
+            "invalid_money" => "not a valid amount",
+            "invalid_currency" => "not a known currency code",
+            "invalid_quantity" => "not a valid quantity",
+            "invalid_discount" => "not a valid discount (0–100 %)",
+            "too_large" => "too large",
+            "duplicate" => "given twice",
+            "required_for_stage" => "required to enter this stage",
+            "deal_closed" => "the deal is closed: reopen it first",
+            "deal_open" => "the deal is open",
             _ => "invalid value",
         }
     }

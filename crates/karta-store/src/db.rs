@@ -432,10 +432,12 @@ pub fn redact(url: &str) -> String {
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "name_prefix", include_str!("../migrations/sqlite/0002_name_prefix.sql")),
+    (3, "sales", include_str!("../migrations/sqlite/0003_sales.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "name_prefix", include_str!("../migrations/postgres/0002_name_prefix.sql")),
+    (3, "sales", include_str!("../migrations/postgres/0003_sales.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -4,12 +4,16 @@
 pub mod audit;
 pub mod ctx;
 pub mod db;
+pub mod deals;
 pub mod error;
 pub mod links;
 pub mod listq;
 pub mod lite;
 pub mod notes;
+pub mod notify;
 pub mod parties;
+pub mod pipelines;
+pub mod products;
 pub mod search;
 pub mod tenants;
 pub mod users;

@@ -120,6 +120,8 @@ pub async fn related(db: &Db, ctx: &Ctx, entity: Entity, id: &str, limit: i64) -
     let (other, my_col, other_col) = match entity {
         Entity::Contact => (Entity::Account, "contact_id", "account_id"),
         Entity::Account => (Entity::Contact, "account_id", "contact_id"),
+        // Deals keep their contacts in their own table (see `deals`); products have none.
+        Entity::Deal | Entity::Product => return Ok(Vec::new()),
     };
     let scope = ctx.scope(other, Action::Read)?;
     let mut q = Q::new("");

@@ -1,7 +1,7 @@
 //! The list-query builder: filters on any field, sort on any column, keyset (cursor) paging.
 //! The same [`ListQuery`] serves the HTML lists and the API.
 
-use crate::db::{Db, Q};
+use crate::db::{Db, Row, Q};
 use crate::error::{Result, StoreError};
 use karta_core::text::{ci_regex, digits, norm};
 use karta_core::{Entity, FieldError};
@@ -31,6 +31,8 @@ pub enum Kind {
     Owner,
     /// The `,tag,` list.
     Tags,
+    /// An amount in minor units, filtered by a decimal amount (two decimals).
+    Money,
 }
 
 /// A filterable, sortable field of a list.
@@ -42,20 +44,23 @@ pub struct Field {
     pub column: &'static str,
     /// Behaviour.
     pub kind: Kind,
-    /// Which entity has it (`None` = both).
-    pub only: Option<Entity>,
+    /// Which entities have it.
+    pub only: &'static [Entity],
 }
 
-const fn f(name: &'static str, column: &'static str, kind: Kind, only: Option<Entity>) -> Field {
+const fn f(name: &'static str, column: &'static str, kind: Kind, only: &'static [Entity]) -> Field {
     Field { name, column, kind, only }
 }
 
-const A: Option<Entity> = Some(Entity::Account);
-const C: Option<Entity> = Some(Entity::Contact);
+const A: &[Entity] = &[Entity::Account];
+const C: &[Entity] = &[Entity::Contact];
+const P: &[Entity] = &[Entity::Account, Entity::Contact];
+const D: &[Entity] = &[Entity::Deal];
+const ALL: &[Entity] = &[Entity::Account, Entity::Contact, Entity::Deal];
 
 /// Every list field.
 pub const FIELDS: &[Field] = &[
-    f("name", "name_key", Kind::Name, None),
+    f("name", "name_key", Kind::Name, P),
     f("first_name", "first_name", Kind::Text, C),
     f("last_name", "last_name", Kind::Text, C),
     f("job_title", "job_title", Kind::Text, C),
@@ -63,27 +68,38 @@ pub const FIELDS: &[Field] = &[
     f("legal_name", "legal_name", Kind::Text, A),
     f("tax_id", "tax_id", Kind::Text, A),
     f("employees", "employees", Kind::Number, A),
-    f("email", "emails", Kind::Emails, None),
-    f("phone", "phones", Kind::Phones, None),
-    f("city", "city", Kind::Text, None),
-    f("region", "region", Kind::Text, None),
-    f("industry", "industry", Kind::Text, None),
-    f("segment", "segment", Kind::Text, None),
-    f("relationship", "relationship", Kind::Choice, None),
-    f("source", "source", Kind::Text, None),
-    f("first_contact", "first_contact", Kind::Choice, None),
-    f("website", "website", Kind::Text, None),
-    f("owner", "owner_id", Kind::Owner, None),
-    f("tag", "tags", Kind::Tags, None),
-    f("do_not_contact", "do_not_contact", Kind::Bool, None),
-    f("do_not_email", "do_not_email", Kind::Bool, None),
-    f("created_at", "created_at", Kind::Timestamp, None),
-    f("updated_at", "updated_at", Kind::Timestamp, None),
+    f("email", "emails", Kind::Emails, P),
+    f("phone", "phones", Kind::Phones, P),
+    f("city", "city", Kind::Text, P),
+    f("region", "region", Kind::Text, P),
+    f("industry", "industry", Kind::Text, P),
+    f("segment", "segment", Kind::Text, P),
+    f("relationship", "relationship", Kind::Choice, P),
+    f("source", "source", Kind::Text, ALL),
+    f("first_contact", "first_contact", Kind::Choice, P),
+    f("website", "website", Kind::Text, P),
+    f("owner", "owner_id", Kind::Owner, ALL),
+    f("tag", "tags", Kind::Tags, P),
+    f("do_not_contact", "do_not_contact", Kind::Bool, P),
+    f("do_not_email", "do_not_email", Kind::Bool, P),
+    f("created_at", "created_at", Kind::Timestamp, ALL),
+    f("updated_at", "updated_at", Kind::Timestamp, ALL),
+    f("title", "title_key", Kind::Name, D),
+    f("account", "account_id", Kind::Choice, D),
+    f("pipeline", "pipeline_id", Kind::Choice, D),
+    f("stage", "stage_id", Kind::Choice, D),
+    f("status", "status", Kind::Choice, D),
+    f("amount", "amount", Kind::Money, D),
+    f("currency", "currency", Kind::Choice, D),
+    f("close_date", "close_date", Kind::Date, D),
+    f("probability", "probability", Kind::Number, D),
+    f("next_step", "next_step", Kind::Text, D),
+    f("stage_entered_at", "stage_entered_at", Kind::Timestamp, D),
 ];
 
 /// The fields of one entity.
 pub fn fields(entity: Entity) -> impl Iterator<Item = &'static Field> {
-    FIELDS.iter().filter(move |f| f.only.is_none_or(|e| e == entity))
+    FIELDS.iter().filter(move |f| f.only.contains(&entity))
 }
 
 /// Looks a field up.
@@ -321,6 +337,17 @@ pub fn condition(db: &Db, q: &mut Q, entity: Entity, flt: &Filter, me: &str) -> 
             };
             format!("{col} {op} {}", q.arg(n))
         }
+        (Kind::Money, Op::Eq | Op::Ne | Op::Gte | Op::Lte) => {
+            let cur = karta_core::Currency::parse("RUB", "filter").map_err(|e| StoreError::Invalid(vec![e]))?;
+            let m = karta_core::Money::parse(v, cur, "filter").map_err(|e| StoreError::Invalid(vec![e]))?;
+            let op = match flt.op {
+                Op::Eq => "=",
+                Op::Ne => "<>",
+                Op::Gte => ">=",
+                _ => "<=",
+            };
+            format!("{col} {op} {}", q.arg(m.minor))
+        }
         (Kind::Timestamp, Op::Gte) => format!("{col} >= {}", q.arg(ms_of_date(v, false)?)),
         (Kind::Timestamp, Op::Lte) => format!("{col} <= {}", q.arg(ms_of_date(v, true)?)),
         _ => return Err(bad("filter")),
@@ -341,7 +368,42 @@ pub fn sort_expr(fd: &Field) -> String {
 /// True when the sort value of this field is an integer.
 #[must_use]
 pub fn sorts_as_int(fd: &Field) -> bool {
-    matches!(fd.kind, Kind::Number | Kind::Timestamp | Kind::Bool)
+    matches!(fd.kind, Kind::Number | Kind::Timestamp | Kind::Bool | Kind::Money)
+}
+
+/// The keyset condition (` AND (expr, t.id) > (…)`) that continues a list after `lq.after`;
+/// empty on the first page.
+///
+/// # Errors
+/// `Invalid` naming `after` for a cursor this list did not make.
+pub fn keyset_sql(q: &mut Q, fd: &Field, expr: &str, lq: &ListQuery) -> Result<String> {
+    let Some(c) = lq.after.as_deref().filter(|c| !c.is_empty()) else { return Ok(String::new()) };
+    let (v, id) = decode_cursor(c)?;
+    let vp = if sorts_as_int(fd) {
+        q.arg(v.as_i64().ok_or_else(|| StoreError::field("after", "invalid_value"))?)
+    } else {
+        q.arg(v.as_str().ok_or_else(|| StoreError::field("after", "invalid_value"))?.to_string())
+    };
+    let ip = q.arg(id);
+    let cmp = if lq.desc { "<" } else { ">" };
+    Ok(format!(" AND ({expr}, t.id) {cmp} ({vp}, {ip})"))
+}
+
+/// Turns the `limit + 1` rows of a keyset query (with a `sort_value` and an `id` column) into
+/// the page's items and the cursor of the next page.
+pub fn page_of<T>(rows: &[Row], limit: i64, fd: &Field, make: impl Fn(&Row) -> T) -> (Vec<T>, Option<String>) {
+    let mut items = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for (i, r) in rows.iter().enumerate() {
+        if i as i64 == limit {
+            break;
+        }
+        let v: serde_json::Value = if sorts_as_int(fd) { r.i("sort_value").into() } else { r.s("sort_value").into() };
+        last = Some((v, r.s("id")));
+        items.push(make(r));
+    }
+    let next = if rows.len() as i64 > limit { last.map(|(v, id)| encode_cursor(&v, &id)) } else { None };
+    (items, next)
 }
 
 /// Encodes a cursor: the last row's sort value and id.

@@ -16,6 +16,8 @@ pub fn table(entity: Entity) -> &'static str {
     match entity {
         Entity::Account => "accounts",
         Entity::Contact => "contacts",
+        Entity::Deal => "deals",
+        Entity::Product => "products",
     }
 }
 
@@ -123,6 +125,7 @@ fn audit_json(entity: Entity, input: &PartyInput) -> serde_json::Value {
             &["first_name", "last_name", "middle_name", "job_title", "birthday", "family_status", "income_band"]
         }
         Entity::Contact => &["name", "legal_name", "tax_id", "parent_id", "employees"],
+        Entity::Deal | Entity::Product => &[],
     };
     if let Some(m) = v.as_object_mut() {
         for k in skip {
@@ -501,18 +504,7 @@ pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) -> Result<
     let limit = lq.limit.clamp(1, 500);
     let mut q = Q::new("");
     let from_where = list_where(db, ctx, entity, lq, &mut q)?;
-    let mut keyset = String::new();
-    if let Some(c) = lq.after.as_deref().filter(|c| !c.is_empty()) {
-        let (v, id) = listq::decode_cursor(c)?;
-        let vp = if listq::sorts_as_int(fd) {
-            q.arg(v.as_i64().ok_or_else(|| StoreError::field("after", "invalid_value"))?)
-        } else {
-            q.arg(v.as_str().ok_or_else(|| StoreError::field("after", "invalid_value"))?.to_string())
-        };
-        let ip = q.arg(id);
-        let cmp = if lq.desc { "<" } else { ">" };
-        keyset = format!(" AND ({expr}, t.id) {cmp} ({vp}, {ip})");
-    }
+    let keyset = listq::keyset_sql(&mut q, fd, &expr, lq)?;
     let dir = if lq.desc { "DESC" } else { "ASC" };
     let lp = q.arg(limit + 1);
     q.sql = format!(
@@ -521,17 +513,7 @@ pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) -> Result<
          LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id ORDER BY {expr} {dir}, t.id {dir}"
     );
     let rows = db.all(q).await?;
-    let mut items: Vec<Party> = Vec::with_capacity(rows.len());
-    let mut last_sort = serde_json::Value::Null;
-    for (i, r) in rows.iter().enumerate() {
-        if i as i64 == limit {
-            break;
-        }
-        last_sort = if listq::sorts_as_int(fd) { r.i("sort_value").into() } else { r.s("sort_value").into() };
-        items.push(from_row(entity, r));
-    }
-    let next =
-        if rows.len() as i64 > limit { items.last().map(|p| listq::encode_cursor(&last_sort, &p.id)) } else { None };
+    let (items, next) = listq::page_of(&rows, limit, fd, |r| from_row(entity, r));
     Ok(Page { items, next })
 }
 

@@ -43,6 +43,12 @@ fn like_escape(s: &str) -> String {
 async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], limit: i64) -> Result<Vec<Hit>> {
     let Ok(scope) = ctx.scope(entity, Action::Read) else { return Ok(Vec::new()) };
     let tbl = table(entity);
+    // Deals are found by title; their hits carry no contact details.
+    let (name_col, key_col, details) = if entity == Entity::Deal {
+        ("t.title AS name", "title_key", "'' AS primary_email, '' AS primary_phone, '' AS city")
+    } else {
+        ("t.name", "name_key", "t.primary_email, t.primary_phone, t.city")
+    };
     let mut hits: Vec<Hit> = Vec::new();
     let to_hit = |r: &crate::db::Row| {
         let detail = [r.s("primary_email"), r.s("primary_phone"), r.s("city")]
@@ -59,8 +65,8 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
         // A prefix is a range in code-point order; PostgreSQL needs the "C" collation (and
         // its own index) for that, SQLite compares that way already.
         let key = match db.engine() {
-            Engine::Sqlite => "t.name_key",
-            Engine::Postgres => "(t.name_key COLLATE \"C\")",
+            Engine::Sqlite => format!("t.{key_col}"),
+            Engine::Postgres => format!("(t.{key_col} COLLATE \"C\")"),
         };
         let lo = q.arg(phrase.clone());
         let hi = q.arg(format!("{phrase}\u{10FFFF}"));
@@ -68,7 +74,7 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
         let sc = ctx.scope_sql(&mut q, "t", scope);
         let lim = q.arg(limit);
         q.sql = format!(
-            "SELECT t.id, t.name, t.primary_email, t.primary_phone, t.city FROM {tbl} t \
+            "SELECT t.id, {name_col}, {details} FROM {tbl} t \
              WHERE t.tenant_id = {t} AND {range} AND t.deleted_at IS NULL AND {sc} ORDER BY {key}, t.id LIMIT {lim}"
         );
         hits.extend(db.all(q).await?.iter().map(to_hit));
@@ -100,7 +106,7 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
     }
     let lim = q.arg(limit * 2);
     q.sql = format!(
-        "SELECT t.id, t.name, t.primary_email, t.primary_phone, t.city FROM {from} \
+        "SELECT t.id, {name_col}, {details} FROM {from} \
          WHERE {} AND t.tenant_id = {t} AND t.deleted_at IS NULL AND {sc} LIMIT {lim}",
         conds.join(" AND ")
     );
@@ -115,7 +121,7 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
     Ok(hits)
 }
 
-/// Searches accounts and contacts the caller may read; at most `limit` hits of each.
+/// Searches accounts, contacts and deals the caller may read; at most `limit` hits of each.
 ///
 /// # Errors
 /// Database errors.
@@ -127,5 +133,8 @@ pub async fn search(db: &Db, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<H
     }
     let mut out = search_entity(db, ctx, Entity::Account, &terms, limit).await?;
     out.extend(search_entity(db, ctx, Entity::Contact, &terms, limit).await?);
+    if !terms.iter().all(|t| t.chars().all(|c| c.is_ascii_digit())) {
+        out.extend(search_entity(db, ctx, Entity::Deal, &terms, limit).await?);
+    }
     Ok(out)
 }

@@ -360,6 +360,8 @@ pub struct Principal {
     pub tenant_name: String,
     /// The session's CSRF token (empty for API tokens).
     pub csrf: String,
+    /// Unread notifications (filled in for pages, for the bell).
+    pub unread: i64,
 }
 
 const PRINCIPAL_SQL: &str = "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.default_country AS t_country";
@@ -378,6 +380,7 @@ fn principal_from(r: &Row, csrf: String) -> Principal {
         tenant_slug: r.s("t_slug"),
         tenant_name: r.s("t_name"),
         csrf,
+        unread: 0,
     }
 }
 

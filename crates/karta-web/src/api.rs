@@ -30,7 +30,7 @@ fn entity(kind: &str) -> ApiResult<Entity> {
 
 /// Parses a JSON body strictly: a malformed body, wrong types or unknown fields become a 400
 /// or 422 with serde's message, never a 500.
-fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> ApiResult<T> {
+pub(crate) fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> ApiResult<T> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !ct.starts_with("application/json") {
         return Err(ApiError::BadRequest("send Content-Type: application/json".into()));
@@ -57,13 +57,13 @@ fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
-fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let s = v.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
     s.parse().map(Some).map_err(|_| ApiError::BadRequest("If-Match must be an ETag from this API".into()))
 }
 
-fn with_etag(version: i64, status: StatusCode, body: impl Serialize) -> Response {
+pub(crate) fn with_etag(version: i64, status: StatusCode, body: impl Serialize) -> Response {
     let mut r = (status, Json(body)).into_response();
     r.headers_mut().insert(header::ETAG, etag(version));
     r
@@ -88,7 +88,7 @@ pub struct ListParams {
 }
 
 /// Parses list parameters from a raw query string (repeatable `filter`).
-fn list_query(raw: &[(String, String)]) -> ApiResult<ListQuery> {
+pub(crate) fn list_query(raw: &[(String, String)]) -> ApiResult<ListQuery> {
     let mut lq = ListQuery { limit: 50, ..ListQuery::default() };
     for (k, v) in raw {
         match k.as_str() {
@@ -136,7 +136,7 @@ async fn list(
     Ok(Json(PartyPage { items: page.items, next_cursor: page.next }))
 }
 
-async fn idempotent<F, Fut>(
+pub(crate) async fn idempotent<F, Fut>(
     st: &AppState,
     p: &Principal,
     headers: &HeaderMap,
@@ -551,7 +551,9 @@ impl utoipa::Modify for Bearer {
 /// The OpenAPI 3.1 document.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::sales_api::SalesDoc::openapi());
+    doc
 }
 
 async fn openapi_json() -> Response {
@@ -581,6 +583,7 @@ pub fn router() -> Router<AppState> {
         .route("/{kind}/{id}/history", get(history))
         .route("/{kind}/{id}/related", get(related))
         .route("/{kind}/{id}/notes", get(list_notes).post(add_note))
+        .merge(crate::sales_api::router())
         .fallback(not_found)
 }
 

@@ -151,14 +151,17 @@ pub struct PageUser {
     pub secret: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for PageUser {
+impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<Authed>() {
             Some(a) if a.via == Via::Session => {
                 let al = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                Ok(Self { t: Tr::pick(&a.p.user.locale, al), p: a.p.clone(), secret: a.secret.clone() })
+                let mut p = a.p.clone();
+                // The bell's count on every page: one indexed count, capped.
+                p.unread = karta_store::notify::unread(&st.db, &p.ctx, st.clock.now()).await.unwrap_or(0);
+                Ok(Self { t: Tr::pick(&a.p.user.locale, al), p, secret: a.secret.clone() })
             }
             _ => {
                 let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());

@@ -81,6 +81,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("app.name", "Karta", "Карта"),
     ("nav.accounts", "Accounts", "Организации"),
     ("nav.contacts", "Contacts", "Контакты"),
+    ("nav.deals", "Deals", "Сделки"),
+    ("nav.board", "Pipeline", "Воронка"),
+    ("nav.products", "Products", "Товары и услуги"),
+    ("nav.pipelines", "Pipelines", "Воронки продаж"),
+    ("nav.notifications", "Notifications", "Уведомления"),
     ("nav.trash", "Trash", "Корзина"),
     ("nav.settings", "Settings", "Настройки"),
     ("nav.signout", "Sign out", "Выйти"),
@@ -278,7 +283,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
 ];
 
 fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
-    TEXTS.iter().find(|(k, _, _)| *k == key).map(|(_, en, ru)| (*en, *ru))
+    TEXTS
+        .iter()
+        .chain(crate::texts_sales::TEXTS)
+        .chain(crate::texts_board::TEXTS)
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, ru)| (*en, *ru))
 }
 
 #[cfg(test)]

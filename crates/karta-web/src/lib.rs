@@ -5,6 +5,9 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod ops;
+pub mod sales_api;
+pub mod texts_board;
+pub mod texts_sales;
 pub mod ui;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -37,6 +40,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<ops::Metrics>,
+    /// The clock time-dependent rules read.
+    pub clock: karta_core::Clock,
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {

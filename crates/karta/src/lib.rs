@@ -30,6 +30,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Database pool size.
     pub max_connections: u32,
+    /// The clock (the system's, or a manual one in tests).
+    pub clock: karta_core::Clock,
 }
 
 impl Config {
@@ -44,6 +46,7 @@ impl Config {
             sessions: SessionPolicy::default(),
             secure_cookies: false,
             max_connections: 8,
+            clock: karta_core::Clock::system(),
         }
     }
 }
@@ -83,6 +86,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         db: db.clone(),
         config: Arc::new(WebConfig { sessions: config.sessions, secure_cookies: config.secure_cookies }),
         metrics: Arc::default(),
+        clock: config.clock.clone(),
     };
     Ok(App { db, listener, router: karta_web::app(state) })
 }

@@ -16,7 +16,11 @@ use axum::Router;
 async fn css() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../../static/app.css"),
+        concat!(
+            include_str!("../../static/app.css"),
+            include_str!("../../static/sales.css"),
+            include_str!("../../static/board.css")
+        ),
     )
         .into_response()
 }
@@ -25,6 +29,14 @@ async fn js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn board_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/board.js"),
     )
         .into_response()
 }
@@ -47,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/static/board.js", get(board_js))
         .route("/favicon.svg", get(favicon))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))

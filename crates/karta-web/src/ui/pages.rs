@@ -24,6 +24,8 @@ pub struct Layout {
     pub q: String,
     /// The user is an admin (shows the admin pages).
     pub admin: bool,
+    /// Unread notifications, for the bell.
+    pub unread: i64,
 }
 
 impl Layout {
@@ -39,6 +41,7 @@ impl Layout {
             active,
             q: String::new(),
             admin: p.user.role.is_admin(),
+            unread: p.unread,
         }
     }
 }
@@ -76,6 +79,7 @@ pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
         active: "",
         q: String::new(),
         admin: false,
+        unread: 0,
     };
     render(status, &MessagePage { l, message: message.to_string() })
 }

@@ -37,6 +37,8 @@ fn kind_of(e: Entity) -> &'static str {
     match e {
         Entity::Account => "accounts",
         Entity::Contact => "contacts",
+        Entity::Deal => "deals",
+        Entity::Product => "products",
     }
 }
 
@@ -649,6 +651,7 @@ pub async fn view(
     let subtitle = match e {
         Entity::Contact => related.first().map(|r| r.name.clone()).unwrap_or_default(),
         Entity::Account => p.input.industry.clone(),
+        Entity::Deal | Entity::Product => String::new(),
     };
     let mut flags = Vec::new();
     if p.input.do_not_contact {

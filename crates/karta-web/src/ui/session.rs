@@ -54,6 +54,7 @@ fn page(t: Tr, status: StatusCode, error: String, email: String, company: String
         active: "",
         q: String::new(),
         admin: false,
+        unread: 0,
     };
     render(status, &LoginPage { l, error, email, company, next })
 }

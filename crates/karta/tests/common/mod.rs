@@ -35,6 +35,8 @@ pub struct TestApp {
     pub db: Db,
     pub tenant_a: String,
     pub tenant_b: String,
+    /// The app's clock: starts at the real time and moves only when a test says so.
+    pub clock: karta_core::Clock,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pg_admin: Option<(String, String)>,
@@ -63,6 +65,8 @@ impl TestApp {
         let mut config = Config::for_data_dir(&dir);
         config.listen = "127.0.0.1:0".into();
         config.sessions = sessions;
+        let clock = karta_core::Clock::manual(karta_core::now_ms());
+        config.clock = clock.clone();
         let mut pg_admin = None;
         if kind == Kind::Postgres {
             let base = std::env::var("KARTA_TEST_POSTGRES_URL").unwrap();
@@ -105,6 +109,7 @@ impl TestApp {
             db,
             tenant_a: a.id,
             tenant_b: b.id,
+            clock,
             stop: Some(tx),
             server: Some(server),
             pg_admin,

@@ -1,0 +1,36 @@
+//! Russian and English texts of deals and notifications: `(key, English, Russian)`, looked up
+//! with the main table (see [`crate::i18n`]).
+
+/// The texts.
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("f.title", "Title", "Название"),
+    ("f.account", "Account", "Организация"),
+    ("f.account_id", "Account", "Организация"),
+    ("f.pipeline", "Pipeline", "Воронка"),
+    ("f.pipeline_id", "Pipeline", "Воронка"),
+    ("f.stage", "Stage", "Этап"),
+    ("f.stage_id", "Stage", "Этап"),
+    ("f.status", "Status", "Статус"),
+    ("f.amount", "Amount", "Сумма"),
+    ("f.currency", "Currency", "Валюта"),
+    ("f.close_date", "Expected close", "Ожидаемое закрытие"),
+    ("f.probability", "Probability, %", "Вероятность, %"),
+    ("f.next_step", "Next step", "Следующий шаг"),
+    ("f.stage_entered_at", "In stage since", "На этапе с"),
+    ("f.contacts", "Contacts", "Контакты"),
+    ("f.lines", "Products", "Товары и услуги"),
+    ("f.lost_reason_id", "Reason", "Причина"),
+    ("f.lost_reason_text", "Comment", "Комментарий"),
+    ("f.price_comment", "Comment on the price change", "Комментарий к изменению цены"),
+    ("f.overdue", "Overdue", "Просрочена"),
+    ("f.stalled", "Stalled", "Застряла"),
+    ("err.invalid_money", "Not a valid amount.", "Неверная сумма."),
+    ("err.invalid_currency", "Not a known currency.", "Неизвестная валюта."),
+    ("err.invalid_quantity", "Not a valid quantity.", "Неверное количество."),
+    ("err.invalid_discount", "A discount is 0–100 %.", "Скидка — от 0 до 100 %."),
+    ("err.too_large", "Too large.", "Слишком большое значение."),
+    ("err.duplicate", "Given twice.", "Указано дважды."),
+    ("err.required_for_stage", "Required to enter this stage.", "Обязательно для перехода на этот этап."),
+    ("err.deal_closed", "The deal is closed: reopen it first.", "Сделка закрыта: сначала откройте её снова."),
+    ("err.deal_open", "The deal is open.", "Сделка открыта."),
+];

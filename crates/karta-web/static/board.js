@@ -1,0 +1,1 @@
+// The pipeline board: drag and drop and keyboard moves of deal cards.
