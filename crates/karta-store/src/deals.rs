@@ -388,6 +388,15 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Deal> {
     with_details(db, ctx, d).await
 }
 
+/// A deal in the trash the caller may restore, with its contacts and lines.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`.
+pub async fn get_trashed(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Deal> {
+    let d = load_for(db, ctx, id, now, Action::Delete, true).await?;
+    with_details(db, ctx, d).await
+}
+
 async fn tenant_currency(db: &Db, ctx: &Ctx) -> Result<Currency> {
     let r = db.opt(Q::new("SELECT currency FROM tenants WHERE id = $1").bind(&ctx.tenant_id)).await?;
     Ok(r.and_then(|r| Currency::parse(&r.s("currency"), "currency").ok())

@@ -321,6 +321,11 @@ mod tests {
             include_str!("ui/session.rs"),
             include_str!("ui/settings.rs"),
             include_str!("ui/admin.rs"),
+            include_str!("ui/deals.rs"),
+            include_str!("../templates/deal.html"),
+            include_str!("../templates/deal_form.html"),
+            include_str!("../templates/deal_move.html"),
+            include_str!("../templates/notifications.html"),
             include_str!("auth.rs"),
         ];
         let mut checked = 0;
@@ -341,10 +346,18 @@ mod tests {
             .chain(karta_core::party::FIRST_CONTACT.iter().map(|r| format!("fc.{r}")))
             .chain(karta_core::Role::ALL.iter().map(|r| format!("role.{}", r.as_str())))
             .chain(
-                ["create", "update", "delete", "restore", "link", "unlink", "purge"].iter().map(|a| format!("act.{a}")),
+                ["create", "update", "delete", "restore", "link", "unlink", "purge", "won", "lost", "reopen"]
+                    .iter()
+                    .map(|a| format!("act.{a}")),
             )
             .chain(karta_store::listq::FIELDS.iter().map(|f| format!("f.{}", f.name)))
-            .chain(karta_store::listq::Op::ALL.iter().map(|o| format!("op.{}", o.as_str())));
+            .chain(karta_store::listq::Op::ALL.iter().map(|o| format!("op.{}", o.as_str())))
+            .chain(["open", "won", "lost"].iter().map(|s| format!("deal.status.{s}")))
+            .chain(karta_store::deals::CONTACT_ROLES.iter().map(|r| format!("deal.role.{r}")))
+            .chain(["amount", "line", "discount"].iter().map(|w| format!("deal.price.{w}")))
+            .chain(["won", "lost", "reason", "reopened", "stale"].iter().map(|m| format!("deal.msg.{m}")))
+            .chain(["handover", "reminder"].iter().map(|k| format!("notif.{k}")))
+            .chain(karta_store::pipelines::REQUIRABLE.iter().map(|f| format!("f.{f}")));
         for key in dynamic {
             assert!(lookup(&key).is_some(), "missing text {key}");
         }

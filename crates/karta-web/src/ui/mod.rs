@@ -2,6 +2,7 @@
 //! (typeahead, select-all, local times).
 
 pub mod admin;
+pub mod deals;
 pub mod pages;
 pub mod records;
 pub mod session;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.js", get(js))
         .route("/static/board.js", get(board_js))
         .route("/favicon.svg", get(favicon))
+        .merge(deals::router())
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/search", get(records::search_page))

@@ -19,13 +19,13 @@ use karta_store::users::{self, User};
 use karta_store::{audit, links, notes, search, StoreError};
 use std::collections::HashMap;
 
-type Pairs = Vec<(String, String)>;
+pub(crate) type Pairs = Vec<(String, String)>;
 
-fn get<'a>(pairs: &'a Pairs, key: &str) -> &'a str {
+pub(crate) fn get<'a>(pairs: &'a Pairs, key: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
 }
 
-fn entity(kind: &str) -> Option<Entity> {
+pub(crate) fn entity(kind: &str) -> Option<Entity> {
     match kind {
         "accounts" => Some(Entity::Account),
         "contacts" => Some(Entity::Contact),
@@ -33,7 +33,7 @@ fn entity(kind: &str) -> Option<Entity> {
     }
 }
 
-fn kind_of(e: Entity) -> &'static str {
+pub(crate) fn kind_of(e: Entity) -> &'static str {
     match e {
         Entity::Account => "accounts",
         Entity::Contact => "contacts",
@@ -43,7 +43,7 @@ fn kind_of(e: Entity) -> &'static str {
 }
 
 /// Turns a store error into a page; validation errors are handled by the callers.
-fn error_page(u: &PageUser, e: &StoreError) -> Response {
+pub(crate) fn error_page(u: &PageUser, e: &StoreError) -> Response {
     let t = u.t;
     match e {
         StoreError::NotFound => message_page(t, StatusCode::NOT_FOUND, t.s("error.not_found")),
@@ -62,18 +62,18 @@ fn error_page(u: &PageUser, e: &StoreError) -> Response {
     }
 }
 
-fn base_field(f: &str) -> &str {
+pub(crate) fn base_field(f: &str) -> &str {
     f.split('[').next().unwrap_or(f)
 }
 
-fn not_found(u: &PageUser) -> Response {
+pub(crate) fn not_found(u: &PageUser) -> Response {
     message_page(u.t, StatusCode::NOT_FOUND, u.t.s("error.not_found"))
 }
 
 // ---------- lists ----------
 
 /// A column header.
-pub struct Col {
+pub(crate) struct Col {
     /// Label.
     pub label: String,
     /// Link that sorts by this column.
@@ -83,7 +83,7 @@ pub struct Col {
 }
 
 /// One list row.
-pub struct RowView {
+pub(crate) struct RowView {
     /// Id.
     pub id: String,
     /// Link.
@@ -95,7 +95,7 @@ pub struct RowView {
 }
 
 /// A filter line of the filter form.
-pub struct FilterView {
+pub(crate) struct FilterView {
     /// Field.
     pub field: String,
     /// Operator.
@@ -124,11 +124,22 @@ struct ListPage {
     done: String,
     error: String,
     can_delete: bool,
+    can_tag: bool,
     back: String,
 }
 
 const DEFAULT_COLS_CONTACT: &str = "name,job_title,email,phone,city,owner,updated_at";
 const DEFAULT_COLS_ACCOUNT: &str = "name,industry,phone,city,relationship,owner,updated_at";
+const DEFAULT_COLS_DEAL: &str = "stage,amount,account,close_date,owner,updated_at";
+
+/// The field a list of `e` is named and sorted by first.
+pub(crate) fn primary(e: Entity) -> &'static str {
+    if e == Entity::Deal {
+        "title"
+    } else {
+        "name"
+    }
+}
 
 fn cell(t: Tr, p: &Party, field: &str) -> String {
     let i = &p.input;
@@ -166,13 +177,13 @@ fn cell(t: Tr, p: &Party, field: &str) -> String {
     }
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Parses list parameters from the query (`f`, `op`, `v` triples from the form, or `filter`
 /// in the API syntax), returning the query, the columns and any problem to show.
-fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, Vec<FilterView>, Option<String>) {
+pub(crate) fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, Vec<FilterView>, Option<String>) {
     let mut lq = ListQuery { limit: 50, ..ListQuery::default() };
     let mut views = Vec::new();
     let mut problem = None;
@@ -217,25 +228,32 @@ fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, Vec<FilterVi
     if cols.is_empty() {
         let c = get(pairs, "cols");
         let c = if c.is_empty() {
-            if e == Entity::Account {
-                DEFAULT_COLS_ACCOUNT
-            } else {
-                DEFAULT_COLS_CONTACT
+            match e {
+                Entity::Account => DEFAULT_COLS_ACCOUNT,
+                Entity::Deal => DEFAULT_COLS_DEAL,
+                _ => DEFAULT_COLS_CONTACT,
             }
         } else {
             c
         };
         cols = c.split(',').map(str::to_string).collect();
     }
-    cols.retain(|c| c != "name" && listq::field(e, c).is_some());
+    cols.retain(|c| c != primary(e) && listq::field(e, c).is_some());
     cols.dedup();
     (lq, cols, views, problem)
 }
 
-fn list_url(kind: &str, lq: &ListQuery, cols: &[String], sort: Option<(&str, bool)>, after: Option<&str>) -> String {
+pub(crate) fn list_url(
+    kind: &str,
+    lq: &ListQuery,
+    cols: &[String],
+    sort: Option<(&str, bool)>,
+    after: Option<&str>,
+) -> String {
     let mut parts: Vec<String> = lq.filters.iter().map(|f| format!("filter={}", enc(&f.encode()))).collect();
-    let (s, d) = sort.unwrap_or((lq.sort.as_deref().unwrap_or("name"), lq.desc));
-    if s != "name" || d {
+    let first = primary(Entity::parse(kind).unwrap_or(Entity::Contact));
+    let (s, d) = sort.unwrap_or((lq.sort.as_deref().unwrap_or(first), lq.desc));
+    if s != first || d {
         parts.push(format!("sort={}{}", if d { "-" } else { "" }, enc(s)));
     }
     parts.push(format!("cols={}", enc(&cols.join(","))));
@@ -245,7 +263,7 @@ fn list_url(kind: &str, lq: &ListQuery, cols: &[String], sort: Option<(&str, boo
     format!("/{kind}?{}", parts.join("&"))
 }
 
-fn field_label(t: Tr, name: &str) -> String {
+pub(crate) fn field_label(t: Tr, name: &str) -> String {
     t.s(&format!("f.{name}")).to_string()
 }
 
@@ -259,7 +277,7 @@ pub async fn list(
     let Some(e) = entity(&kind) else { return not_found(&u) };
     let t = u.t;
     let kind = kind_of(e);
-    let (lq, cols, mut filters, problem) = parse_list(e, &pairs);
+    let (lq, cols, filters, problem) = parse_list(e, &pairs);
     let page = match parties::list(&st.db, &u.p.ctx, e, &lq).await {
         Ok(p) => p,
         Err(StoreError::Invalid(errs)) => {
@@ -273,9 +291,46 @@ pub async fn list(
         Ok((n, false)) => format!("{n}+"),
         Err(err) => return error_page(&u, &err),
     };
+    let rows = page
+        .items
+        .iter()
+        .map(|p| RowView {
+            id: p.id.clone(),
+            url: format!("/{kind}/{}", p.id),
+            name: p.name.clone(),
+            cells: cols.iter().map(|c| cell(t, p, c)).collect(),
+        })
+        .collect();
     let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
-    let cur_sort = lq.sort.clone().unwrap_or_else(|| "name".into());
-    let mut all = vec!["name".to_string()];
+    let data = ListData { lq, cols, filters, problem, rows, next: page.next, count };
+    list_response(&u, e, &pairs, data, owners)
+}
+
+/// What a list page shows, fetched by the entity's handler.
+pub(crate) struct ListData {
+    /// The query.
+    pub lq: ListQuery,
+    /// Columns after the first.
+    pub cols: Vec<String>,
+    /// The filter lines.
+    pub filters: Vec<FilterView>,
+    /// A filter that could not be used.
+    pub problem: Option<String>,
+    /// Rows.
+    pub rows: Vec<RowView>,
+    /// Cursor of the next page.
+    pub next: Option<String>,
+    /// The count shown.
+    pub count: String,
+}
+
+/// Renders a list page (accounts, contacts, deals).
+pub(crate) fn list_response(u: &PageUser, e: Entity, pairs: &Pairs, d: ListData, owners: Vec<User>) -> Response {
+    let t = u.t;
+    let kind = kind_of(e);
+    let ListData { lq, cols, mut filters, problem, rows, next, count } = d;
+    let cur_sort = lq.sort.clone().unwrap_or_else(|| primary(e).into());
+    let mut all = vec![primary(e).to_string()];
     all.extend(cols.iter().cloned());
     let header: Vec<Col> = all
         .iter()
@@ -295,24 +350,20 @@ pub async fn list(
             }
         })
         .collect();
-    let rows = page
-        .items
-        .iter()
-        .map(|p| RowView {
-            id: p.id.clone(),
-            url: format!("/{kind}/{}", p.id),
-            name: p.name.clone(),
-            cells: cols.iter().map(|c| cell(t, p, c)).collect(),
-        })
-        .collect();
     filters.push(FilterView { field: String::new(), op: "contains".into(), value: String::new() });
     let fields: Vec<(String, String)> =
         listq::fields(e).map(|f| (f.name.to_string(), field_label(t, f.name))).collect();
     let all_cols =
-        fields.iter().filter(|(n, _)| n != "name").map(|(n, l)| (n.clone(), l.clone(), cols.contains(n))).collect();
+        fields.iter().filter(|(n, _)| n != primary(e)).map(|(n, l)| (n.clone(), l.clone(), cols.contains(n))).collect();
     let l = Layout::new(t, &u.p, t.s(&format!("nav.{kind}")), kind);
     let tpl = ListPage {
-        new_label: t.s(if e == Entity::Account { "list.new_account" } else { "list.new_contact" }).into(),
+        new_label: t
+            .s(match e {
+                Entity::Account => "list.new_account",
+                Entity::Deal => "list.new_deal",
+                _ => "list.new_contact",
+            })
+            .into(),
         kind,
         cols: header,
         rows,
@@ -321,13 +372,14 @@ pub async fn list(
         ops: Op::ALL.iter().map(|o| (o.as_str().to_string(), t.s(&format!("op.{}", o.as_str())).to_string())).collect(),
         all_cols,
         sort: format!("{}{}", if lq.desc { "-" } else { "" }, cur_sort),
-        next_url: page.next.as_deref().map(|n| list_url(kind, &lq, &cols, None, Some(n))).unwrap_or_default(),
+        next_url: next.as_deref().map(|n| list_url(kind, &lq, &cols, None, Some(n))).unwrap_or_default(),
         first_url: if lq.after.is_some() { list_url(kind, &lq, &cols, None, None) } else { String::new() },
         count,
         owners: owners.into_iter().map(|o| (o.id, o.display_name)).collect(),
-        done: get(&pairs, "done").to_string(),
+        done: get(pairs, "done").to_string(),
         error: problem.map(|p| format!("{}: {p}", t.err("invalid_value"))).unwrap_or_default(),
         can_delete: u.p.ctx.scope(e, Action::Delete).is_ok(),
+        can_tag: e != Entity::Deal,
         back: list_url(kind, &lq, &cols, None, lq.after.as_deref()),
         l,
     };
@@ -458,6 +510,8 @@ struct RecordPage {
     notes: Vec<NoteView>,
     history: Vec<HistView>,
     link_q: String,
+    deals: Vec<(String, String, String)>,
+    can_deal: bool,
     candidates: Vec<Candidate>,
     created: String,
     updated: String,
@@ -587,6 +641,34 @@ fn show_value(v: &serde_json::Value, users: &[User], field: &str) -> String {
     }
 }
 
+/// The audit trail as shown on a record page.
+pub(crate) fn history_views(t: Tr, hist: Vec<audit::AuditEntry>, users_list: &[User]) -> Vec<HistView> {
+    hist.into_iter()
+        .map(|h| HistView {
+            who: h.user_name,
+            action: t.s(&format!("act.{}", h.action)).to_string(),
+            at: fmt_ts(h.at),
+            iso: iso_ts(h.at),
+            changes: h
+                .changes
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            let key = if k == "owner_id" { "owner" } else { k.as_str() };
+                            (
+                                field_label(t, key),
+                                show_value(&v["from"], users_list, k),
+                                show_value(&v["to"], users_list, k),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
 /// Query of the record page.
 #[derive(Debug, serde::Deserialize, Default)]
 pub struct ViewQuery {
@@ -706,31 +788,30 @@ pub async fn view(
                 version: n.version,
             })
             .collect(),
-        history: hist
-            .into_iter()
-            .map(|h| HistView {
-                who: h.user_name,
-                action: t.s(&format!("act.{}", h.action)).to_string(),
-                at: fmt_ts(h.at),
-                iso: iso_ts(h.at),
-                changes: h
-                    .changes
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| {
-                                let key = if k == "owner_id" { "owner" } else { k.as_str() };
-                                (
-                                    field_label(t, key),
-                                    show_value(&v["from"], &users_list, k),
-                                    show_value(&v["to"], &users_list, k),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect(),
+        history: history_views(t, hist, &users_list),
+        deals: if in_trash {
+            Vec::new()
+        } else {
+            let pipes = karta_store::pipelines::list(db, ctx).await.unwrap_or_default();
+            karta_store::deals::for_party(db, ctx, st.clock.now(), e, &id, 50)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| {
+                    let stage = pipes
+                        .iter()
+                        .flat_map(|p| p.stages.iter())
+                        .find(|s| s.id == d.stage_id)
+                        .map(|s| s.name(t.code()).to_string())
+                        .unwrap_or_default();
+                    let status =
+                        if d.status == "open" { stage } else { t.s(&format!("deal.status.{}", d.status)).to_string() };
+                    let amount = d.money().map(|m| m.format(t.code())).unwrap_or_default();
+                    (format!("/deals/{}", d.id), d.title, format!("{status} · {amount}"))
+                })
+                .collect()
+        },
+        can_deal: ctx.scope(Entity::Deal, Action::Create).is_ok(),
         link_q,
         candidates,
         created: fmt_ts(p.created_at),
@@ -744,8 +825,8 @@ pub async fn view(
 /// Raw form values and per-field errors.
 #[derive(Default)]
 pub struct FormValues {
-    values: HashMap<String, String>,
-    errors: HashMap<String, String>,
+    pub(crate) values: HashMap<String, String>,
+    pub(crate) errors: HashMap<String, String>,
 }
 
 impl FormValues {
@@ -1273,6 +1354,19 @@ pub async fn trash(State(st): State<AppState>, u: PageUser) -> Response {
             Err(StoreError::Forbidden) => {}
             Err(err) => return error_page(&u, &err),
         }
+    }
+    let lq = ListQuery { trash: true, limit: 200, sort: Some("updated_at".into()), desc: true, ..ListQuery::default() };
+    match karta_store::deals::list(&st.db, &u.p.ctx, st.clock.now(), &lq).await {
+        Ok(page) => rows.extend(page.items.into_iter().map(|d| {
+            (
+                format!("/deals/{}", d.id),
+                d.title,
+                t.s("rec.deals").to_string(),
+                d.deleted_at.map(fmt_ts).unwrap_or_default(),
+            )
+        })),
+        Err(StoreError::Forbidden) => {}
+        Err(err) => return error_page(&u, &err),
     }
     let l = Layout::new(t, &u.p, t.s("trash.title"), "trash");
     render(StatusCode::OK, &TrashPage { l, rows })
