@@ -272,7 +272,7 @@ pub fn parse(entity: Entity, mut raw: PartyInput, country: &str) -> Result<Party
 
 fn derive(entity: Entity, raw: PartyInput) -> PartyData {
     let (name, key) = match entity {
-        Entity::Account | Entity::Deal | Entity::Product => (raw.name.clone(), norm(&raw.name)),
+        Entity::Account | Entity::Deal | Entity::Product | Entity::Activity => (raw.name.clone(), norm(&raw.name)),
         Entity::Contact => {
             let display = [&raw.first_name, &raw.middle_name, &raw.last_name]
                 .iter()

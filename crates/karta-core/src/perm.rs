@@ -14,6 +14,8 @@ pub enum Entity {
     Deal,
     /// The product and service catalogue.
     Product,
+    /// Calls, meetings, tasks and the other organizer entries.
+    Activity,
 }
 
 impl Entity {
@@ -25,6 +27,7 @@ impl Entity {
             Self::Contact => "contact",
             Self::Deal => "deal",
             Self::Product => "product",
+            Self::Activity => "activity",
         }
     }
 
@@ -36,6 +39,7 @@ impl Entity {
             "contact" | "contacts" => Some(Self::Contact),
             "deal" | "deals" => Some(Self::Deal),
             "product" | "products" => Some(Self::Product),
+            "activity" | "activities" => Some(Self::Activity),
             _ => None,
         }
     }

@@ -433,11 +433,13 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "name_prefix", include_str!("../migrations/sqlite/0002_name_prefix.sql")),
     (3, "sales", include_str!("../migrations/sqlite/0003_sales.sql")),
+    (4, "activities", include_str!("../migrations/sqlite/0004_activities.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "name_prefix", include_str!("../migrations/postgres/0002_name_prefix.sql")),
     (3, "sales", include_str!("../migrations/postgres/0003_sales.sql")),
+    (4, "activities", include_str!("../migrations/postgres/0004_activities.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

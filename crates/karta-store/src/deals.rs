@@ -1586,7 +1586,7 @@ pub async fn for_party(db: &Db, ctx: &Ctx, now: i64, entity: Entity, id: &str, l
         Entity::Contact => {
             format!("t.id IN (SELECT deal_id FROM deal_contacts WHERE tenant_id = {t} AND contact_id = {me})")
         }
-        Entity::Deal | Entity::Product => return Ok(Vec::new()),
+        Entity::Deal | Entity::Product | Entity::Activity => return Ok(Vec::new()),
     };
     let sc = ctx.scope_sql(&mut q, "t", scope);
     let lim = q.arg(limit);

@@ -1,11 +1,13 @@
 //! Karta's storage: one code path over SQLite and PostgreSQL. Every business function takes
 //! the caller's [`Ctx`] (tenant, user, role), so no query can skip tenant or permission scope.
 
+pub mod activities;
 pub mod audit;
 pub mod ctx;
 pub mod db;
 pub mod deals;
 pub mod error;
+pub mod jobs;
 pub mod links;
 pub mod listq;
 pub mod lite;

@@ -121,7 +121,7 @@ pub async fn related(db: &Db, ctx: &Ctx, entity: Entity, id: &str, limit: i64) -
         Entity::Contact => (Entity::Account, "contact_id", "account_id"),
         Entity::Account => (Entity::Contact, "account_id", "contact_id"),
         // Deals keep their contacts in their own table (see `deals`); products have none.
-        Entity::Deal | Entity::Product => return Ok(Vec::new()),
+        Entity::Deal | Entity::Product | Entity::Activity => return Ok(Vec::new()),
     };
     let scope = ctx.scope(other, Action::Read)?;
     let mut q = Q::new("");

@@ -18,6 +18,7 @@ pub fn table(entity: Entity) -> &'static str {
         Entity::Contact => "contacts",
         Entity::Deal => "deals",
         Entity::Product => "products",
+        Entity::Activity => "activities",
     }
 }
 
@@ -125,7 +126,7 @@ fn audit_json(entity: Entity, input: &PartyInput) -> serde_json::Value {
             &["first_name", "last_name", "middle_name", "job_title", "birthday", "family_status", "income_band"]
         }
         Entity::Contact => &["name", "legal_name", "tax_id", "parent_id", "employees"],
-        Entity::Deal | Entity::Product => &[],
+        Entity::Deal | Entity::Product | Entity::Activity => &[],
     };
     if let Some(m) = v.as_object_mut() {
         for k in skip {
@@ -280,6 +281,7 @@ pub async fn create(db: &Db, ctx: &Ctx, entity: Entity, raw: PartyInput) -> Resu
     tx.exec(q).await?;
     let changes = audit::diff(&serde_json::json!({}), &audit_json(entity, &data.input));
     audit::record(&mut tx, ctx, entity.as_str(), &id, "create", 1, changes.into()).await?;
+    write_dates(&mut tx, ctx, entity, &id, &data.input).await?;
     tx.commit().await?;
     get(db, ctx, entity, &id).await
 }
@@ -315,6 +317,38 @@ pub async fn load_for(db: &Db, ctx: &Ctx, entity: Entity, id: &str, action: Acti
         return Err(StoreError::Forbidden);
     }
     Ok(p)
+}
+
+/// Keeps a contact's birthday and important dates in `party_dates` (by month-day), which My
+/// day reads to offer congratulations.
+async fn write_dates(tx: &mut crate::db::Tx, ctx: &Ctx, entity: Entity, id: &str, input: &PartyInput) -> Result<()> {
+    if entity != Entity::Contact {
+        return Ok(());
+    }
+    tx.exec(
+        Q::new("DELETE FROM party_dates WHERE tenant_id = $1 AND entity = 'contact' AND entity_id = $2")
+            .bind(&ctx.tenant_id)
+            .bind(id),
+    )
+    .await?;
+    let birthday = (!input.birthday.is_empty()).then(|| ("birthday".to_string(), input.birthday.clone()));
+    let others = input.important_dates.iter().map(|d| (d.label.clone(), d.date.clone()));
+    for (label, date) in birthday.into_iter().chain(others).filter(|(_, d)| d.len() == 10) {
+        tx.exec(
+            Q::new(
+                "INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) \
+                 VALUES ($1, 'contact', $2, $6, $3, $4, $5)",
+            )
+            .bind(&ctx.tenant_id)
+            .bind(id)
+            .bind(date.get(5..).unwrap_or_default())
+            .bind(label)
+            .bind(&date)
+            .bind(&input.owner_id),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A live record the caller may read.
@@ -379,6 +413,7 @@ pub async fn update(db: &Db, ctx: &Ctx, entity: Entity, id: &str, version: i64, 
         return Err(stale(db, ctx, entity, id, version).await);
     }
     audit::record(&mut tx, ctx, entity.as_str(), id, "update", version + 1, changes.into()).await?;
+    write_dates(&mut tx, ctx, entity, id, &data.input).await?;
     tx.commit().await?;
     get(db, ctx, entity, id).await
 }
@@ -443,6 +478,13 @@ pub async fn purge(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result<()> {
     let link_col = if entity == Entity::Account { "account_id" } else { "contact_id" };
     tx.exec(Q::new(format!("DELETE FROM contact_accounts WHERE tenant_id = $1 AND {link_col} = $2")).bind(t).bind(id))
         .await?;
+    tx.exec(
+        Q::new("DELETE FROM party_dates WHERE tenant_id = $1 AND entity = $2 AND entity_id = $3")
+            .bind(t)
+            .bind(entity.as_str())
+            .bind(id),
+    )
+    .await?;
     tx.exec(
         Q::new("DELETE FROM notes WHERE tenant_id = $1 AND entity = $2 AND entity_id = $3")
             .bind(t)

@@ -553,6 +553,7 @@ impl utoipa::Modify for Bearer {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::sales_api::SalesDoc::openapi());
+    doc.merge(crate::organizer_api::OrganizerDoc::openapi());
     doc
 }
 
@@ -584,6 +585,7 @@ pub fn router() -> Router<AppState> {
         .route("/{kind}/{id}/related", get(related))
         .route("/{kind}/{id}/notes", get(list_notes).post(add_note))
         .merge(crate::sales_api::router())
+        .merge(crate::organizer_api::router())
         .fallback(not_found)
 }
 

@@ -4,10 +4,13 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod ics;
 pub mod ops;
+pub mod organizer_api;
 pub mod sales_api;
 pub mod texts_board;
 pub mod texts_sales;
+pub mod tz;
 pub mod ui;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -71,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .nest("/api/v1", api::router())
         .merge(ops::router())
+        .route("/calendar/{file}", axum::routing::get(ics::feed))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(middleware::from_fn(security_headers))

@@ -32,6 +32,8 @@ pub struct Config {
     pub max_connections: u32,
     /// The clock (the system's, or a manual one in tests).
     pub clock: karta_core::Clock,
+    /// How often the jobs worker looks for due jobs (reminders).
+    pub jobs_every: std::time::Duration,
 }
 
 impl Config {
@@ -47,6 +49,7 @@ impl Config {
             secure_cookies: false,
             max_connections: 8,
             clock: karta_core::Clock::system(),
+            jobs_every: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -70,6 +73,8 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 pub struct App {
     /// The database.
     pub db: Db,
+    clock: karta_core::Clock,
+    jobs_every: std::time::Duration,
     listener: TcpListener,
     router: axum::Router,
 }
@@ -88,7 +93,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         metrics: Arc::default(),
         clock: config.clock.clone(),
     };
-    Ok(App { db, listener, router: karta_web::app(state) })
+    Ok(App { db, listener, router: karta_web::app(state), clock: config.clock.clone(), jobs_every: config.jobs_every })
 }
 
 impl App {
@@ -106,8 +111,15 @@ impl App {
     /// Server I/O errors.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let svc = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, svc).with_graceful_shutdown(shutdown).await?;
+        let (stop_jobs, mut stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(run_jobs(self.db.clone(), self.clock.clone(), self.jobs_every, async move {
+            let _ = stopped.changed().await;
+        }));
+        let served = axum::serve(self.listener, svc).with_graceful_shutdown(shutdown).await;
+        let _ = stop_jobs.send(true);
+        let _ = worker.await;
         self.db.close().await;
+        served?;
         Ok(())
     }
 
@@ -117,6 +129,28 @@ impl App {
     /// Server I/O errors.
     pub async fn run(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// The jobs worker: fires due jobs (reminders) until `stop` completes. Errors are logged and
+/// retried on the next round, so a database hiccup never stops reminders for good.
+async fn run_jobs(db: Db, clock: karta_core::Clock, every: std::time::Duration, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        loop {
+            match karta_store::jobs::run_due(&db, clock.now(), 100).await {
+                Ok(100) => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "jobs round failed");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(every) => {}
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub(crate) fn kind_of(e: Entity) -> &'static str {
         Entity::Contact => "contacts",
         Entity::Deal => "deals",
         Entity::Product => "products",
+        Entity::Activity => "activities",
     }
 }
 
@@ -733,7 +734,7 @@ pub async fn view(
     let subtitle = match e {
         Entity::Contact => related.first().map(|r| r.name.clone()).unwrap_or_default(),
         Entity::Account => p.input.industry.clone(),
-        Entity::Deal | Entity::Product => String::new(),
+        Entity::Deal | Entity::Product | Entity::Activity => String::new(),
     };
     let mut flags = Vec::new();
     if p.input.do_not_contact {

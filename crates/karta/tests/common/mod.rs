@@ -37,6 +37,7 @@ pub struct TestApp {
     pub tenant_b: String,
     /// The app's clock: starts at the real time and moves only when a test says so.
     pub clock: karta_core::Clock,
+    config: Config,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pg_admin: Option<(String, String)>,
@@ -67,6 +68,7 @@ impl TestApp {
         config.sessions = sessions;
         let clock = karta_core::Clock::manual(karta_core::now_ms());
         config.clock = clock.clone();
+        config.jobs_every = std::time::Duration::from_millis(50);
         let mut pg_admin = None;
         if kind == Kind::Postgres {
             let base = std::env::var("KARTA_TEST_POSTGRES_URL").unwrap();
@@ -81,6 +83,7 @@ impl TestApp {
         }
         let app = build(&config).await.expect("app builds");
         let addr = app.addr().unwrap();
+        config.listen = addr.to_string();
         let db = app.db.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -110,6 +113,7 @@ impl TestApp {
             tenant_a: a.id,
             tenant_b: b.id,
             clock,
+            config,
             stop: Some(tx),
             server: Some(server),
             pg_admin,
@@ -131,6 +135,25 @@ impl TestApp {
         let r = c.sign_in(email, PASSWORD).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
         c
+    }
+
+    /// Stops the server (as a crash or a deploy would) and starts a new one on the same
+    /// database and address, with the same clock.
+    pub async fn restart(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(s) = self.server.take() {
+            let _ = s.await;
+        }
+        self.db.close().await;
+        let app = build(&self.config).await.expect("app rebuilds");
+        self.db = app.db.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        })));
+        self.stop = Some(tx);
     }
 
     pub async fn finish(mut self) {
@@ -210,6 +233,11 @@ impl Client {
         }
         let r = rb.send().await.expect("request sent");
         Resp { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap_or_default() }
+    }
+
+    /// Another client with the same token (for use inside closures).
+    pub fn clone_with_token(&self) -> Client {
+        Client::new(&self.base, self.token.clone())
     }
 
     pub async fn get(&self, path: &str) -> Resp {
