@@ -287,6 +287,7 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         .iter()
         .chain(crate::texts_sales::TEXTS)
         .chain(crate::texts_board::TEXTS)
+        .chain(crate::texts_organizer::TEXTS)
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, ru)| (*en, *ru))
 }
@@ -322,11 +323,29 @@ mod tests {
             include_str!("ui/settings.rs"),
             include_str!("ui/admin.rs"),
             include_str!("ui/deals.rs"),
+            include_str!("ui/organizer.rs"),
+            include_str!("ui/calendar.rs"),
+            include_str!("ui/team.rs"),
+            include_str!("../templates/calendar.html"),
+            include_str!("../templates/calendar_item.html"),
+            include_str!("../templates/workload.html"),
+            include_str!("../templates/feed.html"),
+            include_str!("../templates/my_day.html"),
+            include_str!("../templates/activity.html"),
+            include_str!("../templates/activity_form.html"),
+            include_str!("../templates/timeline.html"),
             include_str!("../templates/deal.html"),
             include_str!("../templates/deal_form.html"),
             include_str!("../templates/deal_move.html"),
             include_str!("../templates/notifications.html"),
             include_str!("auth.rs"),
+            include_str!("../templates/board.html"),
+            include_str!("../templates/pipelines.html"),
+            include_str!("../templates/products.html"),
+            include_str!("../templates/products_form.html"),
+            include_str!("ui/board.rs"),
+            include_str!("ui/pipelines_admin.rs"),
+            include_str!("ui/catalog.rs"),
         ];
         let mut checked = 0;
         for src in sources {
@@ -357,6 +376,11 @@ mod tests {
             .chain(["amount", "line", "discount"].iter().map(|w| format!("deal.price.{w}")))
             .chain(["won", "lost", "reason", "reopened", "stale"].iter().map(|m| format!("deal.msg.{m}")))
             .chain(["handover", "reminder"].iter().map(|k| format!("notif.{k}")))
+            .chain(karta_store::activities::KINDS.iter().map(|k| format!("act.kind.{k}")))
+            .chain(karta_store::activities::INTEREST.iter().map(|k| format!("act.interest.{k}")))
+            .chain(karta_store::activities::PRIORITIES.iter().map(|k| format!("act.priority.{k}")))
+            .chain(["in", "out"].iter().map(|k| format!("act.dir.{k}")))
+            .chain(["planned"].iter().map(|k| format!("day.msg.{k}")))
             .chain(karta_store::pipelines::REQUIRABLE.iter().map(|f| format!("f.{f}")));
         for key in dynamic {
             assert!(lookup(&key).is_some(), "missing text {key}");

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod organizer_api;
 pub mod sales_api;
 pub mod texts_board;
+pub mod texts_organizer;
 pub mod texts_sales;
 pub mod tz;
 pub mod ui;

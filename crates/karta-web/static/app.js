@@ -10,6 +10,12 @@
     ? { sure: 'Вы уверены?', selectFirst: 'Сначала выберите записи' }
     : { sure: 'Are you sure?', selectFirst: 'Select records first' };
 
+  /* The browser's UTC offset, for server-rendered local days (My day, the calendar). */
+  try {
+    const tz = -new Date().getTimezoneOffset();
+    document.cookie = 'karta_tz=' + tz + '; path=/; max-age=31536000; samesite=lax';
+  } catch (e) { /* cookies off: the tenant's country decides */ }
+
   const isField = (el) =>
     !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 

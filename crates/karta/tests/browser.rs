@@ -140,3 +140,112 @@ async fn a_user_signs_in_creates_records_finds_a_contact_and_adds_a_note() {
     c.close().await.unwrap();
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_task_is_completed_from_my_day_and_the_next_step_is_offered() {
+    let Ok(webdriver) = std::env::var("KARTA_TEST_WEBDRIVER") else {
+        eprintln!("KARTA_TEST_WEBDRIVER is not set: the browser test is skipped");
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await;
+    let api = app.api("acme", "sales1@acme.test").await;
+    let con = api.contact("Пётр", "Задачин").await;
+    let task = api
+        .post(
+            "/api/v1/activities",
+            &serde_json::json!({"kind": "task", "subject": "Отправить договор", "due_at": app.clock.now() - 3_600_000,
+                                "contact_id": con["id"]}),
+        )
+        .await
+        .json();
+    let c = browser(&webdriver).await;
+    let base = app.base.clone();
+    c.goto(&format!("{base}/")).await.unwrap();
+    fill(&c, "input[name=email]", "sales1@acme.test").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "form button[type=submit]").await;
+    wait_text(&c, "Отправить договор").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/my-day", "signing in lands on My day");
+    shot(&c, "10-my-day").await;
+    fill(&c, "li.act form.complete input[name=result]", "Отправлен по почте").await;
+    click(&c, "li.act form.complete button[type=submit]").await;
+    wait_text(&c, "Plan the next step").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/activities/new");
+    shot(&c, "11-next-step").await;
+    let done = api.get(&format!("/api/v1/activities/{}", task["id"].as_str().unwrap())).await.json();
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["result"], "Отправлен по почте");
+    c.close().await.unwrap();
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_deal_is_dragged_to_the_next_stage_on_the_board_and_moved_on_by_keyboard() {
+    let Ok(webdriver) = std::env::var("KARTA_TEST_WEBDRIVER") else {
+        eprintln!("KARTA_TEST_WEBDRIVER is not set: the browser test is skipped");
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await;
+    let api = app.api("acme", "sales1@acme.test").await;
+    let deal = api.post("/api/v1/deals", &serde_json::json!({"title": "Перетаскиваемая сделка"})).await.json();
+    let id = deal["id"].as_str().unwrap().to_string();
+    let stages: Vec<String> = api.get("/api/v1/pipelines").await.json()[0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    let stage_of = |api: &common::Client| {
+        let api = api.clone_with_token();
+        let id = id.clone();
+        async move { api.get(&format!("/api/v1/deals/{id}")).await.json()["stage_id"].as_str().unwrap().to_string() }
+    };
+    let c = browser(&webdriver).await;
+    let base = app.base.clone();
+    c.goto(&format!("{base}/board")).await.unwrap();
+    fill(&c, "input[name=email]", "sales1@acme.test").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "form button[type=submit]").await;
+    wait_text(&c, "Перетаскиваемая сделка").await;
+    shot(&c, "20-board").await;
+
+    // Drag the card onto the next column. WebDriver's pointer actions do not produce HTML5
+    // drag events in Chromium, so the page gets the same DragEvents a mouse drag produces.
+    let script = r#"
+        const [cardSel, colSel] = arguments;
+        const card = document.querySelector(cardSel), col = document.querySelector(colSel);
+        const dt = new DataTransfer();
+        const fire = (el, type) => el.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
+        fire(card, 'dragstart'); fire(col, 'dragenter'); fire(col, 'dragover'); fire(col, 'drop'); fire(card, 'dragend');
+        return true;"#;
+    let col = format!("section.board-col[data-stage=\"{}\"]", stages[1]);
+    c.execute(script, vec![serde_json::json!(format!("#deal-{id}")), serde_json::json!(col)]).await.unwrap();
+    for _ in 0..50 {
+        if stage_of(&api).await == stages[1] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stage_of(&api).await, stages[1], "the drop moved the deal");
+    wait_text(&c, &format!("data-stage=\"{}\" data-title=\"Перетаскиваемая сделка\"", stages[1])).await;
+
+    // Keyboard: focus the card and press Alt+→; Proposal needs an amount, so a dialog asks.
+    let card = c.wait().for_element(Locator::Css(&format!("#deal-{id}"))).await.unwrap();
+    card.click().await.unwrap();
+    card.send_keys(&(Key::Alt.to_string() + &Key::Right.to_string())).await.unwrap();
+    fill(&c, "dialog[open] input[name=amount]", "250000").await;
+    shot(&c, "21-board-dialog").await;
+    click(&c, "dialog[open] button[type=submit]").await;
+    for _ in 0..50 {
+        if stage_of(&api).await == stages[2] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stage_of(&api).await, stages[2], "the keyboard move with the required amount");
+    let d = api.get(&format!("/api/v1/deals/{id}")).await.json();
+    assert_eq!(d["amount_minor"], 25_000_000);
+    shot(&c, "22-board-after").await;
+    c.close().await.unwrap();
+    app.finish().await;
+}

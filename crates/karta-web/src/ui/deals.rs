@@ -224,6 +224,8 @@ struct DealPage {
     can_delete: bool,
     in_trash: bool,
     message: String,
+    tl: super::organizer::Timeline,
+    tl_base: String,
 }
 
 fn can(ctx: &karta_store::Ctx, action: Action, d: &Deal) -> bool {
@@ -235,7 +237,13 @@ fn can(ctx: &karta_store::Ctx, action: Action, d: &Deal) -> bool {
 }
 
 /// GET /deals/{id}
-async fn view(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Query(pairs): Query<Pairs>) -> Response {
+async fn view(
+    State(st): State<AppState>,
+    u: PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(pairs): Query<Pairs>,
+) -> Response {
     let (t, ctx, db, now) = (u.t, &u.p.ctx, &st.db, st.clock.now());
     let (d, in_trash) = match deals::get(db, ctx, &id, now).await {
         Ok(d) => (d, false),
@@ -368,6 +376,8 @@ async fn view(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Q
         can_delete: can(ctx, Action::Delete, &d),
         in_trash,
         message,
+        tl: super::organizer::timeline(&st, &u, &headers, Entity::Deal, &id, get(&pairs, "type")).await,
+        tl_base: format!("/deals/{id}"),
         d,
     };
     render(StatusCode::OK, &tpl)

@@ -2,11 +2,17 @@
 //! (typeahead, select-all, local times).
 
 pub mod admin;
+pub mod board;
+pub mod calendar;
+pub mod catalog;
 pub mod deals;
+pub mod organizer;
 pub mod pages;
+pub mod pipelines_admin;
 pub mod records;
 pub mod session;
 pub mod settings;
+pub mod team;
 
 use crate::AppState;
 use axum::http::header;
@@ -20,7 +26,8 @@ async fn css() -> Response {
         concat!(
             include_str!("../../static/app.css"),
             include_str!("../../static/sales.css"),
-            include_str!("../../static/board.css")
+            include_str!("../../static/board.css"),
+            include_str!("../../static/organizer.css")
         ),
     )
         .into_response()
@@ -51,7 +58,7 @@ async fn favicon() -> Response {
 }
 
 async fn home() -> Redirect {
-    Redirect::to("/contacts")
+    Redirect::to("/my-day")
 }
 
 /// The UI routes.
@@ -63,6 +70,9 @@ pub fn router() -> Router<AppState> {
         .route("/static/board.js", get(board_js))
         .route("/favicon.svg", get(favicon))
         .merge(deals::router())
+        .merge(organizer::router())
+        .merge(calendar::router())
+        .merge(team::router())
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/search", get(records::search_page))
@@ -75,6 +85,19 @@ pub fn router() -> Router<AppState> {
         .route("/settings/language", post(settings::language))
         .route("/settings/tokens", post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/board", get(board::page))
+        .route("/admin/pipelines", get(pipelines_admin::page).post(pipelines_admin::create))
+        .route("/admin/pipelines/{id}", post(pipelines_admin::update))
+        .route("/admin/pipelines/{id}/stages", post(pipelines_admin::add_stage))
+        .route("/admin/stages/{id}", post(pipelines_admin::update_stage))
+        .route("/admin/stages/{id}/move", post(pipelines_admin::move_stage))
+        .route("/admin/stages/{id}/delete", post(pipelines_admin::remove_stage))
+        .route("/admin/lost-reasons", post(pipelines_admin::add_reason))
+        .route("/admin/lost-reasons/{id}", post(pipelines_admin::set_reason))
+        .route("/products", get(catalog::list).post(catalog::create))
+        .route("/products/new", get(catalog::new_form))
+        .route("/products/{id}", get(catalog::view).post(catalog::update))
+        .route("/products/{id}/edit", get(catalog::edit_form))
         .route("/notes/{id}", post(records::edit_note))
         .route("/notes/{id}/delete", post(records::delete_note))
         .route("/{kind}", get(records::list).post(records::create))

@@ -26,6 +26,8 @@ pub struct Layout {
     pub admin: bool,
     /// Unread notifications, for the bell.
     pub unread: i64,
+    /// The user leads others (admin or sales manager): shows the workload page.
+    pub manager: bool,
 }
 
 impl Layout {
@@ -42,6 +44,7 @@ impl Layout {
             q: String::new(),
             admin: p.user.role.is_admin(),
             unread: p.unread,
+            manager: matches!(p.user.role, karta_core::Role::Admin | karta_core::Role::SalesManager),
         }
     }
 }
@@ -80,6 +83,7 @@ pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
         q: String::new(),
         admin: false,
         unread: 0,
+        manager: false,
     };
     render(status, &MessagePage { l, message: message.to_string() })
 }

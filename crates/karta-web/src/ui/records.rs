@@ -513,6 +513,8 @@ struct RecordPage {
     link_q: String,
     deals: Vec<(String, String, String)>,
     can_deal: bool,
+    tl: super::organizer::Timeline,
+    tl_base: String,
     candidates: Vec<Candidate>,
     created: String,
     updated: String,
@@ -674,12 +676,15 @@ pub(crate) fn history_views(t: Tr, hist: Vec<audit::AuditEntry>, users_list: &[U
 #[derive(Debug, serde::Deserialize, Default)]
 pub struct ViewQuery {
     link_q: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
 }
 
 /// GET /{kind}/{id}
 pub async fn view(
     State(st): State<AppState>,
     u: PageUser,
+    headers: axum::http::HeaderMap,
     Path((kind, id)): Path<(String, String)>,
     Query(vq): Query<ViewQuery>,
 ) -> Response {
@@ -790,6 +795,8 @@ pub async fn view(
             })
             .collect(),
         history: history_views(t, hist, &users_list),
+        tl: super::organizer::timeline(&st, &u, &headers, e, &id, vq.kind.as_deref().unwrap_or("")).await,
+        tl_base: format!("/{}/{}", kind_of(e), id),
         deals: if in_trash {
             Vec::new()
         } else {

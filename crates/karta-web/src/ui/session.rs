@@ -40,7 +40,7 @@ fn safe_next(next: &str) -> String {
     if visible_ascii && next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
         next.to_string()
     } else {
-        "/contacts".into()
+        "/my-day".into()
     }
 }
 
@@ -55,6 +55,7 @@ fn page(t: Tr, status: StatusCode, error: String, email: String, company: String
         q: String::new(),
         admin: false,
         unread: 0,
+        manager: false,
     };
     render(status, &LoginPage { l, error, email, company, next })
 }
@@ -63,7 +64,7 @@ fn page(t: Tr, status: StatusCode, error: String, email: String, company: String
 pub async fn login_page(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
     let t = lang(&headers, q.lang.as_deref().unwrap_or(""));
     let error = if q.expired.is_some() { t.s("login.expired").to_string() } else { String::new() };
-    page(t, StatusCode::OK, error, String::new(), String::new(), safe_next(q.next.as_deref().unwrap_or("/contacts")))
+    page(t, StatusCode::OK, error, String::new(), String::new(), safe_next(q.next.as_deref().unwrap_or("/my-day")))
 }
 
 /// POST /login
@@ -79,7 +80,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
     let mut email = String::new();
     let mut password = String::new();
     let mut company = String::new();
-    let mut next = String::from("/contacts");
+    let mut next = String::from("/my-day");
     for (k, v) in url::form_urlencoded::parse(&bytes) {
         match k.as_ref() {
             "email" => email = v.trim().to_string(),

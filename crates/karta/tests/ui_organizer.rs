@@ -1,0 +1,107 @@
+//! The organizer pages: My day is where a user lands; a task is completed from it with a result
+//! and the next step offered; congratulations plan a call; activities logged in the form show
+//! on the contact's timeline, filterable by type.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::{kinds, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const DAY: i64 = 86_400_000;
+
+#[tokio::test]
+async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_next_step_offered() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let api = app.api("acme", "sales1@acme.test").await;
+        let now = app.clock.now();
+        let con = api.contact("Игорь", "Соколов").await;
+        let task = api
+            .post("/api/v1/activities", &json!({"kind": "task", "subject": "Перезвонить Соколову", "due_at": now - DAY, "contact_id": con["id"]}))
+            .await
+            .json();
+        let today = karta_store::deals::today(now);
+        api.post(
+            "/api/v1/contacts",
+            &json!({"first_name": "Мария", "last_name": "Юбилярова", "birthday": format!("1990{}", &today[4..])}),
+        )
+        .await;
+
+        // Signing in lands on My day.
+        let ui = common::Client::new(&app.base, None);
+        let r = ui.form("/login", &[("email", "sales1@acme.test"), ("password", common::PASSWORD)]).await;
+        assert_eq!(r.header("location"), "/my-day");
+        let page = ui.get("/my-day").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text.contains("Перезвонить Соколову") && page.text.contains("Юбилярова"), "{}", page.text);
+        let csrf = page.csrf();
+
+        // Complete it with a result: the next-step form follows, with the same contact.
+        let id = task["id"].as_str().unwrap();
+        let r = ui
+            .form(
+                &format!("/activities/{id}/complete"),
+                &[("_csrf", &csrf), ("version", "1"), ("result", "Договорились о встрече"), ("back", "/my-day")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let next = r.header("location");
+        assert_eq!(next, format!("/activities/new?after={id}"));
+        let form = ui.get(&next).await;
+        assert!(form.text.contains(con["id"].as_str().unwrap()), "the next step keeps the contact");
+        let done = api.get(&format!("/api/v1/activities/{id}")).await.json();
+        assert_eq!((done["status"].as_str(), done["result"].as_str()), (Some("done"), Some("Договорились о встрече")));
+        assert!(!ui.get("/my-day").await.text.contains("Перезвонить Соколову"), "done tasks leave My day");
+
+        // Plan the next step through the form (a local time with the browser's offset).
+        let r = ui
+            .form(
+                "/activities",
+                &[
+                    ("_csrf", &csrf),
+                    ("kind", "meeting"),
+                    ("subject", "Встреча с Соколовым"),
+                    ("when", "2030-05-20T10:00"),
+                    ("contact_id", con["id"].as_str().unwrap()),
+                    ("owner_id", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text);
+        let list =
+            api.get(&format!("/api/v1/activities?contact={}&kind=meeting", con["id"].as_str().unwrap())).await.json();
+        let meeting = &list["items"][0];
+        assert_eq!(meeting["subject"], "Встреча с Соколовым");
+        // No time-zone cookie: the tenant's country (Russia, UTC+3) decides.
+        assert_eq!(meeting["starts_at"], 1_905_490_800_000_i64, "10:00 in Moscow is 07:00 UTC");
+
+        // A bad time is a field error, not a 500.
+        let r =
+            ui.form("/activities", &[("_csrf", &csrf), ("kind", "task"), ("subject", "X"), ("when", "завтра")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The contact's timeline shows both, newest first, and filters by type.
+        let cp = ui.get(&format!("/contacts/{}", con["id"].as_str().unwrap())).await;
+        let (a, b) = (cp.text.find("Встреча с Соколовым").unwrap(), cp.text.find("Перезвонить Соколову").unwrap());
+        assert!(a < b, "newest first");
+        let only = ui.get(&format!("/contacts/{}?type=task", con["id"].as_str().unwrap())).await;
+        assert!(only.text.contains("Перезвонить Соколову") && !only.text.contains("Встреча с Соколовым"));
+
+        // Congratulate: one click plans a call for today.
+        let page = ui.get("/my-day").await;
+        let mid = page.text.find("name=\"contact_id\" value=\"").unwrap() + 25;
+        let cid = &page.text[mid..mid + 36];
+        let r = ui
+            .form(
+                "/my-day/congratulate",
+                &[("_csrf", &csrf), ("contact_id", cid), ("what", "день рождения"), ("kind", "call")],
+            )
+            .await;
+        assert_eq!(r.header("location"), "/my-day?m=planned");
+        let planned = api.get(&format!("/api/v1/activities?contact={cid}")).await.json();
+        assert_eq!(planned["items"][0]["kind"], "call");
+        assert!(planned["items"][0]["subject"].as_str().unwrap().contains("Юбилярова"));
+        app.finish().await;
+    }
+}
