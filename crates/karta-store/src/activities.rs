@@ -1120,6 +1120,43 @@ pub async fn feed(db: &Db, secret: &str, now: i64) -> Result<Option<(String, Vec
     Ok(Some((r.s("display_name"), items)))
 }
 
+/// Rebuilds the tenant's congratulation dates from its contacts (after a bulk load that
+/// wrote contacts directly).
+///
+/// # Errors
+/// Database errors.
+pub async fn rebuild_dates(db: &Db, tenant_id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    tx.exec(Q::new("DELETE FROM party_dates WHERE tenant_id = $1").bind(tenant_id)).await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) \
+             SELECT tenant_id, 'contact', id, owner_id, substr(birthday, 6, 5), 'birthday', birthday FROM contacts \
+             WHERE tenant_id = $1 AND birthday <> '' AND deleted_at IS NULL",
+        )
+        .bind(tenant_id),
+    )
+    .await?;
+    let others = match db.engine() {
+        crate::db::Engine::Sqlite => {
+            "INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) \
+             SELECT c.tenant_id, 'contact', c.id, c.owner_id, substr(json_extract(j.value, '$.date'), 6, 5), \
+             COALESCE(json_extract(j.value, '$.label'), ''), json_extract(j.value, '$.date') \
+             FROM contacts c, json_each(c.important_dates) j WHERE c.tenant_id = $1 AND c.important_dates <> '[]' \
+             AND c.deleted_at IS NULL AND length(json_extract(j.value, '$.date')) = 10"
+        }
+        crate::db::Engine::Postgres => {
+            "INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) \
+             SELECT c.tenant_id, 'contact', c.id, c.owner_id, substr(j->>'date', 6, 5), COALESCE(j->>'label', ''), j->>'date' \
+             FROM contacts c, jsonb_array_elements(c.important_dates::jsonb) j WHERE c.tenant_id = $1 \
+             AND c.important_dates <> '[]' AND c.deleted_at IS NULL AND length(j->>'date') = 10"
+        }
+    };
+    tx.exec(Q::new(others).bind(tenant_id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -434,12 +434,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "name_prefix", include_str!("../migrations/sqlite/0002_name_prefix.sql")),
     (3, "sales", include_str!("../migrations/sqlite/0003_sales.sql")),
     (4, "activities", include_str!("../migrations/sqlite/0004_activities.sql")),
+    (5, "deal_list", include_str!("../migrations/sqlite/0005_deal_list.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "name_prefix", include_str!("../migrations/postgres/0002_name_prefix.sql")),
     (3, "sales", include_str!("../migrations/postgres/0003_sales.sql")),
     (4, "activities", include_str!("../migrations/postgres/0004_activities.sql")),
+    (5, "deal_list", include_str!("../migrations/postgres/0005_deal_list.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

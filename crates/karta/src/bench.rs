@@ -1,13 +1,17 @@
 //! The benchmark harness (`karta bench`): times Karta's store calls for the scenarios of the
 //! performance budget against a raw-SQL baseline of the same query run in the same process,
-//! on the demo tenant (see [`crate::demo`]); and a small keep-alive HTTP/1.1 client to
-//! measure the API's get-by-id throughput.
+//! on the demo tenant (see [`crate::demo`]): contact lists, the account page, typeahead, and
+//! the sales board, moving a card and the deal list; and a small keep-alive HTTP/1.1 client
+//! to measure the API's get-by-id throughput.
 
 use anyhow::Context as _;
-use karta_core::{Entity, Role};
+use karta_core::{new_id, now_ms, Entity, Role};
+use karta_store::deals::{self, DealContactInput, DealInput, MoveInput};
 use karta_store::listq::{self, Filter, ListQuery};
+use karta_store::pipelines::{self, Pipeline, Stage};
 use karta_store::tenants::{self, Tenant};
 use karta_store::{audit, links, notes, parties, search, users, Ctx, Db, Engine, Q};
+use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,7 +67,7 @@ pub async fn run(db: &Db, iterations: usize) -> anyhow::Result<String> {
     let t = tenant.id.as_str();
 
     let mut counts = Vec::new();
-    for table in ["accounts", "contacts", "contact_accounts", "notes"] {
+    for table in ["accounts", "contacts", "contact_accounts", "notes", "deals"] {
         let r = db.opt(Q::new(format!("SELECT COUNT(*) AS n FROM {table} WHERE tenant_id = $1")).bind(t)).await?;
         counts.push(format!("{} {table}", r.map_or(0, |r| r.i("n"))));
     }
@@ -89,9 +93,11 @@ pub async fn run(db: &Db, iterations: usize) -> anyhow::Result<String> {
         }
     }
     lines.push(account_page(db, &admin, n).await?);
+    lines.push(my_day(db, &sales, n).await?);
     for (kind, queries) in QUERIES {
         lines.push(typeahead(db, &admin, kind, queries, n).await?);
     }
+    lines.extend(sales_scenarios(db, &admin, n).await?);
 
     out.push_str(&table(&lines));
     Ok(out)
@@ -274,7 +280,12 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
     let (id, linked) = (r.s("account_id"), r.i("n"));
     let id = id.as_str();
     let t = ctx.tenant_id.as_str();
-    let name = format!("account page ({linked} contacts, notes, history)");
+    let acts = db
+        .opt(Q::new("SELECT COUNT(*) AS n FROM activities WHERE tenant_id = $1 AND account_id = $2").bind(t).bind(id))
+        .await?
+        .map_or(0, |r| r.i("n"));
+    let now = now_ms();
+    let name = format!("account page ({linked} contacts, 50 of {acts} activities, deals, notes, history)");
     measure(
         &name,
         n,
@@ -283,7 +294,9 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
             let rel = links::related(db, ctx, Entity::Account, &a.id, 200).await?;
             let notes = notes::list_for(db, ctx, &a, 50).await?;
             let hist = audit::history(db, ctx, Entity::Account.as_str(), &a.id, 50).await?;
-            Ok(1 + rel.len() + notes.len() + hist.len())
+            let tl = karta_store::activities::timeline(db, ctx, now, Entity::Account, &a.id, &[], 50).await?;
+            let ds = deals::for_party(db, ctx, now, Entity::Account, &a.id, 50).await?;
+            Ok(1 + rel.len() + notes.len() + hist.len() + tl.len() + ds.len())
         },
         |_| async move {
             let a = db
@@ -331,7 +344,100 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
                     .bind(id),
                 )
                 .await?;
-            Ok(a.len() + rel.len() + notes.len() + hist.len())
+            let tl = db
+                .all(
+                    Q::new(
+                        "SELECT t.*, u.display_name AS owner_name, c.name AS contact_name FROM (SELECT t.* FROM activities t \
+                         WHERE t.tenant_id = $1 AND t.account_id = $2 AND t.deleted_at IS NULL ORDER BY t.at DESC, t.id DESC LIMIT 50) t \
+                         LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id \
+                         LEFT JOIN contacts c ON c.tenant_id = t.tenant_id AND c.id = t.contact_id ORDER BY t.at DESC, t.id DESC",
+                    )
+                    .bind(t)
+                    .bind(id),
+                )
+                .await?;
+            let ds = db
+                .all(
+                    Q::new(
+                        "SELECT t.*, u.display_name AS owner_name, s.probability FROM deals t \
+                         LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id \
+                         LEFT JOIN stages s ON s.tenant_id = t.tenant_id AND s.id = t.stage_id \
+                         WHERE t.tenant_id = $1 AND t.account_id = $2 AND t.deleted_at IS NULL \
+                         ORDER BY CASE WHEN t.status = 'open' THEN 0 ELSE 1 END, t.updated_at DESC, t.id LIMIT 50",
+                    )
+                    .bind(t)
+                    .bind(id),
+                )
+                .await?;
+            Ok(a.len() + rel.len() + notes.len() + hist.len() + tl.len() + ds.len())
+        },
+    )
+    .await
+}
+
+/// Scenario: My day of a salesperson (tasks, meetings, deals that need attention, dates).
+async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
+    let now = now_ms();
+    let t = ctx.tenant_id.as_str();
+    let u = ctx.user_id.as_str();
+    let start = karta_store::activities::day_start(now, 180);
+    measure(
+        "My day (salesperson)",
+        n,
+        |_| async move {
+            let d = karta_store::activities::my_day(db, ctx, now, 180).await?;
+            Ok(d.overdue.len() + d.today.len() + d.meetings.len() + d.deals.len() + d.dates.len())
+        },
+        |_| async move {
+            let planned = db
+                .all(
+                    Q::new(
+                        "SELECT t.* FROM activities t WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.status = 'planned' \
+                         AND t.deleted_at IS NULL AND t.at < $3 ORDER BY t.at, t.id LIMIT 200",
+                    )
+                    .bind(t)
+                    .bind(u)
+                    .bind(start + 86_400_000),
+                )
+                .await?;
+            let meetings = db
+                .all(
+                    Q::new(
+                        "SELECT t.* FROM activities t WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.kind IN ('meeting', 'call') \
+                         AND t.deleted_at IS NULL AND t.at >= $3 AND t.at < $4 ORDER BY t.at, t.id LIMIT 100",
+                    )
+                    .bind(t)
+                    .bind(u)
+                    .bind(start)
+                    .bind(start + 86_400_000),
+                )
+                .await?;
+            let deals = db
+                .all(
+                    Q::new(
+                        "SELECT t.id FROM deals t WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.status = 'open' AND t.deleted_at IS NULL \
+                         AND (t.close_date <> '' AND t.close_date < $3 OR t.next_step = '') ORDER BY t.close_date, t.id LIMIT 20",
+                    )
+                    .bind(t)
+                    .bind(u)
+                    .bind(deals::today(now)),
+                )
+                .await?;
+            let md = deals::today(start + 180 * 60_000);
+            let md_to = deals::today(start + 180 * 60_000 + 6 * 86_400_000);
+            let dates = db
+                .all(
+                    Q::new(
+                        "SELECT pd.entity_id FROM party_dates pd WHERE pd.tenant_id = $1 AND pd.owner_id = $2 \
+                         AND pd.md >= $3 AND pd.md <= $4 ORDER BY pd.md LIMIT 50",
+                    )
+                    .bind(t)
+                    .bind(u)
+                    .bind(md.get(5..).unwrap_or_default().to_string())
+                    .bind(md_to.get(5..).unwrap_or_default().to_string()),
+                )
+                .await?;
+            Ok(planned.len() + meetings.len() + deals.len() + dates.len())
         },
     )
     .await
@@ -349,7 +455,10 @@ async fn typeahead(db: &Db, ctx: &Ctx, kind: &str, queries: &[&str], n: usize) -
         |i| async move {
             let terms = &terms[i % terms.len()];
             let mut found = 0;
-            for tbl in ["accounts", "contacts"] {
+            // Deals are searched by title, for words only (as Karta does).
+            let words = !terms.iter().all(|s| s.chars().all(|c| c.is_ascii_digit()));
+            let tables: &[&str] = if words { &["accounts", "contacts", "deals"] } else { &["accounts", "contacts"] };
+            for &tbl in tables {
                 let mut q = Q::new("");
                 let mut conds = Vec::new();
                 let from = match db.engine() {
@@ -370,14 +479,285 @@ async fn typeahead(db: &Db, ctx: &Ctx, kind: &str, queries: &[&str], n: usize) -
                     }
                 };
                 conds.push(format!("t.tenant_id = {}", q.arg(t)));
-                q.sql = format!(
-                    "SELECT t.id, t.name, t.primary_email, t.primary_phone, t.city FROM {from} \
-                     WHERE {} AND t.deleted_at IS NULL LIMIT 8",
-                    conds.join(" AND ")
-                );
+                let cols = if tbl == "deals" {
+                    "t.id, t.title AS name"
+                } else {
+                    "t.id, t.name, t.primary_email, t.primary_phone, t.city"
+                };
+                q.sql =
+                    format!("SELECT {cols} FROM {from} WHERE {} AND t.deleted_at IS NULL LIMIT 8", conds.join(" AND "));
                 found += db.all(q).await?.len();
             }
             Ok(found)
+        },
+    )
+    .await
+}
+
+/// The sales scenarios, on the first pipeline as the admin; none when the tenant has no
+/// deals (a demo loaded before deals existed).
+async fn sales_scenarios(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Vec<Line>> {
+    let any = db.opt(Q::new("SELECT id FROM deals WHERE tenant_id = $1 LIMIT 1").bind(&ctx.tenant_id)).await?;
+    if any.is_none() {
+        eprintln!("bench: the demo tenant has no deals (loaded by an older `karta demo`): skipping the deal scenarios");
+        return Ok(Vec::new());
+    }
+    let pipeline = pipelines::list(db, ctx).await?.into_iter().next().context("the demo tenant has no pipeline")?;
+    let mut lines = vec![board(db, ctx, &pipeline, n).await?];
+    match move_card(db, ctx, &pipeline, n).await? {
+        Some(l) => lines.push(l),
+        None => eprintln!("bench: the first two stages require fields: skipping \"move a card\""),
+    }
+    lines.push(deal_list(db, ctx, n).await?);
+    Ok(lines)
+}
+
+/// The columns of a deal row as the store selects them: the deal `t` with its owner, account
+/// and stage.
+const DEAL_JOINS: &str = "SELECT t.*, u.display_name AS owner_name, u.team_id AS owner_team, a.name AS account_name, \
+     s.probability AS stage_probability, s.max_days AS stage_max_days FROM";
+const DEAL_JOINED: &str = "LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id \
+     LEFT JOIN accounts a ON a.tenant_id = t.tenant_id AND a.id = t.account_id \
+     LEFT JOIN stages s ON s.tenant_id = t.tenant_id AND s.id = t.stage_id";
+
+/// Scenario: the board of a pipeline, 50 cards per column, with counts and sums.
+async fn board(db: &Db, ctx: &Ctx, pipeline: &Pipeline, n: usize) -> anyhow::Result<Line> {
+    let t = ctx.tenant_id.as_str();
+    let pid = pipeline.id.as_str();
+    let open = db
+        .opt(
+            Q::new(
+                "SELECT COUNT(*) AS n FROM deals WHERE tenant_id = $1 AND pipeline_id = $2 AND status = 'open' \
+                 AND deleted_at IS NULL",
+            )
+            .bind(t)
+            .bind(pid),
+        )
+        .await?
+        .map_or(0, |r| r.i("n"));
+    measure(
+        &format!("board ({open} open deals, 50 cards per column)"),
+        n,
+        |_| async move {
+            let b = deals::board(db, ctx, now_ms(), pid, None, 50).await?;
+            Ok(b.columns.iter().map(|c| c.deals.len()).sum())
+        },
+        |_| async move {
+            let stages = db
+                .all(
+                    Q::new(
+                        "SELECT id FROM stages WHERE tenant_id = $1 AND pipeline_id = $2 AND active = 1 ORDER BY position, id",
+                    )
+                    .bind(t)
+                    .bind(pid),
+                )
+                .await?;
+            let sums = db
+                .all(
+                    Q::new(
+                        "SELECT t.stage_id, t.currency, COUNT(*) AS n, SUM(t.amount) AS total FROM deals t \
+                         WHERE t.tenant_id = $1 AND t.pipeline_id = $2 AND t.status = 'open' AND t.deleted_at IS NULL \
+                         GROUP BY t.stage_id, t.currency",
+                    )
+                    .bind(t)
+                    .bind(pid),
+                )
+                .await?;
+            let mut cards = 0;
+            for st in &stages {
+                let sid = st.s("id");
+                if !sums.iter().any(|r| r.s("stage_id") == sid) {
+                    continue;
+                }
+                let q = Q::new(format!(
+                    "{DEAL_JOINS} (SELECT t.* FROM deals t WHERE t.tenant_id = $1 AND t.pipeline_id = $2 AND t.status = 'open' \
+                     AND t.deleted_at IS NULL AND t.stage_id = $3 ORDER BY t.stage_entered_at DESC, t.id DESC LIMIT 50) t \
+                     {DEAL_JOINED} ORDER BY t.stage_entered_at DESC, t.id DESC"
+                ))
+                .bind(t)
+                .bind(pid)
+                .bind(sid);
+                cards += db.all(q).await?.len();
+            }
+            Ok(cards)
+        },
+    )
+    .await
+}
+
+/// The next tick of a clock that only goes forward.
+fn tick(clock: &Cell<i64>) -> i64 {
+    let t = now_ms().max(clock.get() + 1);
+    clock.set(t);
+    t
+}
+
+/// Scenario: moving a card between the first two stages of a pipeline and back (each call
+/// one move). Karta and the baseline each move a deal of their own, made for the run as a
+/// copy of an open demo deal (account, amount, contacts) and deleted afterwards with its
+/// history, so the demo data is left as it was. `None` when those stages require fields.
+async fn move_card(db: &Db, ctx: &Ctx, pipeline: &Pipeline, n: usize) -> anyhow::Result<Option<Line>> {
+    let [first, second, ..] = pipeline.stages.as_slice() else { return Ok(None) };
+    if !first.required_fields.is_empty() || !second.required_fields.is_empty() {
+        return Ok(None);
+    }
+    let t = ctx.tenant_id.as_str();
+    let like = db
+        .opt(
+            Q::new(
+                "SELECT id FROM deals WHERE tenant_id = $1 AND pipeline_id = $2 AND status = 'open' \
+                 AND deleted_at IS NULL AND stage_id IN ($3, $4) ORDER BY id LIMIT 1",
+            )
+            .bind(t)
+            .bind(&pipeline.id)
+            .bind(&first.id)
+            .bind(&second.id),
+        )
+        .await?;
+    let mut input = DealInput::default();
+    if let Some(r) = like {
+        let d = deals::get(db, ctx, &r.s("id"), now_ms()).await?;
+        input = d.to_input();
+        let contacts =
+            d.contacts.iter().map(|c| DealContactInput { contact_id: c.contact_id.clone(), role: c.role.clone() });
+        input.contacts = Some(contacts.collect());
+    }
+    input.pipeline_id.clone_from(&pipeline.id);
+    input.stage_id.clone_from(&first.id);
+    input.owner_id.clone_from(&ctx.user_id);
+    let mut ids = Vec::new();
+    for who in ["Karta", "baseline"] {
+        input.title = format!("karta bench: move a card ({who})");
+        ids.push(deals::create(db, ctx, now_ms(), &input).await?.id);
+    }
+    let measured = move_between(db, ctx, (first, second), (&ids[0], &ids[1]), n).await;
+    let mut tx = db.begin().await?;
+    for table in ["deal_stage_history", "deal_price_log", "deal_contacts", "deal_lines", "deals"] {
+        let key = if table == "deals" { "id" } else { "deal_id" };
+        tx.exec(
+            Q::new(format!("DELETE FROM {table} WHERE tenant_id = $1 AND {key} IN ($2, $3)"))
+                .bind(t)
+                .bind(&ids[0])
+                .bind(&ids[1]),
+        )
+        .await?;
+    }
+    tx.exec(
+        Q::new("DELETE FROM audit_log WHERE tenant_id = $1 AND entity = 'deal' AND entity_id IN ($2, $3)")
+            .bind(t)
+            .bind(&ids[0])
+            .bind(&ids[1]),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(measured?))
+}
+
+/// Times moves of deal `kid` (Karta) and `rid` (baseline), both in the first stage, between
+/// two stages.
+async fn move_between(
+    db: &Db,
+    ctx: &Ctx,
+    (first, second): (&Stage, &Stage),
+    (kid, rid): (&str, &str),
+    n: usize,
+) -> anyhow::Result<Line> {
+    let t = ctx.tenant_id.as_str();
+    // Where each deal is now: true in the first stage.
+    let k_first = Cell::new(true);
+    let r_first = Cell::new(true);
+    let clock = Cell::new(0);
+    let (k_first, r_first, clock) = (&k_first, &r_first, &clock);
+    let stages = (first.id.as_str(), second.id.as_str());
+    measure(
+        &format!("move a card ({} \u{21c4} {})", first.name_en, second.name_en),
+        n,
+        |_| async move {
+            let to = if k_first.get() { stages.1 } else { stages.0 };
+            let m = MoveInput { stage_id: to.to_string(), ..MoveInput::default() };
+            deals::move_to(db, ctx, tick(clock), kid, &m).await?;
+            k_first.set(!k_first.get());
+            Ok(1)
+        },
+        |_| async move {
+            let (from, to) = if r_first.get() { stages } else { (stages.1, stages.0) };
+            let now = tick(clock);
+            let v = db
+                .opt(Q::new("SELECT version FROM deals WHERE tenant_id = $1 AND id = $2").bind(t).bind(rid))
+                .await?
+                .context("the baseline's deal vanished")?
+                .i("version");
+            let mut tx = db.begin().await?;
+            let changed = tx
+                .exec(
+                    Q::new(
+                        "UPDATE deals SET version = $1, stage_id = $2, stage_entered_at = $3, updated_at = $3, updated_by = $4 \
+                         WHERE tenant_id = $5 AND id = $6 AND version = $7",
+                    )
+                    .bind(v + 1)
+                    .bind(to)
+                    .bind(now)
+                    .bind(&ctx.user_id)
+                    .bind(t)
+                    .bind(rid)
+                    .bind(v),
+                )
+                .await?;
+            anyhow::ensure!(changed == 1, "the baseline's deal changed under it");
+            tx.exec(
+                Q::new(
+                    "INSERT INTO deal_stage_history (tenant_id, id, deal_id, at, user_id, from_stage_id, to_stage_id, \
+                     from_status, to_status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', 'open')",
+                )
+                .bind(t)
+                .bind(new_id())
+                .bind(rid)
+                .bind(now)
+                .bind(&ctx.user_id)
+                .bind(from)
+                .bind(to),
+            )
+            .await?;
+            let changes = serde_json::json!({"stage_id": {"from": from, "to": to}});
+            tx.exec(
+                Q::new(
+                    "INSERT INTO audit_log (tenant_id, id, entity, entity_id, action, version, user_id, at, changes) \
+                     VALUES ($1, $2, 'deal', $3, 'update', $4, $5, $6, $7)",
+                )
+                .bind(t)
+                .bind(new_id())
+                .bind(rid)
+                .bind(v + 1)
+                .bind(&ctx.user_id)
+                .bind(now)
+                .bind(changes.to_string()),
+            )
+            .await?;
+            tx.commit().await?;
+            r_first.set(!r_first.get());
+            Ok(1)
+        },
+    )
+    .await
+}
+
+/// Scenario: the first page of open deals by expected close date.
+async fn deal_list(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
+    let open = Filter::parse("status:eq:open").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let lq = ListQuery { filters: vec![open], sort: Some("close_date".into()), limit: 50, ..ListQuery::default() };
+    let lq = &lq;
+    let t = ctx.tenant_id.as_str();
+    measure(
+        "deal list (open, by close date), page 1",
+        n,
+        |_| async move { Ok(deals::list(db, ctx, now_ms(), lq).await?.items.len()) },
+        |_| async move {
+            let q = Q::new(format!(
+                "{DEAL_JOINS} (SELECT t.* FROM deals t WHERE t.tenant_id = $1 AND t.deleted_at IS NULL AND t.status = 'open' \
+                 ORDER BY t.close_date, t.id LIMIT 51) t {DEAL_JOINED} ORDER BY t.close_date, t.id"
+            ))
+            .bind(t);
+            Ok(db.all(q).await?.len().min(50))
         },
     )
     .await

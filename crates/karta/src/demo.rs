@@ -1,9 +1,10 @@
 //! The demo company (tenant `demo`): users, a sales team and realistic Russian and English
-//! accounts, contacts, links and notes. The data is generated deterministically by a small
-//! PRNG (the same seed gives the same people and companies; only ids and timestamps differ)
-//! and bulk-inserted with multi-row `INSERT`s in batched transactions. Every record goes
-//! through [`karta_core::party::parse`], so its name key, search text, primary e-mail and
-//! phones are exactly what the application computes.
+//! accounts, contacts, links and notes, a product catalogue and deals (see [`sales`]). The
+//! data is generated deterministically by a small PRNG (the same seed gives the same people
+//! and companies; only ids and timestamps differ) and bulk-inserted with multi-row `INSERT`s
+//! in batched transactions. Every record goes through [`karta_core::party::parse`], so its
+//! name key, search text, primary e-mail and phones are exactly what the application
+//! computes.
 
 use anyhow::Context as _;
 use karta_core::party::{self, Address, Labeled, NamedDate, PartyData, PartyInput, RELATIONSHIPS};
@@ -11,6 +12,8 @@ use karta_core::{new_id, now_ms, Entity, Role};
 use karta_store::{tenants, users, Arg, Db, Engine, Tx, Q};
 use std::time::Instant;
 
+mod organizer;
+mod sales;
 mod words;
 use words::*;
 
@@ -22,9 +25,11 @@ pub const DEMO_TENANT: &str = "demo";
 /// How much data the demo company gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoSize {
-    /// 200 accounts and 1,000 contacts with about two notes each: for trying Karta out.
+    /// 200 accounts and 1,000 contacts with about two notes each, a product catalogue and
+    /// 400 deals: for trying Karta out.
     Small,
-    /// 200,000 accounts and 1,000,000 contacts: for benchmarks.
+    /// 200,000 accounts, 1,000,000 contacts and 500,000 deals (about 12,000 open): for
+    /// benchmarks.
     Large,
 }
 
@@ -40,6 +45,11 @@ pub enum DemoSize {
 /// # Errors
 /// Database errors; an earlier load that was interrupted.
 pub async fn ensure_demo(db: &Db, size: DemoSize) -> anyhow::Result<bool> {
+    ensure_plan(db, &Plan::of(size)).await
+}
+
+/// [`ensure_demo`] for a data set of any size.
+async fn ensure_plan(db: &Db, plan: &Plan) -> anyhow::Result<bool> {
     if tenants::by_slug(db, DEMO_TENANT).await?.is_some() {
         return Ok(false);
     }
@@ -49,12 +59,11 @@ pub async fn ensure_demo(db: &Db, size: DemoSize) -> anyhow::Result<bool> {
         );
     }
     let started = Instant::now();
-    let plan = Plan::of(size);
     let defer = plan.contacts >= 100_000 && tables_empty(db).await?;
     let tenant =
         tenants::create(db, LOADING_TENANT, "Демо Компания", "RU").await.context("cannot create the demo tenant")?;
     let deferred = if defer { drop_indexes(db).await? } else { Vec::new() };
-    let loaded = load(db, &tenant.id, &tenant.default_country, &plan).await;
+    let loaded = load(db, &tenant.id, &tenant.default_country, plan).await;
     if !deferred.is_empty() {
         let t = Instant::now();
         restore_indexes(db, &deferred).await.context("cannot re-create the indexes dropped for the demo load")?;
@@ -70,8 +79,18 @@ pub async fn ensure_demo(db: &Db, size: DemoSize) -> anyhow::Result<bool> {
 /// The slug the demo tenant has while it is being loaded.
 const LOADING_TENANT: &str = "demo-loading";
 
-/// The tables the demo fills.
-const TABLES: [&str; 4] = ["accounts", "contacts", "contact_accounts", "notes"];
+/// The tables the demo fills in bulk.
+const TABLES: [&str; 9] = [
+    "accounts",
+    "contacts",
+    "contact_accounts",
+    "notes",
+    "deals",
+    "deal_contacts",
+    "deal_stage_history",
+    "deal_price_log",
+    "activities",
+];
 
 async fn tables_empty(db: &Db) -> anyhow::Result<bool> {
     for t in TABLES {
@@ -174,6 +193,9 @@ async fn load(db: &Db, tenant_id: &str, country: &str, plan: &Plan) -> anyhow::R
         // The key account (the first) gets the first `key_links` contacts.
         let a = if i < plan.key_links { 0 } else { gen.rng.below(accounts.len()) };
         let (id, created, owner, first, data) = gen.contact(&accounts[a])?;
+        if accounts[a].contacts.len() < CONTACTS_KEPT {
+            accounts[a].contacts.push((id.clone(), owner));
+        }
         gen.party_row(&mut parties.args, &id, created, owner, &data)?;
         parties.rows += 1;
         gen.link_row(&mut links, &id, &accounts[a].id, &data.input.job_title, created);
@@ -193,7 +215,24 @@ async fn load(db: &Db, tenant_id: &str, country: &str, plan: &Plan) -> anyhow::R
         loader.flush(t).await?;
     }
     loader.commit().await?;
-    Ok(format!("{} accounts, {} contacts, {} links, {} notes", accounts.len(), parties.total, links.total, notes.total))
+    let sales = if plan.bulk_deals {
+        sales::bulk(db, &mut gen, &mut loader, &accounts, plan.deals).await?
+    } else {
+        sales::small(db, &mut gen, &accounts, plan.deals).await?
+    };
+    let activities = if plan.bulk_deals {
+        organizer::bulk(db, &mut gen, &mut loader, &accounts, plan.activities).await?
+    } else {
+        let ctxs = sales::contexts(db, &gen).await?;
+        organizer::small(db, &mut gen, &accounts, &ctxs).await?
+    };
+    Ok(format!(
+        "{} accounts, {} contacts, {} links, {} notes, {sales}, {activities} activities",
+        accounts.len(),
+        parties.total,
+        links.total,
+        notes.total
+    ))
 }
 
 /// Refreshes the planner's statistics after the bulk load.
@@ -201,7 +240,11 @@ async fn analyze(db: &Db) -> anyhow::Result<()> {
     let sql = match db.engine() {
         // The checkpoint also gives back the disk space the load's write-ahead log took.
         Engine::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);",
-        Engine::Postgres => "ANALYZE accounts; ANALYZE contacts; ANALYZE contact_accounts; ANALYZE notes;",
+        Engine::Postgres => {
+            "ANALYZE accounts; ANALYZE contacts; ANALYZE contact_accounts; ANALYZE notes; ANALYZE deals; \
+             ANALYZE deal_contacts; ANALYZE deal_stage_history; ANALYZE deal_price_log; ANALYZE products; \
+             ANALYZE product_prices;"
+        }
     };
     db.script(sql).await.context("cannot analyze the demo tables")
 }
@@ -218,6 +261,12 @@ struct Plan {
     key_links: usize,
     /// Notes on the key account.
     key_notes: usize,
+    /// Deals over the accounts.
+    deals: usize,
+    /// Deals are bulk-inserted rather than made through the store.
+    bulk_deals: bool,
+    /// Activities in the bulk load (the small demo makes its own through the store).
+    activities: usize,
 }
 
 impl Plan {
@@ -230,6 +279,9 @@ impl Plan {
                 contact_notes_x10: 20,
                 key_links: 60,
                 key_notes: 300,
+                deals: 400,
+                bulk_deals: false,
+                activities: 0,
             },
             DemoSize::Large => Self {
                 accounts: 200_000,
@@ -238,6 +290,9 @@ impl Plan {
                 contact_notes_x10: 3,
                 key_links: 200,
                 key_notes: 2_000,
+                deals: 500_000,
+                bulk_deals: true,
+                activities: 5_000_000,
             },
         }
     }
@@ -484,9 +539,16 @@ impl Rng {
     }
 }
 
-/// What contacts need to know about an account.
+/// Contacts remembered per account, for the deals.
+const CONTACTS_KEPT: usize = 3;
+
+/// What contacts and deals need to know about an account.
 struct Acc {
     id: String,
+    /// Display name.
+    name: String,
+    /// Its first few contacts: (id, owner).
+    contacts: Vec<(String, usize)>,
     owner: usize,
     relationship: usize,
     /// E-mail domain of its people.
@@ -691,7 +753,18 @@ impl Gen {
             ..PartyInput::default()
         };
         let data = self.parse(Entity::Account, raw)?;
-        Ok((Acc { id: new_id(), owner, relationship, domain, city: city_i, created, industry }, data))
+        let acc = Acc {
+            id: new_id(),
+            name: data.name.clone(),
+            contacts: Vec::new(),
+            owner,
+            relationship,
+            domain,
+            city: city_i,
+            created,
+            industry,
+        };
+        Ok((acc, data))
     }
 
     fn russian_company(&mut self) -> (String, String, String, String) {
@@ -1059,6 +1132,111 @@ mod tests {
         assert_eq!(insert_sql(Engine::Postgres, "t", &["a", "b"], 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
         assert_eq!(insert_sql(Engine::Sqlite, "t", &["a"], 2), "INSERT INTO t (a) VALUES (?), (?)");
         assert!(PARTY_COLS.len() * 500 < 32_766);
+    }
+
+    /// A fresh SQLite database in the temporary directory, and its path.
+    async fn scratch_db(name: &str) -> (Db, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("karta-demo-{name}-{}.db", std::process::id()));
+        remove_db(&path);
+        let url = format!("sqlite://{}", path.display());
+        let db = Db::connect(&url, &karta_store::DbOptions { max_connections: 4 }).await.expect("connect");
+        karta_store::migrate(&db).await.expect("migrate");
+        (db, path)
+    }
+
+    fn remove_db(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    fn tiny(deals: usize, bulk_deals: bool) -> Plan {
+        Plan {
+            accounts: 40,
+            contacts: 200,
+            account_notes_x10: 0,
+            contact_notes_x10: 0,
+            key_links: 10,
+            key_notes: 0,
+            deals,
+            bulk_deals,
+            activities: 3_000,
+        }
+    }
+
+    async fn count(db: &Db, sql: &str) -> i64 {
+        db.opt(Q::new(sql)).await.expect(sql).map_or(0, |r| r.i("n"))
+    }
+
+    /// What every demo deal must satisfy, however it was made.
+    async fn assert_consistent_sales(db: &Db) {
+        let broken = [
+            // Exactly one creation event, at the deal's creation.
+            "SELECT COUNT(*) AS n FROM deals d WHERE (SELECT COUNT(*) FROM deal_stage_history h WHERE h.tenant_id = d.tenant_id \
+             AND h.deal_id = d.id AND h.from_status = '' AND h.at = d.created_at) <> 1",
+            // No event before the deal existed.
+            "SELECT COUNT(*) AS n FROM deal_stage_history h JOIN deals d ON d.tenant_id = h.tenant_id AND d.id = h.deal_id \
+             WHERE h.at < d.created_at",
+            // The latest event leads to where the deal is: its stage and status, when it got there.
+            "SELECT COUNT(*) AS n FROM deals d WHERE NOT EXISTS (SELECT 1 FROM deal_stage_history h WHERE h.tenant_id = d.tenant_id \
+             AND h.deal_id = d.id AND h.to_stage_id = d.stage_id AND h.to_status = d.status \
+             AND h.at = COALESCE(d.closed_at, d.stage_entered_at) AND h.at = (SELECT MAX(at) FROM deal_stage_history x \
+             WHERE x.tenant_id = d.tenant_id AND x.deal_id = d.id))",
+            // Closed deals have a closing time, open ones none; lost ones a reason and their stage.
+            "SELECT COUNT(*) AS n FROM deals WHERE (status = 'open') <> (closed_at IS NULL) \
+             OR (status = 'lost' AND (lost_reason_id = '' OR lost_stage_id <> stage_id)) \
+             OR (status <> 'lost' AND (lost_reason_id <> '' OR lost_stage_id <> ''))",
+            // Every amount is in the negotiation log.
+            "SELECT COUNT(*) AS n FROM deals d WHERE amount <= 0 OR NOT EXISTS (SELECT 1 FROM deal_price_log p \
+             WHERE p.tenant_id = d.tenant_id AND p.deal_id = d.id AND p.what = 'amount')",
+            // Amounts with lines are their sum.
+            "SELECT COUNT(*) AS n FROM deals d WHERE has_lines = 1 AND amount <> (SELECT SUM(total) FROM deal_lines l \
+             WHERE l.tenant_id = d.tenant_id AND l.deal_id = d.id)",
+            // Deals are on their account's contacts.
+            "SELECT COUNT(*) AS n FROM deal_contacts dc JOIN deals d ON d.tenant_id = dc.tenant_id AND d.id = dc.deal_id \
+             WHERE NOT EXISTS (SELECT 1 FROM contact_accounts ca WHERE ca.tenant_id = d.tenant_id \
+             AND ca.account_id = d.account_id AND ca.contact_id = dc.contact_id)",
+        ];
+        for sql in broken {
+            assert_eq!(count(db, sql).await, 0, "{sql}");
+        }
+        for status in ["open", "won", "lost"] {
+            let n = count(db, &format!("SELECT COUNT(*) AS n FROM deals WHERE status = '{status}'")).await;
+            assert!(n > 0, "no {status} deals");
+        }
+        assert_eq!(count(db, "SELECT COUNT(*) AS n FROM products").await, 30);
+    }
+
+    #[tokio::test]
+    async fn small_demo_deals_go_through_the_store_and_are_loaded_once() {
+        let (db, path) = scratch_db("small").await;
+        assert!(ensure_plan(&db, &tiny(60, false)).await.expect("loads"));
+        assert!(!ensure_plan(&db, &tiny(60, false)).await.expect("reuses"));
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM deals").await, 60);
+        assert_consistent_sales(&db).await;
+        // The audit trail is dated with the steps, not with the load.
+        let late =
+            "SELECT COUNT(*) AS n FROM audit_log a JOIN deals d ON d.tenant_id = a.tenant_id AND d.id = a.entity_id \
+                    WHERE a.at > d.updated_at OR a.at < d.created_at";
+        assert_eq!(count(&db, late).await, 0);
+        db.close().await;
+        remove_db(&path);
+    }
+
+    #[tokio::test]
+    async fn bulk_demo_deals_are_consistent_and_mostly_closed() {
+        let (db, path) = scratch_db("bulk").await;
+        assert!(ensure_plan(&db, &tiny(5_000, true)).await.expect("loads"));
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM deals").await, 5_000);
+        assert_consistent_sales(&db).await;
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM pipelines").await, 2);
+        let open =
+            "SELECT COUNT(*) AS n FROM deals d JOIN pipelines p ON p.tenant_id = d.tenant_id AND p.id = d.pipeline_id \
+                    WHERE d.status = 'open' AND p.position = 0";
+        assert_eq!(count(&db, open).await, 100);
+        assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM deals WHERE status = 'open'").await, 120);
+        db.close().await;
+        remove_db(&path);
     }
 
     #[test]

@@ -347,9 +347,9 @@ async fn stalled_and_overdue_deals_are_flagged_as_the_clock_moves() {
         app.clock.advance(2 * DAY);
         let d = c.get(&format!("/api/v1/deals/{id}")).await.json();
         assert_eq!((d["stalled"].as_bool(), d["overdue"].as_bool()), (Some(false), Some(true)));
-        assert_eq!(flagged("overdue").await, [id.clone()]);
+        assert_eq!(flagged("overdue").await, std::slice::from_ref(&id));
         app.clock.advance(13 * DAY);
-        assert_eq!(flagged("stalled").await, [id.clone()]);
+        assert_eq!(flagged("stalled").await, std::slice::from_ref(&id));
         let b = c.get(&format!("/api/v1/board?pipeline={pid}")).await.json();
         let card = &b["columns"][0]["deals"][0];
         assert_eq!((card["stalled"].as_bool(), card["overdue"].as_bool()), (Some(true), Some(true)));

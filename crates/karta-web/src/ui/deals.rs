@@ -331,7 +331,26 @@ async fn view(
         })
         .collect();
     let users_list = users::list(db, ctx).await.unwrap_or_default();
-    let history = history_views(t, audit::history(db, ctx, "deal", &id, 100).await.unwrap_or_default(), &users_list);
+    let mut history =
+        history_views(t, audit::history(db, ctx, "deal", &id, 100).await.unwrap_or_default(), &users_list);
+    // Ids in the trail read as names: stages, pipelines, the account.
+    let mut names: Vec<(String, String)> = pipes
+        .iter()
+        .flat_map(|p| {
+            std::iter::once((p.id.clone(), p.name(t.code()).to_string()))
+                .chain(p.stages.iter().map(|s| (s.id.clone(), s.name(t.code()).to_string())))
+        })
+        .collect();
+    names.push((d.account_id.clone(), d.account_name.clone()));
+    for h in &mut history {
+        for (_, from, to) in &mut h.changes {
+            for v in [from, to] {
+                if let Some((_, n)) = names.iter().find(|(k, _)| !k.is_empty() && k == v) {
+                    v.clone_from(n);
+                }
+            }
+        }
+    }
     let reasons_all = pipelines::lost_reasons(db, ctx).await.unwrap_or_default();
     let lost_reason =
         reasons_all.iter().find(|r| r.id == d.lost_reason_id).map(|r| r.name(t.code()).to_string()).unwrap_or_default();
