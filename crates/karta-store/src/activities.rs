@@ -715,7 +715,10 @@ pub async fn list(db: &Db, ctx: &Ctx, now: i64, r: &Range) -> Result<Vec<Activit
         let ps: Vec<String> = r.kinds.iter().map(|k| q.arg(k)).collect();
         w.push_str(&format!(" AND t.kind IN ({})", ps.join(", ")));
     }
-    if !r.status.is_empty() {
+    if r.status.is_empty() {
+        // Both states spelled out, so the (owner, status, at) index serves time ranges.
+        w.push_str(" AND t.status IN ('planned', 'done')");
+    } else {
         w.push_str(&format!(" AND t.status = {}", q.arg(&r.status)));
     }
     if let Some(f) = r.from {
