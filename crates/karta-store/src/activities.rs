@@ -741,6 +741,52 @@ pub async fn list(db: &Db, ctx: &Ctx, now: i64, r: &Range) -> Result<Vec<Activit
     Ok(db.all(q).await?.iter().map(|row| from_row(row, now)).collect())
 }
 
+/// The task a deal's new owner gets when a stage hands the deal over: take it over within a
+/// day. Written in the caller's transaction, with the deal's move.
+///
+/// # Errors
+/// Database errors.
+pub async fn handover_task(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    now: i64,
+    owner: &str,
+    deal_id: &str,
+    account_id: &str,
+    title: &str,
+) -> Result<()> {
+    let id = new_id();
+    let due = now + 86_400_000;
+    let subject: String = format!("Принять сделку / Take over the deal: {title}").chars().take(300).collect();
+    tx.exec(
+        Q::new(
+            "INSERT INTO activities (tenant_id, id, kind, subject, due_at, priority, owner_id, status, at, account_id, deal_id, \
+             created_at, created_by, updated_at, updated_by) VALUES ($1, $2, 'task', $3, $4, 'high', $5, 'planned', $4, $6, $7, $8, $9, $8, $9)",
+        )
+        .bind(&ctx.tenant_id)
+        .bind(&id)
+        .bind(subject.as_str())
+        .bind(due)
+        .bind(owner)
+        .bind(account_id)
+        .bind(deal_id)
+        .bind(now)
+        .bind(&ctx.user_id),
+    )
+    .await?;
+    audit::record(
+        tx,
+        ctx,
+        "activity",
+        &id,
+        "create",
+        1,
+        json!({"subject": {"from": null, "to": subject}, "owner_id": {"from": null, "to": owner}}),
+    )
+    .await?;
+    Ok(())
+}
+
 /// A timeline: what is linked to a record, newest first, optionally of some kinds only.
 ///
 /// # Errors
@@ -914,11 +960,14 @@ pub async fn dates(db: &Db, ctx: &Ctx, from_md: &str, to_md: &str, limit: i64) -
         format!("(pd.md >= {a} OR pd.md <= {b})")
     };
     let lim = q.arg(limit);
+    // Pick the first dates from the index alone, then read only those contacts: a busy
+    // salesperson may have thousands of birthdays in a week.
     q.sql = format!(
-        "SELECT pd.entity_id, pd.md, pd.label, pd.date, c.name FROM party_dates pd \
-         JOIN contacts c ON c.tenant_id = pd.tenant_id AND c.id = pd.entity_id \
-         WHERE pd.tenant_id = {t} AND pd.owner_id = {me} AND pd.entity = 'contact' AND {range} AND c.deleted_at IS NULL \
-         ORDER BY pd.md, c.name_key LIMIT {lim}"
+        "SELECT pd.entity_id, pd.md, pd.label, pd.date, c.name FROM (SELECT pd.* FROM party_dates pd \
+         WHERE pd.tenant_id = {t} AND pd.owner_id = {me} AND pd.entity = 'contact' AND {range} \
+         ORDER BY pd.md, pd.entity_id LIMIT {lim}) pd \
+         JOIN contacts c ON c.tenant_id = pd.tenant_id AND c.id = pd.entity_id WHERE c.deleted_at IS NULL \
+         ORDER BY pd.md, c.name_key"
     );
     Ok(db
         .all(q)

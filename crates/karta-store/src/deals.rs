@@ -905,6 +905,7 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Dea
     audit::record(&mut tx, ctx, "deal", &id, "create", 1, audit_json(&c, &owner, &c.stage.id)).await?;
     if let Some(h) = &handover {
         crate::notify::push(&mut tx, &ctx.tenant_id, h, now, "handover", &c.title, &format!("/deals/{id}")).await?;
+        crate::activities::handover_task(&mut tx, ctx, now, h, &id, &c.account_id, &c.title).await?;
     }
     tx.commit().await?;
     get_any(db, ctx, &id, now).await
@@ -1074,6 +1075,7 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, raw: &
     audit::record(&mut tx, ctx, "deal", id, "update", v, serde_json::Value::Object(changes)).await?;
     if let Some(h) = &handover {
         crate::notify::push(&mut tx, &ctx.tenant_id, h, now, "handover", &c.title, &format!("/deals/{id}")).await?;
+        crate::activities::handover_task(&mut tx, ctx, now, h, id, &c.account_id, &c.title).await?;
     }
     tx.commit().await?;
     get_any(db, ctx, id, now).await

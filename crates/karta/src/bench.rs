@@ -404,7 +404,7 @@ async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
                 .all(
                     Q::new(
                         "SELECT t.* FROM activities t WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.kind IN ('meeting', 'call') \
-                         AND t.deleted_at IS NULL AND t.at >= $3 AND t.at < $4 ORDER BY t.at, t.id LIMIT 100",
+                         AND t.status IN ('planned', 'done') AND t.deleted_at IS NULL AND t.at >= $3 AND t.at < $4 ORDER BY t.at, t.id LIMIT 100",
                     )
                     .bind(t)
                     .bind(u)

@@ -146,6 +146,12 @@ async fn entering_a_stage_with_a_responsible_employee_hands_the_deal_over_and_no
         assert_eq!(n[0]["title"], "Handover deal");
         assert_eq!(n[0]["link"], format!("/deals/{id}"));
         assert_eq!(s2.get(&format!("/api/v1/deals/{id}")).await.status(), StatusCode::OK);
+        // …and got a task to take it over, linked to the deal.
+        let tasks = s2.get("/api/v1/activities?owner=me&status=planned").await.json();
+        let task = &tasks["items"][0];
+        assert!(task["subject"].as_str().unwrap().ends_with("Take over the deal: Handover deal"), "{tasks}");
+        assert_eq!(task["deal_id"], id);
+        assert_eq!(task["kind"], "task");
         assert_eq!(s1.get(&format!("/api/v1/deals/{id}")).await.status(), StatusCode::NOT_FOUND);
         let nid = n[0]["id"].as_str().unwrap();
         assert_eq!(
