@@ -188,4 +188,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("err.already_done", "Already done.", "Уже выполнено."),
     ("nav.workload", "Team workload", "Загрузка команды"),
     ("settings.calendar", "Calendar on your phone (iCalendar feed)", "Календарь на телефоне (iCalendar)"),
+    (
+        "act.participants_hint",
+        "Colleagues at the meeting (Ctrl-click for several); the linked contact takes part too.",
+        "Коллеги на встрече (Ctrl-щелчок — несколько); связанный контакт тоже участвует.",
+    ),
 ];

@@ -54,6 +54,10 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
         assert_eq!((done["status"].as_str(), done["result"].as_str()), (Some("done"), Some("Договорились о встрече")));
         assert!(!ui.get("/my-day").await.text.contains("Перезвонить Соколову"), "done tasks leave My day");
 
+        let colleague = app.api("acme", "sales2@acme.test").await.get("/api/v1/me").await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         // Plan the next step through the form (a local time with the browser's offset).
         let r = ui
             .form(
@@ -65,6 +69,7 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
                     ("when", "2030-05-20T10:00"),
                     ("contact_id", con["id"].as_str().unwrap()),
                     ("owner_id", ""),
+                    ("participant_user", &colleague),
                 ],
             )
             .await;
@@ -73,6 +78,17 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
             api.get(&format!("/api/v1/activities?contact={}&kind=meeting", con["id"].as_str().unwrap())).await.json();
         let meeting = &list["items"][0];
         assert_eq!(meeting["subject"], "Встреча с Соколовым");
+        let full = api.get(&format!("/api/v1/activities/{}", meeting["id"].as_str().unwrap())).await.json();
+        let kinds: Vec<(&str, &str)> = full["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["kind"].as_str().unwrap(), p["id"].as_str().unwrap()))
+            .collect();
+        assert!(
+            kinds.contains(&("user", colleague.as_str())) && kinds.contains(&("contact", con["id"].as_str().unwrap())),
+            "{full}"
+        );
         // No time-zone cookie: the tenant's country (Russia, UTC+3) decides.
         assert_eq!(meeting["starts_at"], 1_905_490_800_000_i64, "10:00 in Moscow is 07:00 UTC");
 

@@ -424,6 +424,10 @@ async fn edit_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, 
         ("account_id", a.account_id.clone()),
         ("contact_id", a.contact_id.clone()),
         ("deal_id", a.deal_id.clone()),
+        (
+            "participant_users",
+            a.participants.iter().filter(|p| p.kind == "user").map(|p| p.id.clone()).collect::<Vec<_>>().join(","),
+        ),
     ] {
         f.values.insert(k.into(), v);
     }
@@ -467,11 +471,21 @@ fn input_from(pairs: &Pairs, off: i64) -> (ActivityInput, FormValues, Vec<FieldE
         }
     };
     let contact = get(pairs, "contact_id").to_string();
-    let participants = if kind == "meeting" && !contact.is_empty() {
-        Some(vec![Participant { kind: "contact".into(), id: contact.clone(), name: String::new() }])
-    } else {
-        None
-    };
+    let users: Vec<&str> =
+        pairs.iter().filter(|(k, v)| k == "participant_user" && !v.is_empty()).map(|(_, v)| v.as_str()).collect();
+    f.values.insert("participant_users".into(), users.join(","));
+    // A meeting's participants: the linked contact and the colleagues chosen.
+    let participants = (kind == "meeting").then(|| {
+        let person = (!contact.is_empty()).then(|| Participant {
+            kind: "contact".into(),
+            id: contact.clone(),
+            name: String::new(),
+        });
+        person
+            .into_iter()
+            .chain(users.iter().map(|u| Participant { kind: "user".into(), id: (*u).to_string(), name: String::new() }))
+            .collect()
+    });
     let input = ActivityInput {
         kind,
         subject: get(pairs, "subject").into(),

@@ -850,6 +850,12 @@ impl FormValues {
         self.errors.get(k).map_or("", String::as_str)
     }
 
+    /// True when the comma-separated list under `k` holds `v` (multi-selects).
+    #[must_use]
+    pub fn has(&self, k: &str, v: &str) -> bool {
+        self.v(k).split(',').any(|x| x == v)
+    }
+
     /// True when a checkbox is on.
     #[must_use]
     pub fn on(&self, k: &str) -> bool {
