@@ -147,6 +147,9 @@ pub struct Activity {
     pub created_at: i64,
     /// Changed.
     pub updated_at: i64,
+    /// Deleted (kept for the audit trail).
+    #[serde(skip)]
+    pub deleted_at: Option<i64>,
 }
 
 const SELECT: &str = "SELECT t.*, u.display_name AS owner_name, u.team_id AS owner_team, a.name AS account_name, \
@@ -192,6 +195,7 @@ fn from_row(r: &Row, now: i64) -> Activity {
         participants: Vec::new(),
         created_at: r.i("created_at"),
         updated_at: r.i("updated_at"),
+        deleted_at: r.oi("deleted_at"),
     }
 }
 
@@ -210,20 +214,13 @@ async fn load_for(db: &Db, ctx: &Ctx, id: &str, now: i64, action: Action) -> Res
     let read = ctx.scope(Entity::Activity, Action::Read)?;
     let a = load(db, ctx, id, now).await?.ok_or(StoreError::NotFound)?;
     let reached = |s: Scope| ctx.reaches(s, &a.owner_id, a.owner_team.as_deref());
-    if !reached(read) || db_deleted(db, ctx, id).await? {
+    if !reached(read) || a.deleted_at.is_some() {
         return Err(StoreError::NotFound);
     }
     if !reached(ctx.scope(Entity::Activity, action)?) {
         return Err(StoreError::Forbidden);
     }
     Ok(a)
-}
-
-async fn db_deleted(db: &Db, ctx: &Ctx, id: &str) -> Result<bool> {
-    let r = db
-        .opt(Q::new("SELECT deleted_at FROM activities WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(id))
-        .await?;
-    Ok(r.is_some_and(|r| r.oi("deleted_at").is_some()))
 }
 
 /// An activity the caller may read, with its participants.
@@ -317,18 +314,8 @@ async fn check(db: &Db, ctx: &Ctx, now: i64, raw: &mut ActivityInput, before: Op
         ("", None) => ctx.user_id.clone(),
         (o, _) => o.to_string(),
     };
-    if before.is_none_or(|b| b.owner_id != owner) {
-        let ok = db
-            .opt(
-                Q::new("SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND disabled = 0")
-                    .bind(&ctx.tenant_id)
-                    .bind(&owner),
-            )
-            .await?
-            .is_some();
-        if !ok || (scope == Scope::Own && owner != ctx.user_id) {
-            errs.push(FieldError::new("owner_id", "invalid_choice"));
-        }
+    if before.is_none_or(|b| b.owner_id != owner) && !ctx.may_assign(db, scope, &owner).await? {
+        errs.push(FieldError::new("owner_id", "invalid_choice"));
     }
     // Linked records must be ones the caller can see.
     for (field, id, entity) in
@@ -475,46 +462,9 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, input: &ActivityInput) -> Resu
     let changes = audit::diff(&json!({}), &audit_json(&raw, &c));
     audit::record(&mut tx, ctx, "activity", &id, "create", 1, changes.into()).await?;
     tx.commit().await?;
-    get(db, ctx, &id, now).await.or_else(|_| Ok(Activity { ..stub(&id) }))
-}
-
-/// What a writer gets back when the new record is outside their own read scope (a task given
-/// to a colleague): its id only.
-fn stub(id: &str) -> Activity {
-    Activity {
-        id: id.to_string(),
-        version: 1,
-        kind: String::new(),
-        subject: String::new(),
-        description: String::new(),
-        direction: String::new(),
-        duration_min: None,
-        outcome: String::new(),
-        starts_at: None,
-        ends_at: None,
-        place: String::new(),
-        due_at: None,
-        priority: String::new(),
-        owner_id: String::new(),
-        owner_name: String::new(),
-        owner_team: None,
-        status: String::new(),
-        done_at: None,
-        result: String::new(),
-        interest: String::new(),
-        remind_at: None,
-        at: 0,
-        account_id: String::new(),
-        account_name: String::new(),
-        contact_id: String::new(),
-        contact_name: String::new(),
-        deal_id: String::new(),
-        deal_title: String::new(),
-        participants: Vec::new(),
-        overdue: false,
-        created_at: 0,
-        updated_at: 0,
-    }
+    // A task given to a colleague may be outside the writer's own read scope: they still get
+    // what they wrote.
+    load(db, ctx, &id, now).await?.ok_or(StoreError::NotFound)
 }
 
 async fn stale(db: &Db, ctx: &Ctx, id: &str, since: i64, now: i64) -> StoreError {

@@ -49,6 +49,25 @@ impl Ctx {
         }
     }
 
+    /// True when the caller may give a record to `owner`: an active user of the tenant, and
+    /// only themselves when their scope is their own records.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn may_assign(&self, db: &crate::db::Db, scope: Scope, owner: &str) -> Result<bool> {
+        if scope == Scope::Own && owner != self.user_id {
+            return Ok(false);
+        }
+        let r = db
+            .opt(
+                Q::new("SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND disabled = 0")
+                    .bind(&self.tenant_id)
+                    .bind(owner),
+            )
+            .await?;
+        Ok(r.is_some())
+    }
+
     /// True when the caller, with `scope`, reaches a record owned by `owner_id`; checked in
     /// memory after a read, with the owner's team looked up by the caller.
     #[must_use]

@@ -452,18 +452,8 @@ async fn check(db: &Db, ctx: &Ctx, raw: &DealInput, before: Option<&Deal>, scope
         ("", None) => ctx.user_id.clone(),
         (o, _) => o.to_string(),
     };
-    if before.is_none_or(|b| b.owner_id != owner_id) {
-        let ok = db
-            .opt(
-                Q::new("SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND disabled = 0")
-                    .bind(&ctx.tenant_id)
-                    .bind(&owner_id),
-            )
-            .await?
-            .is_some();
-        if !ok || (scope == Scope::Own && owner_id != ctx.user_id) {
-            errs.push(FieldError::new("owner_id", "invalid_choice"));
-        }
+    if before.is_none_or(|b| b.owner_id != owner_id) && !ctx.may_assign(db, scope, &owner_id).await? {
+        errs.push(FieldError::new("owner_id", "invalid_choice"));
     }
     // Pipeline and stage.
     let pipes = pipelines::list(db, ctx).await?;

@@ -206,15 +206,7 @@ async fn check(
     let mut data = party::parse(entity, raw, &ctx.country).map_err(StoreError::Invalid)?;
     let mut errs: Vec<FieldError> = Vec::new();
     let owner = &data.input.owner_id;
-    let ok_owner = db
-        .opt(
-            Q::new("SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND disabled = 0")
-                .bind(&ctx.tenant_id)
-                .bind(owner),
-        )
-        .await?
-        .is_some();
-    if !ok_owner || (scope == Scope::Own && owner != &ctx.user_id) {
+    if !ctx.may_assign(db, scope, owner).await? {
         errs.push(FieldError::new("owner_id", "invalid_choice"));
     }
     if entity == Entity::Account && !data.input.parent_id.is_empty() {

@@ -53,6 +53,27 @@ impl ApiError {
     }
 }
 
+/// A PATCH: the body's fields laid over `current` (fields not sent keep their values).
+/// `lists` are fields that only replace when sent, so they are left out of the base.
+pub(crate) fn merge_patch<T: Serialize + DeserializeOwned>(
+    current: &T,
+    headers: &HeaderMap,
+    body: &Bytes,
+    lists: &[&str],
+) -> ApiResult<T> {
+    let Value::Object(patch) = parse_json::<Value>(headers, body)? else {
+        return Err(ApiError::BadRequest("the body must be a JSON object".into()));
+    };
+    let mut merged = serde_json::to_value(current).map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(m) = merged.as_object_mut() {
+        for l in lists {
+            m.remove(*l);
+        }
+        m.extend(patch);
+    }
+    serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
 fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
@@ -259,16 +280,8 @@ async fn patch(
 ) -> ApiResult<Response> {
     let e = entity(&kind)?;
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let patch: Value = parse_json(&headers, &body)?;
-    let Value::Object(patch) = patch else { return Err(ApiError::BadRequest("the body must be a JSON object".into())) };
     let current = parties::get(&st.db, &p.ctx, e, &id).await?;
-    let mut merged = serde_json::to_value(&current.input).map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(m) = merged.as_object_mut() {
-        for (k, v) in patch {
-            m.insert(k, v);
-        }
-    }
-    let input: PartyInput = serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let input: PartyInput = merge_patch(&current.input, &headers, &body, &[])?;
     let rec = parties::update(&st.db, &p.ctx, e, &id, version, input).await?;
     Ok(with_etag(rec.version, StatusCode::OK, rec))
 }

@@ -1,7 +1,7 @@
 //! The organizer part of `/api/v1`: activities, timelines, My day, the calendar, the calendar
 //! feed, and the team's workload with bulk reassignment.
 
-use crate::api::{idempotent, if_match, parse_json, with_etag};
+use crate::api::{idempotent, if_match, merge_patch, parse_json, with_etag};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -112,20 +112,9 @@ async fn patch(
     body: Bytes,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let patch: serde_json::Value = parse_json(&headers, &body)?;
-    let serde_json::Value::Object(patch) = patch else {
-        return Err(ApiError::BadRequest("the body must be a JSON object".into()));
-    };
     let now = st.clock.now();
     let cur = activities::get(&st.db, &p.ctx, &id, now).await?;
-    let mut merged = serde_json::to_value(activities::to_input(&cur)).map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(m) = merged.as_object_mut() {
-        m.remove("participants");
-        for (k, v) in patch {
-            m.insert(k, v);
-        }
-    }
-    let input: ActivityInput = serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let input: ActivityInput = merge_patch(&activities::to_input(&cur), &headers, &body, &["participants"])?;
     let a = activities::update(&st.db, &p.ctx, now, &id, version, &input).await?;
     Ok(with_etag(a.version, StatusCode::OK, a))
 }

@@ -3,7 +3,7 @@
 //! same conventions as the rest of the API (cursor paging, `ETag`/`If-Match`,
 //! `Idempotency-Key`, problem+json).
 
-use crate::api::{idempotent, if_match, list_query, parse_json, with_etag};
+use crate::api::{idempotent, if_match, list_query, merge_patch, parse_json, with_etag};
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -81,21 +81,9 @@ async fn patch(
     body: Bytes,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let patch: serde_json::Value = parse_json(&headers, &body)?;
-    let serde_json::Value::Object(patch) = patch else {
-        return Err(ApiError::BadRequest("the body must be a JSON object".into()));
-    };
     let now = st.clock.now();
     let current = deals::get(&st.db, &p.ctx, &id, now).await?;
-    let mut merged = serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(m) = merged.as_object_mut() {
-        m.remove("contacts");
-        m.remove("lines");
-        for (k, v) in patch {
-            m.insert(k, v);
-        }
-    }
-    let input: DealInput = serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let input: DealInput = merge_patch(&current.to_input(), &headers, &body, &["contacts", "lines"])?;
     let d = deals::update(&st.db, &p.ctx, now, &id, version, &input).await?;
     Ok(with_etag(d.version, StatusCode::OK, d))
 }

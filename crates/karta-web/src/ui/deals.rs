@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get as get_route, post};
 use axum::{Form, Router};
 use karta_core::text::norm;
-use karta_core::{Action, Currency, Entity, FieldError, Money, Scope};
+use karta_core::{Action, Currency, Entity, FieldError, Money};
 use karta_store::deals::{self, Deal, DealContactInput, DealInput, LineInput, MoveInput, Outcome};
 use karta_store::pipelines::{self, Pipeline};
 use karta_store::{audit, notify, products, search, users, StoreError};
@@ -229,11 +229,7 @@ struct DealPage {
 }
 
 fn can(ctx: &karta_store::Ctx, action: Action, d: &Deal) -> bool {
-    ctx.scope(Entity::Deal, action).is_ok_and(|s| match s {
-        Scope::All => true,
-        Scope::Team => d.owner_id == ctx.user_id || (ctx.team_id.is_some() && ctx.team_id == d.owner_team),
-        Scope::Own => d.owner_id == ctx.user_id,
-    })
+    ctx.scope(Entity::Deal, action).is_ok_and(|s| ctx.reaches(s, &d.owner_id, d.owner_team.as_deref()))
 }
 
 /// GET /deals/{id}
@@ -727,7 +723,7 @@ fn wants_json(h: &HeaderMap) -> bool {
 }
 
 fn safe_back(back: &str, id: &str) -> String {
-    if back.starts_with('/') && !back.starts_with("//") {
+    if super::session::is_local_path(back) {
         back.to_string()
     } else {
         format!("/deals/{id}")
@@ -790,11 +786,17 @@ async fn move_to(
             (StatusCode::CONFLICT, Json(json!({"ok": false, "stale": true}))).into_response()
         }
         Err(StoreError::Stale { .. }) => message_page(t, StatusCode::CONFLICT, t.s("deal.msg.stale")),
+        Err(StoreError::Invalid(errs)) if json => {
+            // A value typed while moving was bad: say which, so the dialog can mark it.
+            let errors: serde_json::Map<String, serde_json::Value> =
+                errs.iter().map(|e| (e.field.clone(), json!(t.err(e.code)))).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"ok": false, "missing": [], "errors": errors})))
+                .into_response()
+        }
         Err(e) if json => {
             let status = match e {
                 StoreError::NotFound => StatusCode::NOT_FOUND,
                 StoreError::Forbidden => StatusCode::FORBIDDEN,
-                StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             if status == StatusCode::INTERNAL_SERVER_ERROR {

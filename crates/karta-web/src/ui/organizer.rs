@@ -236,8 +236,7 @@ struct ActivityPage {
 }
 
 fn can_edit(ctx: &karta_store::Ctx, a: &Activity) -> bool {
-    ctx.scope(Entity::Activity, Action::Update)
-        .is_ok_and(|s| ctx.reaches(s, &a.owner_id, None) || s == karta_core::Scope::Team)
+    ctx.scope(Entity::Activity, Action::Update).is_ok_and(|s| ctx.reaches(s, &a.owner_id, a.owner_team.as_deref()))
 }
 
 fn kinds(t: Tr) -> Vec<(String, String)> {
@@ -528,11 +527,8 @@ async fn save(st: AppState, u: PageUser, headers: HeaderMap, id: Option<String>,
         Ok(a) => {
             // Back to where the user came from: the linked record, else the activity.
             let back = get(&pairs, "back");
-            let to = if back.starts_with('/') && !back.starts_with("//") {
-                back.to_string()
-            } else {
-                format!("/activities/{}", a.id)
-            };
+            let to =
+                if super::session::is_local_path(back) { back.to_string() } else { format!("/activities/{}", a.id) };
             Redirect::to(&to).into_response()
         }
         Err(StoreError::Invalid(errs)) => {

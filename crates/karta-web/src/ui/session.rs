@@ -34,10 +34,14 @@ fn lang(headers: &HeaderMap, pref: &str) -> Tr {
     Tr::pick(pref, al)
 }
 
+/// True for a same-site relative path, the only kind of redirect target a form may name.
+pub(crate) fn is_local_path(p: &str) -> bool {
+    p.bytes().all(|b| (0x21..0x7f).contains(&b)) && p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\")
+}
+
 /// Only same-site relative paths are followed after sign-in.
 fn safe_next(next: &str) -> String {
-    let visible_ascii = next.bytes().all(|b| (0x21..0x7f).contains(&b));
-    if visible_ascii && next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    if is_local_path(next) {
         next.to_string()
     } else {
         "/my-day".into()
