@@ -2,6 +2,7 @@
 //! permissions, and the text normalisation that search relies on. No I/O lives here.
 
 pub mod clock;
+pub mod custom;
 pub mod money;
 pub mod party;
 pub mod perm;

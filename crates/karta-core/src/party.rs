@@ -126,6 +126,10 @@ pub struct PartyInput {
     pub do_not_email: bool,
     /// Free description.
     pub description: String,
+    /// Custom field values by field key (see [`crate::custom`]); checked by the store, which
+    /// knows the tenant's definitions.
+    #[schema(value_type = Object)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A checked profile, ready to store.

@@ -43,6 +43,11 @@ impl FieldError {
             "required_for_stage" => "required to enter this stage",
             "deal_closed" => "the deal is closed: reopen it first",
             "deal_open" => "the deal is open",
+            "unknown_field" => "no such custom field",
+            "invalid_number" => "not a valid number",
+            "invalid_datetime" => "not a valid date and time (YYYY-MM-DDTHH:MM)",
+            "invalid_bool" => "not yes or no",
+            "would_lose_values" => "existing values would be lost by this change",
             _ => "invalid value",
         }
     }

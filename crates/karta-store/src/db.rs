@@ -435,6 +435,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "sales", include_str!("../migrations/sqlite/0003_sales.sql")),
     (4, "activities", include_str!("../migrations/sqlite/0004_activities.sql")),
     (5, "deal_list", include_str!("../migrations/sqlite/0005_deal_list.sql")),
+    (6, "data", include_str!("../migrations/sqlite/0006_data.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -442,6 +443,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "sales", include_str!("../migrations/postgres/0003_sales.sql")),
     (4, "activities", include_str!("../migrations/postgres/0004_activities.sql")),
     (5, "deal_list", include_str!("../migrations/postgres/0005_deal_list.sql")),
+    (6, "data", include_str!("../migrations/postgres/0006_data.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

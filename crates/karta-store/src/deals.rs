@@ -97,6 +97,9 @@ pub struct DealInput {
     pub lines: Option<Vec<LineInput>>,
     /// A comment for the negotiation log when the amount or a discount changes.
     pub price_comment: String,
+    /// Custom field values by key (see `karta_core::custom`); absent on update = unchanged.
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A contact on a stored deal.
@@ -203,6 +206,9 @@ pub struct Deal {
     pub contacts: Vec<DealContact>,
     /// Lines (on a single deal only).
     pub lines: Vec<DealLine>,
+    /// Custom field values by key.
+    #[schema(value_type = Object)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Deal {
@@ -237,6 +243,7 @@ impl Deal {
             contacts: None,
             lines: None,
             price_comment: String::new(),
+            custom: None,
         }
     }
 }
@@ -306,6 +313,7 @@ fn from_row(r: &Row, now: i64) -> Deal {
         stalled,
         contacts: Vec::new(),
         lines: Vec::new(),
+        custom: serde_json::from_str(&r.s("custom")).unwrap_or_default(),
     }
 }
 
@@ -419,6 +427,8 @@ struct Checked {
     description: String,
     contacts: Option<Vec<DealContactInput>>,
     lines: Option<Vec<NewLine>>,
+    custom: serde_json::Map<String, serde_json::Value>,
+    custom_search: String,
 }
 
 struct NewLine {
@@ -621,6 +631,16 @@ async fn check(db: &Db, ctx: &Ctx, raw: &DealInput, before: Option<&Deal>, scope
         // Lines kept: the amount stays their sum whatever was typed.
         amount = b.amount_minor;
     }
+    let (custom, custom_search) = match (&raw.custom, before) {
+        (None, Some(b)) => (b.custom.clone(), crate::fields::search_words(db, ctx, Entity::Deal, &b.custom).await?),
+        (given, b) => {
+            let empty = serde_json::Map::new();
+            let cv = crate::fields::check_values(db, ctx, Entity::Deal, given.as_ref().unwrap_or(&empty), b.map(|b| &b.custom))
+                .await?;
+            errs.extend(cv.errors);
+            (cv.values, cv.search)
+        }
+    };
     if !errs.is_empty() {
         return Err(StoreError::Invalid(errs));
     }
@@ -639,6 +659,8 @@ async fn check(db: &Db, ctx: &Ctx, raw: &DealInput, before: Option<&Deal>, scope
         description,
         contacts,
         lines,
+        custom,
+        custom_search,
     })
 }
 
@@ -794,7 +816,7 @@ async fn write_children(tx: &mut Tx, ctx: &Ctx, id: &str, c: &Checked) -> Result
 }
 
 fn search_text(c: &Checked, account_name: &str) -> String {
-    [norm(&c.title), norm(account_name), norm(&c.next_step)]
+    [norm(&c.title), norm(account_name), norm(&c.next_step), c.custom_search.clone()]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
@@ -817,7 +839,7 @@ fn audit_json(c: &Checked, owner: &str, stage: &str) -> serde_json::Value {
         "title": c.title, "account_id": c.account_id, "owner_id": owner, "pipeline_id": c.pipeline.id,
         "stage_id": stage, "amount": Money::amount_text(c.amount, c.currency), "currency": c.currency.code(),
         "close_date": c.close_date, "probability": c.probability, "source": c.source, "next_step": c.next_step,
-        "description": c.description,
+        "description": c.description, "custom": c.custom,
     })
 }
 
@@ -826,6 +848,7 @@ fn audit_of(d: &Deal) -> serde_json::Value {
         "title": d.title, "account_id": d.account_id, "owner_id": d.owner_id, "pipeline_id": d.pipeline_id,
         "stage_id": d.stage_id, "amount": d.amount, "currency": d.currency, "close_date": d.close_date,
         "probability": d.probability_override, "source": d.source, "next_step": d.next_step, "description": d.description,
+        "custom": d.custom,
     })
 }
 
@@ -855,8 +878,8 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Dea
         Q::new(
             "INSERT INTO deals (tenant_id, id, version, title, title_key, account_id, owner_id, pipeline_id, stage_id, status, \
              amount, currency, close_date, probability, source, next_step, description, has_lines, stage_entered_at, search_text, \
-             created_at, created_by, updated_at, updated_by) \
-             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $17, $19, $17, $19)",
+             created_at, created_by, updated_at, updated_by, custom) \
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $17, $19, $17, $19, $20)",
         )
         .bind(&ctx.tenant_id)
         .bind(&id)
@@ -876,7 +899,8 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Dea
         .bind(has_lines)
         .bind(now)
         .bind(search_text(&c, &acc))
-        .bind(&ctx.user_id),
+        .bind(&ctx.user_id)
+        .bind(serde_json::Value::Object(c.custom.clone()).to_string()),
     )
     .await?;
     write_children(&mut tx, ctx, &id, &c).await?;
@@ -985,8 +1009,8 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, raw: &
             Q::new(
                 "UPDATE deals SET version = $1, title = $2, title_key = $3, account_id = $4, owner_id = $5, pipeline_id = $6, \
                  stage_id = $7, amount = $8, currency = $9, close_date = $10, probability = $11, source = $12, next_step = $13, \
-                 description = $14, has_lines = $15, stage_entered_at = $16, search_text = $17, updated_at = $18, updated_by = $19 \
-                 WHERE tenant_id = $20 AND id = $21 AND version = $22",
+                 description = $14, has_lines = $15, stage_entered_at = $16, search_text = $17, updated_at = $18, updated_by = $19, \
+                 custom = $23 WHERE tenant_id = $20 AND id = $21 AND version = $22",
             )
             .bind(v)
             .bind(&c.title)
@@ -1009,7 +1033,8 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, raw: &
             .bind(&ctx.user_id)
             .bind(&ctx.tenant_id)
             .bind(id)
-            .bind(before.version),
+            .bind(before.version)
+            .bind(serde_json::Value::Object(c.custom.clone()).to_string()),
         )
         .await?;
     if n == 0 {
@@ -1413,7 +1438,7 @@ fn list_where(db: &Db, ctx: &Ctx, lq: &ListQuery, q: &mut Q, now: i64) -> Result
     w.push_str(if lq.trash { " AND t.deleted_at IS NOT NULL" } else { " AND t.deleted_at IS NULL" });
     let sc = ctx.scope_sql(q, "t", scope);
     w.push_str(&format!(" AND {sc}"));
-    for f in &lq.filters {
+    let filters = listq::filters_sql(q, lq, |q, f| {
         let on = matches!(f.value.trim(), "1" | "true" | "yes");
         let cond = match f.field.as_str() {
             "overdue" => {
@@ -1427,15 +1452,15 @@ fn list_where(db: &Db, ctx: &Ctx, lq: &ListQuery, q: &mut Q, now: i64) -> Result
                      AND s.max_days IS NOT NULL AND t.stage_entered_at < {n} - s.max_days * {DAY_MS})"
                 )
             }
-            _ => {
-                w.push_str(&format!(" AND {}", listq::condition(db, q, Entity::Deal, f, &ctx.user_id)?));
-                continue;
-            }
+            _ => return listq::condition_with(db, q, Entity::Deal, &lq.custom, f, &ctx.user_id),
         };
         if f.op != listq::Op::Eq {
             return Err(StoreError::field("filter", "invalid_value"));
         }
-        w.push_str(&if on { format!(" AND ({cond})") } else { format!(" AND NOT ({cond})") });
+        Ok(if on { cond } else { format!("NOT ({cond})") })
+    })?;
+    if let Some(fs) = filters {
+        w.push_str(&format!(" AND {fs}"));
     }
     Ok(w)
 }
@@ -1446,13 +1471,13 @@ fn list_where(db: &Db, ctx: &Ctx, lq: &ListQuery, q: &mut Q, now: i64) -> Result
 /// `Invalid` for a bad filter, sort or cursor.
 #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
 pub async fn list(db: &Db, ctx: &Ctx, now: i64, lq: &ListQuery) -> Result<Page> {
-    let fd = listq::field(Entity::Deal, lq.sort.as_deref().unwrap_or("title"))
-        .ok_or_else(|| StoreError::field("sort", "invalid_value"))?;
-    let expr = listq::sort_expr(fd);
+    let lq = &*crate::fields::with_defs(db, ctx, Entity::Deal, lq).await?;
+    let sort = listq::SortBy::of(db, Entity::Deal, lq.sort.as_deref().unwrap_or("title"), lq)?;
+    let expr = sort.expr.clone();
     let limit = lq.limit.clamp(1, 500);
     let mut q = Q::new("");
     let from_where = list_where(db, ctx, lq, &mut q, now)?;
-    let keyset = listq::keyset_sql(&mut q, fd, &expr, lq)?;
+    let keyset = listq::keyset_by(&mut q, &sort, lq)?;
     let dir = if lq.desc { "DESC" } else { "ASC" };
     let lp = q.arg(limit + 1);
     q.sql = format!(
@@ -1460,7 +1485,7 @@ pub async fn list(db: &Db, ctx: &Ctx, now: i64, lq: &ListQuery) -> Result<Page> 
          {JOINS} ORDER BY {expr} {dir}, t.id {dir}"
     );
     let rows = db.all(q).await?;
-    let (items, next) = listq::page_of(&rows, limit, fd, |r| from_row(r, now));
+    let (items, next) = listq::page_by(&rows, limit, sort.int, |r| from_row(r, now));
     Ok(Page { items, next })
 }
 
@@ -1469,6 +1494,7 @@ pub async fn list(db: &Db, ctx: &Ctx, now: i64, lq: &ListQuery) -> Result<Page> 
 /// # Errors
 /// As [`list`].
 pub async fn count(db: &Db, ctx: &Ctx, now: i64, lq: &ListQuery, cap: i64) -> Result<(i64, bool)> {
+    let lq = &*crate::fields::with_defs(db, ctx, Entity::Deal, lq).await?;
     let mut q = Q::new("");
     let from_where = list_where(db, ctx, lq, &mut q, now)?;
     let c = q.arg(cap + 1);

@@ -215,6 +215,23 @@ pub struct ListQuery {
     pub limit: i64,
     /// List the trash instead of live records.
     pub trash: bool,
+    /// Condition groups, combined with each other by [`ListQuery::match_any`] and with
+    /// `filters` by AND.
+    pub groups: Vec<FilterGroup>,
+    /// True: any group may hold; false: every group must hold.
+    pub match_any: bool,
+    /// The entity's custom field definitions, for `cf.<key>` filters and sort; the store
+    /// fills them in ([`crate::fields::with_defs`]).
+    pub custom: Vec<karta_core::custom::FieldDef>,
+}
+
+/// A group of conditions: all of them (`any` false) or any of them must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterGroup {
+    /// True when one condition is enough.
+    pub any: bool,
+    /// The conditions.
+    pub filters: Vec<Filter>,
 }
 
 /// A page of ids plus the cursor for the next page.
@@ -371,15 +388,49 @@ pub fn sorts_as_int(fd: &Field) -> bool {
     matches!(fd.kind, Kind::Number | Kind::Timestamp | Kind::Bool | Kind::Money)
 }
 
+/// How a list is sorted: a never-NULL SQL expression and whether its values are integers
+/// (else text), for the keyset cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortBy {
+    /// The SQL expression on alias `t`.
+    pub expr: String,
+    /// The values are integers.
+    pub int: bool,
+}
+
+impl SortBy {
+    /// The sort by `name`: a list field of `entity` or a custom field `cf.<key>` of `lq.custom`.
+    ///
+    /// # Errors
+    /// `Invalid` naming `sort` for an unknown field.
+    pub fn of(db: &Db, entity: Entity, name: &str, lq: &ListQuery) -> Result<Self> {
+        if let Some(d) = crate::fields::lookup(&lq.custom, name) {
+            let (expr, int) = crate::fields::sort_sql(db, d);
+            return Ok(Self { expr, int });
+        }
+        let fd = field(entity, name).ok_or_else(|| StoreError::field("sort", "invalid_value"))?;
+        Ok(Self { expr: sort_expr(fd), int: sorts_as_int(fd) })
+    }
+}
+
 /// The keyset condition (` AND (expr, t.id) > (…)`) that continues a list after `lq.after`;
 /// empty on the first page.
 ///
 /// # Errors
 /// `Invalid` naming `after` for a cursor this list did not make.
 pub fn keyset_sql(q: &mut Q, fd: &Field, expr: &str, lq: &ListQuery) -> Result<String> {
+    keyset_by(q, &SortBy { expr: expr.to_string(), int: sorts_as_int(fd) }, lq)
+}
+
+/// [`keyset_sql`] for any [`SortBy`].
+///
+/// # Errors
+/// `Invalid` naming `after` for a cursor this list did not make.
+pub fn keyset_by(q: &mut Q, sort: &SortBy, lq: &ListQuery) -> Result<String> {
+    let expr = &sort.expr;
     let Some(c) = lq.after.as_deref().filter(|c| !c.is_empty()) else { return Ok(String::new()) };
     let (v, id) = decode_cursor(c)?;
-    let vp = if sorts_as_int(fd) {
+    let vp = if sort.int {
         q.arg(v.as_i64().ok_or_else(|| StoreError::field("after", "invalid_value"))?)
     } else {
         q.arg(v.as_str().ok_or_else(|| StoreError::field("after", "invalid_value"))?.to_string())
@@ -392,13 +443,18 @@ pub fn keyset_sql(q: &mut Q, fd: &Field, expr: &str, lq: &ListQuery) -> Result<S
 /// Turns the `limit + 1` rows of a keyset query (with a `sort_value` and an `id` column) into
 /// the page's items and the cursor of the next page.
 pub fn page_of<T>(rows: &[Row], limit: i64, fd: &Field, make: impl Fn(&Row) -> T) -> (Vec<T>, Option<String>) {
+    page_by(rows, limit, sorts_as_int(fd), make)
+}
+
+/// [`page_of`] for a sort whose values are integers (`int`) or text.
+pub fn page_by<T>(rows: &[Row], limit: i64, int: bool, make: impl Fn(&Row) -> T) -> (Vec<T>, Option<String>) {
     let mut items = Vec::with_capacity(rows.len());
     let mut last = None;
     for (i, r) in rows.iter().enumerate() {
         if i as i64 == limit {
             break;
         }
-        let v: serde_json::Value = if sorts_as_int(fd) { r.i("sort_value").into() } else { r.s("sort_value").into() };
+        let v: serde_json::Value = if int { r.i("sort_value").into() } else { r.s("sort_value").into() };
         last = Some((v, r.s("id")));
         items.push(make(r));
     }
@@ -429,4 +485,172 @@ pub fn decode_cursor(s: &str) -> Result<(serde_json::Value, String)> {
         .map_err(|_| err())?;
     let v: (serde_json::Value, String) = serde_json::from_slice(&bytes).map_err(|_| err())?;
     Ok(v)
+}
+
+/// The whole filter part of a list as one SQL condition: every flat filter AND the groups
+/// (all or any of them, each all or any of its conditions). `cond` renders one condition
+/// (usually [`condition`]; a list with computed flags wraps it). `None` when nothing filters.
+///
+/// # Errors
+/// Whatever `cond` returns for a bad filter.
+pub fn filters_sql(
+    q: &mut Q,
+    lq: &ListQuery,
+    mut cond: impl FnMut(&mut Q, &Filter) -> Result<String>,
+) -> Result<Option<String>> {
+    let mut all = Vec::new();
+    for f in &lq.filters {
+        all.push(format!("({})", cond(q, f)?));
+    }
+    let mut groups = Vec::new();
+    for g in lq.groups.iter().filter(|g| !g.filters.is_empty()) {
+        let mut parts = Vec::new();
+        for f in &g.filters {
+            parts.push(format!("({})", cond(q, f)?));
+        }
+        groups.push(format!("({})", parts.join(if g.any { " OR " } else { " AND " })));
+    }
+    if !groups.is_empty() {
+        all.push(format!("({})", groups.join(if lq.match_any { " OR " } else { " AND " })));
+    }
+    Ok((!all.is_empty()).then(|| all.join(" AND ")))
+}
+
+/// [`filters_sql`] with the standard [`condition`] of `entity`; `me` is the caller's user id.
+///
+/// # Errors
+/// `Invalid` for a bad filter.
+pub fn where_sql(db: &Db, q: &mut Q, entity: Entity, lq: &ListQuery, me: &str) -> Result<Option<String>> {
+    filters_sql(q, lq, |q, f| condition_with(db, q, entity, &lq.custom, f, me))
+}
+
+/// [`condition`], and for a custom field (`cf.<key>`) the condition of its kind, with the
+/// field looked up in `custom`.
+///
+/// # Errors
+/// `Invalid` for an unknown field, an operator the field does not support, or a bad value.
+pub fn condition_with(
+    db: &Db,
+    q: &mut Q,
+    entity: Entity,
+    custom: &[karta_core::custom::FieldDef],
+    flt: &Filter,
+    me: &str,
+) -> Result<String> {
+    if flt.field.starts_with("cf.") {
+        return crate::fields::condition(db, q, custom, flt);
+    }
+    condition(db, q, entity, flt, me)
+}
+
+/// Every condition of a list, flat and grouped.
+pub fn all_filters(lq: &ListQuery) -> impl Iterator<Item = &Filter> {
+    lq.filters.iter().chain(lq.groups.iter().flat_map(|g| g.filters.iter()))
+}
+
+/// Reads list parameters in the URL/API syntax: repeatable `filter=field:op:value` (all must
+/// hold), groups `g1=field:op:value` … `g9=…` with `g1_any=1` (any condition of the group is
+/// enough), and `match=any` (any group is enough; default all). Returns true when `key` was
+/// one of these parameters.
+///
+/// # Errors
+/// A field error naming the parameter for a malformed condition.
+pub fn read_param(lq: &mut ListQuery, key: &str, value: &str) -> std::result::Result<bool, FieldError> {
+    if key == "filter" {
+        lq.filters.push(Filter::parse(value)?);
+        return Ok(true);
+    }
+    if key == "match" {
+        lq.match_any = match value {
+            "any" | "or" => true,
+            "all" | "and" | "" => false,
+            _ => return Err(FieldError::new("match", "invalid_choice")),
+        };
+        return Ok(true);
+    }
+    let Some(rest) = key.strip_prefix('g') else { return Ok(false) };
+    let (num, any) = match rest.strip_suffix("_any") {
+        Some(n) => (n, true),
+        None => (rest, false),
+    };
+    let Some(i) = num.parse::<usize>().ok().filter(|i| (1..=GROUPS_MAX).contains(i)) else { return Ok(false) };
+    if lq.groups.len() < i {
+        lq.groups.resize_with(i, FilterGroup::default);
+    }
+    let g = &mut lq.groups[i - 1];
+    if any {
+        g.any = matches!(value, "1" | "true" | "yes" | "on" | "any");
+    } else {
+        g.filters.push(Filter::parse(value).map_err(|_| FieldError::new(key, "invalid_value"))?);
+    }
+    Ok(true)
+}
+
+/// Most condition groups a list takes (`g1` … `g9`).
+pub const GROUPS_MAX: usize = 9;
+
+/// The URL/API parameters of a list's filters (see [`read_param`]), in order.
+#[must_use]
+pub fn filter_params(lq: &ListQuery) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = lq.filters.iter().map(|f| ("filter".to_string(), f.encode())).collect();
+    let mut n = 0;
+    for g in lq.groups.iter().filter(|g| !g.filters.is_empty()) {
+        n += 1;
+        out.extend(g.filters.iter().map(|f| (format!("g{n}"), f.encode())));
+        if g.any {
+            out.push((format!("g{n}_any"), "1".into()));
+        }
+    }
+    if lq.match_any && n > 0 {
+        out.push(("match".into(), "any".into()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+
+    fn flt(s: &str) -> Filter {
+        Filter::parse(s).expect("filter")
+    }
+
+    #[test]
+    fn groups_combine_with_and_or_around_the_flat_filters() {
+        let lq = ListQuery {
+            filters: vec![flt("city:eq:X")],
+            groups: vec![
+                FilterGroup { any: true, filters: vec![flt("a:eq:1"), flt("b:eq:2")] },
+                FilterGroup { any: false, filters: vec![flt("c:eq:3"), flt("d:eq:4")] },
+            ],
+            match_any: true,
+            ..ListQuery::default()
+        };
+        let mut q = Q::new("");
+        let sql = filters_sql(&mut q, &lq, |_, f| Ok(format!("{}={}", f.field, f.value))).expect("sql");
+        assert_eq!(sql.as_deref(), Some("(city=X) AND (((a=1) OR (b=2)) OR ((c=3) AND (d=4)))"));
+        let mut none = Q::new("");
+        assert_eq!(filters_sql(&mut none, &ListQuery::default(), |_, _| Ok(String::new())).expect("sql"), None);
+    }
+
+    #[test]
+    fn url_parameters_round_trip_through_read_param() {
+        let mut lq = ListQuery::default();
+        for (k, v) in [("filter", "city:eq:X"), ("g2", "a:eq:1"), ("g2", "b:eq:2"), ("g2_any", "1"), ("match", "any")] {
+            assert!(read_param(&mut lq, k, v).expect("valid"));
+        }
+        assert!(!read_param(&mut lq, "sort", "name").expect("not ours"));
+        assert!(read_param(&mut lq, "g1", "nonsense").is_err());
+        let params = filter_params(&lq);
+        assert_eq!(
+            params,
+            vec![
+                ("filter".to_string(), "city:eq:X".to_string()),
+                ("g1".into(), "a:eq:1".into()),
+                ("g1".into(), "b:eq:2".into()),
+                ("g1_any".into(), "1".into()),
+                ("match".into(), "any".into()),
+            ]
+        );
+    }
 }

@@ -50,7 +50,7 @@ pub struct Party {
     /// In the trash since (ms).
     pub deleted_at: Option<i64>,
     #[serde(skip)]
-    owner_team: Option<String>,
+    pub(crate) owner_team: Option<String>,
 }
 
 fn json_list<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
@@ -101,6 +101,7 @@ pub fn from_row(entity: Entity, r: &Row) -> Party {
         do_not_contact: r.i("do_not_contact") != 0,
         do_not_email: r.i("do_not_email") != 0,
         description: r.s("description"),
+        custom: serde_json::from_str(&r.s("custom")).unwrap_or_default(),
     };
     Party {
         entity,
@@ -119,7 +120,7 @@ pub fn from_row(entity: Entity, r: &Row) -> Party {
 }
 
 /// The profile as JSON for the audit diff; only the fields that apply to the entity.
-fn audit_json(entity: Entity, input: &PartyInput) -> serde_json::Value {
+pub(crate) fn audit_json(entity: Entity, input: &PartyInput) -> serde_json::Value {
     let mut v = serde_json::to_value(input).unwrap_or_default();
     let skip: &[&str] = match entity {
         Entity::Account => {
@@ -136,7 +137,7 @@ fn audit_json(entity: Entity, input: &PartyInput) -> serde_json::Value {
     v
 }
 
-fn columns(d: &PartyData) -> Vec<(&'static str, Arg)> {
+pub(crate) fn columns(d: &PartyData) -> Vec<(&'static str, Arg)> {
     let i = &d.input;
     let js = |v: &dyn erased::Ser| Arg::from(v.json());
     vec![
@@ -176,6 +177,7 @@ fn columns(d: &PartyData) -> Vec<(&'static str, Arg)> {
         ("do_not_email", i.do_not_email.into()),
         ("description", i.description.clone().into()),
         ("search_text", d.search_text.clone().into()),
+        ("custom", serde_json::Value::Object(i.custom.clone()).to_string().into()),
     ]
 }
 
@@ -191,8 +193,33 @@ mod erased {
     }
 }
 
+/// Checks a record's custom values against the tenant's fields (the stored values of `id`
+/// are the `before` of [`crate::fields::check_values`]).
+async fn custom_values(
+    db: &Db,
+    ctx: &Ctx,
+    entity: Entity,
+    id: Option<&str>,
+    raw: &serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::fields::Values> {
+    let before = match id {
+        Some(id) => {
+            let r = db
+                .opt(
+                    Q::new(format!("SELECT custom FROM {} WHERE tenant_id = $1 AND id = $2", table(entity)))
+                        .bind(&ctx.tenant_id)
+                        .bind(id),
+                )
+                .await?;
+            Some(r.and_then(|r| serde_json::from_str(&r.s("custom")).ok()).unwrap_or_default())
+        }
+        None => None,
+    };
+    crate::fields::check_values(db, ctx, entity, raw, before.as_ref()).await
+}
+
 /// Checks references (owner, parent) and ownership rules, then parses the input.
-async fn check(
+pub(crate) async fn check(
     db: &Db,
     ctx: &Ctx,
     entity: Entity,
@@ -203,7 +230,19 @@ async fn check(
     if raw.owner_id.trim().is_empty() {
         raw.owner_id.clone_from(&ctx.user_id);
     }
-    let mut data = party::parse(entity, raw, &ctx.country).map_err(StoreError::Invalid)?;
+    let cv = custom_values(db, ctx, entity, id, &std::mem::take(&mut raw.custom)).await?;
+    let mut data = match party::parse(entity, raw, &ctx.country) {
+        Ok(d) if cv.errors.is_empty() => d,
+        Ok(_) => return Err(StoreError::Invalid(cv.errors)),
+        Err(mut e) => {
+            e.extend(cv.errors);
+            return Err(StoreError::Invalid(e));
+        }
+    };
+    data.input.custom = cv.values;
+    if !cv.search.is_empty() {
+        data.search_text = format!("{} {}", data.search_text, cv.search).trim().to_string();
+    }
     let mut errs: Vec<FieldError> = Vec::new();
     let owner = &data.input.owner_id;
     if !ctx.may_assign(db, scope, owner).await? {
@@ -313,7 +352,13 @@ pub async fn load_for(db: &Db, ctx: &Ctx, entity: Entity, id: &str, action: Acti
 
 /// Keeps a contact's birthday and important dates in `party_dates` (by month-day), which My
 /// day reads to offer congratulations.
-async fn write_dates(tx: &mut crate::db::Tx, ctx: &Ctx, entity: Entity, id: &str, input: &PartyInput) -> Result<()> {
+pub(crate) async fn write_dates(
+    tx: &mut crate::db::Tx,
+    ctx: &Ctx,
+    entity: Entity,
+    id: &str,
+    input: &PartyInput,
+) -> Result<()> {
     if entity != Entity::Contact {
         return Ok(());
     }
@@ -520,8 +565,8 @@ fn list_where(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> 
     if scope_sql != "1=1" {
         conds.push(scope_sql);
     }
-    for f in &lq.filters {
-        conds.push(listq::condition(db, q, entity, f, &ctx.user_id)?);
+    if let Some(w) = listq::where_sql(db, q, entity, lq, &ctx.user_id)? {
+        conds.push(w);
     }
     Ok(format!("FROM {} t WHERE {}", table(entity), conds.join(" AND ")))
 }
@@ -532,13 +577,14 @@ fn list_where(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> 
 /// `Invalid` for a bad filter, sort or cursor; `Forbidden`.
 #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
 pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) -> Result<Page> {
+    let lq = &*crate::fields::with_defs(db, ctx, entity, lq).await?;
     let sort_name = lq.sort.as_deref().unwrap_or("name");
-    let fd = listq::field(entity, sort_name).ok_or_else(|| StoreError::field("sort", "invalid_value"))?;
-    let expr = listq::sort_expr(fd);
+    let sort = listq::SortBy::of(db, entity, sort_name, lq)?;
+    let expr = sort.expr.clone();
     let limit = lq.limit.clamp(1, 500);
     let mut q = Q::new("");
     let from_where = list_where(db, ctx, entity, lq, &mut q)?;
-    let keyset = listq::keyset_sql(&mut q, fd, &expr, lq)?;
+    let keyset = listq::keyset_by(&mut q, &sort, lq)?;
     let dir = if lq.desc { "DESC" } else { "ASC" };
     let lp = q.arg(limit + 1);
     q.sql = format!(
@@ -547,7 +593,7 @@ pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) -> Result<
          LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id ORDER BY {expr} {dir}, t.id {dir}"
     );
     let rows = db.all(q).await?;
-    let (items, next) = listq::page_of(&rows, limit, fd, |r| from_row(entity, r));
+    let (items, next) = listq::page_by(&rows, limit, sort.int, |r| from_row(entity, r));
     Ok(Page { items, next })
 }
 
@@ -556,6 +602,7 @@ pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) -> Result<
 /// # Errors
 /// As [`list`].
 pub async fn count(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, cap: i64) -> Result<(i64, bool)> {
+    let lq = &*crate::fields::with_defs(db, ctx, entity, lq).await?;
     let mut q = Q::new("");
     let from_where = list_where(db, ctx, entity, lq, &mut q)?;
     let c = q.arg(cap + 1);
@@ -573,6 +620,8 @@ pub enum Bulk {
     AddTag(String),
     /// Move to the trash.
     Delete,
+    /// Set one field (see [`crate::mass::PARTY_FIELDS`]) to a value.
+    SetField(String, String),
 }
 
 /// Applies a bulk action to each selected record the caller may change; returns how many
@@ -584,9 +633,13 @@ pub async fn bulk(db: &Db, ctx: &Ctx, entity: Entity, ids: &[String], action: &B
     if ids.len() > 1000 {
         return Err(StoreError::field("ids", "too_long"));
     }
+    if let Bulk::SetField(field, value) = action {
+        return crate::mass::set_parties(db, ctx, entity, ids, field, value).await.map(|r| r.changed);
+    }
     let mut n = 0;
     for id in ids {
         let r = match action {
+            Bulk::SetField(..) => continue,
             Bulk::Delete => delete(db, ctx, entity, id).await,
             Bulk::AssignOwner(owner) | Bulk::AddTag(owner) => {
                 let p = match get(db, ctx, entity, id).await {

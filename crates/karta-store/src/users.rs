@@ -362,6 +362,8 @@ pub struct Principal {
     pub csrf: String,
     /// Unread notifications (filled in for pages, for the bell).
     pub unread: i64,
+    /// Pinned saved views (filled in for pages, for the navigation).
+    pub pinned: Vec<crate::views::NavLink>,
 }
 
 const PRINCIPAL_SQL: &str = "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.default_country AS t_country";
@@ -381,6 +383,7 @@ fn principal_from(r: &Row, csrf: String) -> Principal {
         tenant_name: r.s("t_name"),
         csrf,
         unread: 0,
+        pinned: Vec::new(),
     }
 }
 

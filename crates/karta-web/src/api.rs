@@ -12,7 +12,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use karta_core::party::PartyInput;
 use karta_core::{Entity, FieldError};
-use karta_store::listq::{Filter, ListQuery};
+use karta_store::listq::ListQuery;
 use karta_store::users::Principal;
 use karta_store::{audit, links, notes, parties, search, users, Q};
 use serde::de::DeserializeOwned;
@@ -95,9 +95,25 @@ pub(crate) fn with_etag(version: i64, status: StatusCode, body: impl Serialize) 
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `field:op:value`, repeatable; ops: contains, starts, eq, ne, in, empty, notempty, gte, lte.
+    /// All of them must hold (AND), and then the groups.
     #[serde(default)]
     #[param(inline)]
     pub filter: Vec<String>,
+    /// A condition group, `field:op:value`, repeatable; likewise `g2` … `g9`. A group's
+    /// conditions must all hold, or any one with `g1_any=1`.
+    #[serde(default)]
+    #[param(inline)]
+    pub g1: Vec<String>,
+    /// `1`: any condition of group 1 is enough (OR); likewise `g2_any` … `g9_any`.
+    pub g1_any: Option<String>,
+    /// `any`: any group is enough (OR); `all` (default): every group must hold.
+    #[serde(rename = "match")]
+    #[param(rename = "match")]
+    pub match_: Option<String>,
+    /// A saved view (id or exact name, see `/api/v1/views`) to apply: its conditions, groups
+    /// and sort; explicit `filter`s add to it, explicit groups or `sort` replace its own. The
+    /// caller's permissions still limit the records.
+    pub view: Option<String>,
     /// Sort field; prefix `-` for descending.
     pub sort: Option<String>,
     /// Page size, 1–500 (default 50).
@@ -113,7 +129,7 @@ pub(crate) fn list_query(raw: &[(String, String)]) -> ApiResult<ListQuery> {
     let mut lq = ListQuery { limit: 50, ..ListQuery::default() };
     for (k, v) in raw {
         match k.as_str() {
-            "filter" => lq.filters.push(Filter::parse(v).map_err(|e| ApiError::Invalid(vec![e]))?),
+            k if karta_store::listq::read_param(&mut lq, k, v).map_err(|e| ApiError::Invalid(vec![e]))? => {}
             "sort" => {
                 let (desc, f) = v.strip_prefix('-').map_or((false, v.as_str()), |f| (true, f));
                 lq.sort = Some(f.to_string());
@@ -152,6 +168,7 @@ async fn list(
     Query(raw): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<PartyPage>> {
     let e = entity(&kind)?;
+    let raw = crate::views_api::with_view(&st, &p.ctx, e, raw).await?;
     let lq = list_query(&raw)?;
     let page = parties::list(&st.db, &p.ctx, e, &lq).await?;
     Ok(Json(PartyPage { items: page.items, next_cursor: page.next }))
@@ -567,13 +584,27 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::sales_api::SalesDoc::openapi());
     doc.merge(crate::organizer_api::OrganizerDoc::openapi());
+    doc.merge(crate::views_api::ViewsDoc::openapi());
+    doc.merge(crate::merge_api::MergeDoc::openapi());
+    doc.merge(crate::fields_api::FieldsDoc::openapi());
     doc
 }
 
-async fn openapi_json() -> Response {
-    let mut r = Json(openapi()).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
-    r
+async fn openapi_json(
+    State(st): State<AppState>,
+    authed: Option<axum::Extension<crate::auth::Authed>>,
+) -> ApiResult<Response> {
+    let Some(axum::Extension(a)) = authed else {
+        let mut r = Json(openapi()).into_response();
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+        return Ok(r);
+    };
+    // Signed in: the document also describes this company's custom fields.
+    let mut doc = serde_json::to_value(openapi()).map_err(|e| ApiError::Internal(e.into()))?;
+    crate::fields_api::add_tenant_fields(&st, &a.p.ctx, &mut doc).await?;
+    let mut r = Json(doc).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(r)
 }
 
 async fn not_found() -> ApiError {
@@ -599,6 +630,9 @@ pub fn router() -> Router<AppState> {
         .route("/{kind}/{id}/notes", get(list_notes).post(add_note))
         .merge(crate::sales_api::router())
         .merge(crate::organizer_api::router())
+        .merge(crate::views_api::router())
+        .merge(crate::merge_api::router())
+        .merge(crate::fields_api::router())
         .fallback(not_found)
 }
 

@@ -161,6 +161,7 @@ impl FromRequestParts<AppState> for PageUser {
                 let mut p = a.p.clone();
                 // The bell's count on every page: one indexed count, capped.
                 p.unread = karta_store::notify::unread(&st.db, &p.ctx, st.clock.now()).await.unwrap_or(0);
+                p.pinned = karta_store::views::nav_links(&st.db, &p.ctx).await.unwrap_or_default();
                 Ok(Self { t: Tr::pick(&a.p.user.locale, al), p, secret: a.secret.clone() })
             }
             _ => {

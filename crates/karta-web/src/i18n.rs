@@ -288,6 +288,9 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         .chain(crate::texts_sales::TEXTS)
         .chain(crate::texts_board::TEXTS)
         .chain(crate::texts_organizer::TEXTS)
+        .chain(crate::texts_views::TEXTS)
+        .chain(crate::texts_fields::TEXTS)
+        .chain(crate::texts_merge::TEXTS)
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, ru)| (*en, *ru))
 }
@@ -346,6 +349,13 @@ mod tests {
             include_str!("ui/board.rs"),
             include_str!("ui/pipelines_admin.rs"),
             include_str!("ui/catalog.rs"),
+            include_str!("ui/views.rs"),
+            include_str!("../templates/list_views.html"),
+            include_str!("../templates/list_groups.html"),
+            include_str!("../templates/list_setfield.html"),
+            include_str!("ui/fields_admin.rs"),
+            include_str!("../templates/fields.html"),
+            include_str!("../templates/custom_inputs.html"),
         ];
         let mut checked = 0;
         for src in sources {
@@ -381,7 +391,11 @@ mod tests {
             .chain(karta_store::activities::PRIORITIES.iter().map(|k| format!("act.priority.{k}")))
             .chain(["in", "out"].iter().map(|k| format!("act.dir.{k}")))
             .chain(["planned"].iter().map(|k| format!("day.msg.{k}")))
-            .chain(karta_store::pipelines::REQUIRABLE.iter().map(|f| format!("f.{f}")));
+            .chain(karta_store::pipelines::REQUIRABLE.iter().map(|f| format!("f.{f}")))
+            .chain(karta_store::views::VISIBILITIES.iter().map(|v| format!("views.vis.{v}")))
+            .chain(karta_store::mass::DEAL_FIELDS.iter().map(|f| format!("f.{f}")))
+            .chain(karta_core::custom::FieldKind::ALL.iter().map(|k| format!("kind.{}", k.as_str())))
+            .chain(karta_store::fields::ENTITIES.iter().map(|e| format!("fields.for.{}", e.as_str())));
         for key in dynamic {
             assert!(lookup(&key).is_some(), "missing text {key}");
         }

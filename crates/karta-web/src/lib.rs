@@ -3,15 +3,21 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod fields_api;
 pub mod i18n;
 pub mod ics;
+pub mod merge_api;
 pub mod ops;
 pub mod organizer_api;
 pub mod sales_api;
 pub mod texts_board;
+pub mod texts_fields;
+pub mod texts_merge;
 pub mod texts_organizer;
 pub mod texts_sales;
+pub mod texts_views;
 pub mod tz;
+pub mod views_api;
 pub mod ui;
 
 use axum::extract::{DefaultBodyLimit, Request};

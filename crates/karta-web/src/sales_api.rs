@@ -38,6 +38,7 @@ async fn list(
     ApiUser(p): ApiUser,
     Query(raw): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<DealPage>> {
+    let raw = crate::views_api::with_view(&st, &p.ctx, karta_core::Entity::Deal, raw).await?;
     let lq = list_query(&raw)?;
     let page = deals::list(&st.db, &p.ctx, st.clock.now(), &lq).await?;
     Ok(Json(DealPage { items: page.items, next_cursor: page.next }))

@@ -1,6 +1,6 @@
 //! The command line: `serve`, `demo`, `migrate`, `tenant`, `user`, `token`, `backup`, `bench`.
 
-use crate::{build, demo, open_db, Config};
+use crate::{build, demo, open_db, transfer_cli, Config};
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use karta_core::Role;
@@ -71,6 +71,54 @@ enum Cmd {
     },
     /// Apply database migrations.
     Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Import accounts or contacts from a CSV, XLSX or vCard file, as a user of a tenant.
+    Import {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of the user the import runs as (their permissions apply).
+        #[arg(long = "as")]
+        as_user: String,
+        /// contacts or accounts.
+        #[arg(long)]
+        entity: String,
+        /// What to do with a row that matches an existing record: skip, update or create.
+        #[arg(long, default_value = "skip")]
+        dedup: String,
+        /// Count what would happen without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// auto, utf-8 or windows-1251.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// The file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Export contacts, accounts or deals (all, or a saved view) as CSV, XLSX or vCard.
+    Export {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The e-mail of the user the export runs as (only what they may see is written).
+        #[arg(long = "as")]
+        as_user: String,
+        /// contacts, accounts or deals.
+        #[arg(long)]
+        entity: String,
+        /// csv, xlsx or vcf (contacts only).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// A saved view's name: its filters, sort and columns.
+        #[arg(long)]
+        view: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -222,7 +270,7 @@ async fn user_of(db: &karta_store::Db, slug: &str, email: &str) -> anyhow::Resul
     Ok((t.id, u))
 }
 
-fn store_err(e: karta_store::StoreError) -> anyhow::Error {
+pub(crate) fn store_err(e: karta_store::StoreError) -> anyhow::Error {
     match e {
         karta_store::StoreError::Invalid(errs) => {
             anyhow::anyhow!(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
@@ -327,6 +375,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Bench { iterations, seconds, db } => bench_cmd(db, iterations, seconds).await,
+        Cmd::Import { tenant, as_user, entity, dedup, dry_run, encoding, file, db } => {
+            let database = open_db(&db.config()).await?;
+            let args = transfer_cli::ImportArgs { tenant, as_user, entity, dedup, dry_run, encoding, file };
+            transfer_cli::import_cmd(&database, args).await
+        }
+        Cmd::Export { tenant, as_user, entity, format, view, output, db } => {
+            let database = open_db(&db.config()).await?;
+            let args = transfer_cli::ExportArgs { tenant, as_user, entity, format, view, output };
+            transfer_cli::export_cmd(&database, args).await
+        }
     }
 }
 

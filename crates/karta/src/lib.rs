@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod transfer_cli;
 
 use anyhow::Context as _;
 use karta_store::users::SessionPolicy;

@@ -88,6 +88,10 @@ fn cell(t: Tr, d: &Deal, pipes: &[Pipeline], field: &str) -> String {
 async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> Response {
     let (t, ctx, db) = (u.t, &u.p.ctx, &st.db);
     let now = st.clock.now();
+    let (pairs, sv) = match super::views::prepare(db, ctx, Entity::Deal, pairs).await {
+        Ok(x) => x,
+        Err(err) => return error_page(&u, &err),
+    };
     let (mut lq, cols, filters, problem) = parse_list(Entity::Deal, &pairs);
     // The flags are not list fields but may be asked for by link (My day, the board).
     for flag in ["overdue", "stalled"] {
@@ -125,7 +129,7 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
         .collect();
     let owners = users::list(db, ctx).await.unwrap_or_default();
     lq.filters.retain(|f| f.field != "overdue" && f.field != "stalled");
-    let data = ListData { lq, cols, filters, problem, rows, next: page.next, count };
+    let data = ListData { lq, cols, filters, problem, rows, next: page.next, count, sv };
     list_response(&u, Entity::Deal, &pairs, data, owners)
 }
 
@@ -136,6 +140,9 @@ async fn bulk(State(st): State<AppState>, u: PageUser, Form(pairs): Form<Pairs>)
     let back = get(&pairs, "back");
     let back = if back.starts_with("/deals") { back.to_string() } else { "/deals".to_string() };
     let action = get(&pairs, "action");
+    if action == "set" {
+        return super::views::bulk_set(&st, &u, Entity::Deal, &pairs).await;
+    }
     let mut n = 0;
     for id in ids.iter().take(1000) {
         let r = match action {
@@ -226,6 +233,7 @@ struct DealPage {
     message: String,
     tl: super::organizer::Timeline,
     tl_base: String,
+    cf: Vec<(String, String)>,
 }
 
 fn can(ctx: &karta_store::Ctx, action: Action, d: &Deal) -> bool {
@@ -393,6 +401,7 @@ async fn view(
         message,
         tl: super::organizer::timeline(&st, &u, &headers, Entity::Deal, &id, get(&pairs, "type")).await,
         tl_base: format!("/deals/{id}"),
+        cf: super::fields_admin::display(&st.db, ctx, t, Entity::Deal, &d.custom).await,
         d,
     };
     render(StatusCode::OK, &tpl)
@@ -416,6 +425,7 @@ struct FormPage {
     contacts: Vec<(String, String, String)>,
     lines: Vec<(String, String, String, String)>,
     roles: Vec<(String, String)>,
+    cf: Vec<super::fields_admin::CfInput>,
 }
 
 fn values_of(d: &Deal) -> FormValues {
@@ -438,6 +448,7 @@ fn values_of(d: &Deal) -> FormValues {
     ] {
         f.values.insert(k.into(), v);
     }
+    f.values.extend(super::fields_admin::form_values(&d.custom));
     f
 }
 
@@ -456,7 +467,12 @@ async fn form_page(st: &AppState, u: &PageUser, status: StatusCode, id: &str, ve
         let field = e.field.split('[').next().unwrap_or(&e.field).to_string();
         let field = if field == "contacts" || field == "lines" { field } else { e.field.clone() };
         let msg = t.err(e.code).to_string();
-        error_list.push(format!("{}: {msg}", t.f(field.split('[').next().unwrap_or(&field))));
+        let label = if field.starts_with("custom.") {
+            format!("f.{field}")
+        } else {
+            t.f(field.split('[').next().unwrap_or(&field)).to_string()
+        };
+        error_list.push(format!("{label}: {msg}"));
         f.errors.entry(field).or_insert(msg);
     }
     let owners = users::list(db, ctx).await.unwrap_or_default().into_iter().map(|o| (o.id, o.display_name)).collect();
@@ -476,6 +492,8 @@ async fn form_page(st: &AppState, u: &PageUser, status: StatusCode, id: &str, ve
         .map(|p| (p.id.clone(), format!("{} · {}", p.sku, p.name(t.code()))))
         .collect();
     let title = if id.is_empty() { t.s("deal.new").to_string() } else { f.v("title").to_string() };
+    let cf = super::fields_admin::inputs(db, ctx, t, Entity::Deal, &f.values, &f.errors).await;
+    let error_list = super::fields_admin::relabel(db, ctx, t, Entity::Deal, error_list).await;
     let tpl = FormPage {
         l: Layout::new(t, &u.p, title, "deals"),
         id: id.to_string(),
@@ -492,6 +510,7 @@ async fn form_page(st: &AppState, u: &PageUser, status: StatusCode, id: &str, ve
             .iter()
             .map(|r| ((*r).to_string(), t.s(&format!("deal.role.{r}")).to_string()))
             .collect(),
+        cf,
     };
     render(status, &tpl)
 }
@@ -654,6 +673,7 @@ async fn input_from(st: &AppState, u: &PageUser, pairs: &Pairs) -> (DealInput, F
             )
         },
         price_comment: get(pairs, "price_comment").into(),
+        custom: Some(super::fields_admin::from_pairs(pairs)),
     };
     (input, FormState { f, contacts, lines, errors })
 }

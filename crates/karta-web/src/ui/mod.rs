@@ -6,6 +6,8 @@ pub mod board;
 pub mod calendar;
 pub mod catalog;
 pub mod deals;
+pub mod fields_admin;
+pub mod merge;
 pub mod organizer;
 pub mod pages;
 pub mod pipelines_admin;
@@ -13,6 +15,7 @@ pub mod records;
 pub mod session;
 pub mod settings;
 pub mod team;
+pub mod views;
 
 use crate::AppState;
 use axum::http::header;
@@ -27,7 +30,8 @@ async fn css() -> Response {
             include_str!("../../static/app.css"),
             include_str!("../../static/sales.css"),
             include_str!("../../static/board.css"),
-            include_str!("../../static/organizer.css")
+            include_str!("../../static/organizer.css"),
+            include_str!("../../static/views.css")
         ),
     )
         .into_response()
@@ -73,6 +77,8 @@ pub fn router() -> Router<AppState> {
         .merge(organizer::router())
         .merge(calendar::router())
         .merge(team::router())
+        .merge(views::router())
+        .merge(merge::router())
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/search", get(records::search_page))
@@ -92,6 +98,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/stages/{id}", post(pipelines_admin::update_stage))
         .route("/admin/stages/{id}/move", post(pipelines_admin::move_stage))
         .route("/admin/stages/{id}/delete", post(pipelines_admin::remove_stage))
+        .route("/admin/fields", get(fields_admin::page).post(fields_admin::create))
+        .route("/admin/fields/{id}", post(fields_admin::update))
+        .route("/admin/fields/{id}/move", post(fields_admin::move_field))
         .route("/admin/lost-reasons", post(pipelines_admin::add_reason))
         .route("/admin/lost-reasons/{id}", post(pipelines_admin::set_reason))
         .route("/products", get(catalog::list).post(catalog::create))

@@ -28,6 +28,8 @@ pub struct Layout {
     pub unread: i64,
     /// The user leads others (admin or sales manager): shows the workload page.
     pub manager: bool,
+    /// Pinned saved views: (list path such as `contacts`, link, name).
+    pub pinned: Vec<(&'static str, String, String)>,
 }
 
 impl Layout {
@@ -45,6 +47,7 @@ impl Layout {
             admin: p.user.role.is_admin(),
             unread: p.unread,
             manager: matches!(p.user.role, karta_core::Role::Admin | karta_core::Role::SalesManager),
+            pinned: super::views::nav(&p.pinned),
         }
     }
 }
@@ -84,6 +87,7 @@ pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
         admin: false,
         unread: 0,
         manager: false,
+        pinned: Vec::new(),
     };
     render(status, &MessagePage { l, message: message.to_string() })
 }

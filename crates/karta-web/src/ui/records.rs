@@ -127,6 +127,7 @@ struct ListPage {
     can_delete: bool,
     can_tag: bool,
     back: String,
+    sv: super::views::ViewsPanel,
 }
 
 const DEFAULT_COLS_CONTACT: &str = "name,job_title,email,phone,city,owner,updated_at";
@@ -213,6 +214,9 @@ pub(crate) fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, V
             _ => problem = Some(r),
         }
     }
+    if let Some(p) = super::views::parse_groups(e, pairs, &mut lq) {
+        problem = Some(p);
+    }
     let sort = get(pairs, "sort");
     if !sort.is_empty() {
         let (desc, f) = sort.strip_prefix('-').map_or((false, sort), |f| (true, f));
@@ -252,6 +256,7 @@ pub(crate) fn list_url(
     after: Option<&str>,
 ) -> String {
     let mut parts: Vec<String> = lq.filters.iter().map(|f| format!("filter={}", enc(&f.encode()))).collect();
+    parts.extend(super::views::url_parts(lq));
     let first = primary(Entity::parse(kind).unwrap_or(Entity::Contact));
     let (s, d) = sort.unwrap_or((lq.sort.as_deref().unwrap_or(first), lq.desc));
     if s != first || d {
@@ -278,6 +283,10 @@ pub async fn list(
     let Some(e) = entity(&kind) else { return not_found(&u) };
     let t = u.t;
     let kind = kind_of(e);
+    let (pairs, sv) = match super::views::prepare(&st.db, &u.p.ctx, e, pairs).await {
+        Ok(x) => x,
+        Err(err) => return error_page(&u, &err),
+    };
     let (lq, cols, filters, problem) = parse_list(e, &pairs);
     let page = match parties::list(&st.db, &u.p.ctx, e, &lq).await {
         Ok(p) => p,
@@ -303,7 +312,7 @@ pub async fn list(
         })
         .collect();
     let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
-    let data = ListData { lq, cols, filters, problem, rows, next: page.next, count };
+    let data = ListData { lq, cols, filters, problem, rows, next: page.next, count, sv };
     list_response(&u, e, &pairs, data, owners)
 }
 
@@ -323,13 +332,16 @@ pub(crate) struct ListData {
     pub next: Option<String>,
     /// The count shown.
     pub count: String,
+    /// Saved views, filter groups, mass update.
+    pub sv: super::views::ViewsPanel,
 }
 
 /// Renders a list page (accounts, contacts, deals).
 pub(crate) fn list_response(u: &PageUser, e: Entity, pairs: &Pairs, d: ListData, owners: Vec<User>) -> Response {
     let t = u.t;
     let kind = kind_of(e);
-    let ListData { lq, cols, mut filters, problem, rows, next, count } = d;
+    let ListData { lq, cols, mut filters, problem, rows, next, count, mut sv } = d;
+    super::views::finish(&mut sv, t, e, &lq, &cols, pairs);
     let cur_sort = lq.sort.clone().unwrap_or_else(|| primary(e).into());
     let mut all = vec![primary(e).to_string()];
     all.extend(cols.iter().cloned());
@@ -382,6 +394,7 @@ pub(crate) fn list_response(u: &PageUser, e: Entity, pairs: &Pairs, d: ListData,
         can_delete: u.p.ctx.scope(e, Action::Delete).is_ok(),
         can_tag: e != Entity::Deal,
         back: list_url(kind, &lq, &cols, None, lq.after.as_deref()),
+        sv,
         l,
     };
     render(StatusCode::OK, &tpl)
@@ -400,6 +413,7 @@ pub async fn bulk(
         "assign" => Bulk::AssignOwner(get(&pairs, "owner").to_string()),
         "tag" => Bulk::AddTag(get(&pairs, "tag").to_string()),
         "delete" => Bulk::Delete,
+        "set" => return super::views::bulk_set(&st, &u, e, &pairs).await,
         _ => return message_page(u.t, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice")),
     };
     match parties::bulk(&st.db, &u.p.ctx, e, &ids, &action).await {
@@ -516,6 +530,7 @@ struct RecordPage {
     tl: super::organizer::Timeline,
     tl_base: String,
     candidates: Vec<Candidate>,
+    merge_notes: Vec<(String, String)>,
     created: String,
     updated: String,
 }
@@ -761,7 +776,14 @@ pub async fn view(
         can_delete: can(Action::Delete),
         can_purge: in_trash && ctx.role.is_admin(),
         can_note: !in_trash && ctx.scope(e, Action::Update).is_ok(),
-        sections: profile_sections(t, &p),
+        sections: {
+            let mut s = profile_sections(t, &p);
+            let cf = super::fields_admin::display(db, ctx, t, e, &p.input.custom).await;
+            if !cf.is_empty() {
+                s.push((t.s("fields.section").to_string(), cf.into_iter().map(|(l, v)| item(l, v)).collect()));
+            }
+            s
+        },
         tags: p.input.tags.clone(),
         flags,
         related: related
@@ -822,6 +844,7 @@ pub async fn view(
         can_deal: ctx.scope(Entity::Deal, Action::Create).is_ok(),
         link_q,
         candidates,
+        merge_notes: super::merge::record_notes(db, ctx, t, e, &p).await,
         created: fmt_ts(p.created_at),
         updated: fmt_ts(p.updated_at),
     };
@@ -835,6 +858,8 @@ pub async fn view(
 pub struct FormValues {
     pub(crate) values: HashMap<String, String>,
     pub(crate) errors: HashMap<String, String>,
+    /// Possible duplicates of a record being created (see [`super::merge`]).
+    pub(crate) dups: Vec<super::merge::DupView>,
 }
 
 impl FormValues {
@@ -889,6 +914,7 @@ struct FormPage {
     owners: Vec<(String, String)>,
     relationships: Vec<(String, String)>,
     first_contacts: Vec<(String, String)>,
+    cf: Vec<super::fields_admin::CfInput>,
 }
 
 fn lines_of(l: &[Labeled], sep: &str) -> String {
@@ -948,6 +974,7 @@ fn values_of(input: &PartyInput) -> HashMap<String, String> {
     if input.do_not_email {
         m.insert("do_not_email".into(), "on".into());
     }
+    m.extend(super::fields_admin::form_values(&input.custom));
     m
 }
 
@@ -1031,6 +1058,7 @@ fn input_from_form(pairs: &Pairs) -> (PartyInput, Vec<FieldError>) {
         do_not_contact: matches!(get(pairs, "do_not_contact"), "on" | "true" | "1"),
         do_not_email: matches!(get(pairs, "do_not_email"), "on" | "true" | "1"),
         description: g("description"),
+        custom: super::fields_admin::from_pairs(pairs),
     };
     (input, errs)
 }
@@ -1052,6 +1080,8 @@ async fn form_page(
 ) -> Response {
     let t = u.t;
     let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
+    let cf = super::fields_admin::inputs(&st.db, &u.p.ctx, t, e, &f.values, &f.errors).await;
+    let error_list = super::fields_admin::relabel(&st.db, &u.p.ctx, t, e, error_list).await;
     let title = if id.is_empty() {
         t.s(if e == Entity::Account { "list.new_account" } else { "list.new_contact" }).to_string()
     } else {
@@ -1069,6 +1099,7 @@ async fn form_page(
         owners: owners.into_iter().map(|o| (o.id, o.display_name)).collect(),
         relationships: RELATIONSHIPS.iter().map(|r| ((*r).to_string(), t.s(&format!("rel.{r}")).to_string())).collect(),
         first_contacts: FIRST_CONTACT.iter().map(|r| ((*r).to_string(), t.s(&format!("fc.{r}")).to_string())).collect(),
+        cf,
     };
     render(status, &tpl)
 }
@@ -1089,7 +1120,7 @@ pub async fn edit_form(State(st): State<AppState>, u: PageUser, Path((kind, id))
     let Some(e) = entity(&kind) else { return not_found(&u) };
     match parties::load_for(&st.db, &u.p.ctx, e, &id, Action::Update, false).await {
         Ok(p) => {
-            let f = FormValues { values: values_of(&p.input), errors: HashMap::new() };
+            let f = FormValues { values: values_of(&p.input), ..FormValues::default() };
             form_page(&st, &u, e, &id, p.version, f, Vec::new(), Vec::new(), StatusCode::OK).await
         }
         Err(err) => error_page(&u, &err),
@@ -1097,7 +1128,7 @@ pub async fn edit_form(State(st): State<AppState>, u: PageUser, Path((kind, id))
 }
 
 fn with_errors(t: Tr, pairs: &Pairs, errs: &[FieldError]) -> (FormValues, Vec<String>) {
-    let mut f = FormValues { values: pairs.iter().cloned().collect(), errors: HashMap::new() };
+    let mut f = FormValues { values: pairs.iter().cloned().collect(), ..FormValues::default() };
     let mut list = Vec::new();
     for e in errs {
         let key = base_field(&e.field).to_string();
@@ -1119,6 +1150,14 @@ async fn save(st: AppState, u: PageUser, kind: String, id: Option<String>, pairs
     let t = u.t;
     let (input, mut pre) = input_from_form(&pairs);
     let version: i64 = get(&pairs, "version").parse().unwrap_or(0);
+    if id.is_none() && pre.is_empty() && get(&pairs, "dup_ok").is_empty() {
+        // Possible duplicates are shown before a new record is saved; "create anyway" saves.
+        let dups = super::merge::dup_views(&st.db, &u.p.ctx, t, e, &input).await;
+        if !dups.is_empty() {
+            let f = FormValues { values: pairs.iter().cloned().collect(), dups, ..FormValues::default() };
+            return form_page(&st, &u, e, "", 0, f, Vec::new(), Vec::new(), StatusCode::OK).await;
+        }
+    }
     let res = if pre.is_empty() {
         match &id {
             None => parties::create(&st.db, &u.p.ctx, e, input).await,
@@ -1145,7 +1184,7 @@ async fn save(st: AppState, u: PageUser, kind: String, id: Option<String>, pairs
                     now: show_value(&c.now, &users_list, &c.field),
                 })
                 .collect();
-            let f = FormValues { values: pairs.iter().cloned().collect(), errors: HashMap::new() };
+            let f = FormValues { values: pairs.iter().cloned().collect(), ..FormValues::default() };
             form_page(&st, &u, e, &id_s, current, f, vec![t.s("form.stale").to_string()], stale, StatusCode::CONFLICT)
                 .await
         }

@@ -60,6 +60,7 @@ fn page(t: Tr, status: StatusCode, error: String, email: String, company: String
         admin: false,
         unread: 0,
         manager: false,
+        pinned: Vec::new(),
     };
     render(status, &LoginPage { l, error, email, company, next })
 }

@@ -1,0 +1,548 @@
+//! Exports: a list (its filters, sort and columns) streamed as CSV, XLSX or vCard, page by
+//! page along the list's own keyset order, so memory stays flat however long the list is.
+
+use super::columns::{self, RowExtras};
+use super::vcard;
+use crate::audit;
+use crate::ctx::Ctx;
+use crate::db::{Db, Q};
+use crate::deals::{self, Deal};
+use crate::error::{Result, StoreError};
+use crate::listq::ListQuery;
+use crate::parties::{self, Party};
+use karta_core::custom::FieldDef;
+use karta_core::{now_ms, Action, Entity};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// Rows per page read.
+const PAGE: i64 = 500;
+/// Bytes gathered before a chunk is handed on.
+const FLUSH: usize = 128 * 1024;
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Comma-separated, UTF-8 with a BOM (so Excel reads Cyrillic right).
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+    /// vCard 4.0 (contacts only).
+    Vcf,
+}
+
+impl ExportFormat {
+    /// Parses `csv`, `xlsx` or `vcf`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "xlsx" => Some(Self::Xlsx),
+            "vcf" | "vcard" => Some(Self::Vcf),
+            _ => None,
+        }
+    }
+
+    /// The file extension.
+    #[must_use]
+    pub fn ext(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Vcf => "vcf",
+        }
+    }
+
+    /// The media type.
+    #[must_use]
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Vcf => "text/vcard; charset=utf-8",
+        }
+    }
+}
+
+/// What to export.
+#[derive(Debug, Clone)]
+pub struct ExportSpec {
+    /// Accounts, contacts or deals.
+    pub entity: Entity,
+    /// The format.
+    pub format: ExportFormat,
+    /// The list's filters and sort (its limit and cursor are ignored).
+    pub query: ListQuery,
+    /// The list's columns (list column names); empty = every column.
+    pub columns: Vec<String>,
+}
+
+/// A column of the output: header and how to get the cell.
+#[derive(Debug, Clone)]
+enum Col {
+    Std(&'static str, &'static str),
+    Custom(FieldDef),
+    Deal(&'static str, &'static str),
+}
+
+impl Col {
+    fn header(&self) -> String {
+        match self {
+            Self::Std(_, h) | Self::Deal(_, h) => (*h).to_string(),
+            Self::Custom(d) => d.label_en.clone(),
+        }
+    }
+}
+
+const DEAL_COLS: [(&str, &str); 16] = [
+    ("id", "Id"),
+    ("title", "Title"),
+    ("account", "Company"),
+    ("pipeline", "Pipeline"),
+    ("stage", "Stage"),
+    ("status", "Status"),
+    ("amount", "Amount"),
+    ("currency", "Currency"),
+    ("probability", "Probability"),
+    ("close_date", "Close date"),
+    ("owner", "Owner"),
+    ("source", "Source"),
+    ("next_step", "Next step"),
+    ("lost_reason", "Lost reason"),
+    ("created_at", "Created"),
+    ("description", "Description"),
+];
+
+/// The columns of an export: the list's own when it names some, else every column. A
+/// contact's `name` is written as its name parts so the file imports back exactly.
+fn plan(entity: Entity, wanted: &[String], defs: &[FieldDef]) -> Vec<Col> {
+    let customs = || defs.iter().filter(|d| d.active).cloned().map(Col::Custom);
+    if entity == Entity::Deal {
+        let all = || DEAL_COLS.iter().map(|(k, h)| Col::Deal(k, h));
+        if wanted.is_empty() {
+            return all().chain(customs()).collect();
+        }
+        return wanted
+            .iter()
+            .filter_map(|w| {
+                let w = w.strip_prefix("cf.").map_or(w.clone(), |k| format!("custom.{k}"));
+                if let Some(k) = w.strip_prefix("custom.") {
+                    return defs.iter().find(|d| d.key == k).cloned().map(Col::Custom);
+                }
+                DEAL_COLS.iter().find(|(k, _)| *k == w).map(|(k, h)| Col::Deal(k, h))
+            })
+            .collect();
+    }
+    let std_col = |k: &str| columns::for_entity(entity).find(|c| c.key == k).map(|c| Col::Std(c.key, c.en));
+    if wanted.is_empty() {
+        return columns::for_entity(entity)
+            .filter(|c| c.key != "full_name")
+            .map(|c| Col::Std(c.key, c.en))
+            .chain(customs())
+            .collect();
+    }
+    let mut out = vec![];
+    for w in wanted {
+        let w = w.strip_prefix("cf.").map_or(w.clone(), |k| format!("custom.{k}"));
+        if let Some(k) = w.strip_prefix("custom.") {
+            out.extend(defs.iter().find(|d| d.key == k).cloned().map(Col::Custom));
+            continue;
+        }
+        let keys: &[&str] = match (entity, w.as_str()) {
+            (Entity::Contact, "name") => &["last_name", "first_name", "middle_name"],
+            (_, "tag") => &["tags"],
+            (_, k) => &[k][..],
+        };
+        // Keys are borrowed from `w` only for the lookup; the catalogue supplies the statics.
+        out.extend(keys.iter().filter_map(|k| std_col(k)));
+    }
+    if out.is_empty() {
+        return plan(entity, &[], defs);
+    }
+    out
+}
+
+/// Writes rows in one of the formats into a byte buffer.
+enum Writer {
+    Csv(Vec<u8>),
+    Vcf(String),
+    Xlsx(Box<zip::ZipWriter<zip::write::StreamWriter<Shared>>>, Shared),
+}
+
+/// A byte buffer shared between the zip writer and the code that hands chunks on.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn csv_cell(out: &mut Vec<u8>, s: &str) {
+    let s = columns::neutralise(s);
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        out.push(b'"');
+        out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            // Control characters are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn col_name(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+impl Writer {
+    fn new(format: ExportFormat) -> std::io::Result<Self> {
+        Ok(match format {
+            ExportFormat::Csv => Self::Csv(vec![0xEF, 0xBB, 0xBF]),
+            ExportFormat::Vcf => Self::Vcf(String::new()),
+            ExportFormat::Xlsx => {
+                let shared = Shared::default();
+                let mut z = zip::ZipWriter::new_stream(shared.clone());
+                let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+                let files: [(&str, &str); 4] = [
+                    (
+                        "[Content_Types].xml",
+                        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+                    ),
+                    (
+                        "_rels/.rels",
+                        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+                    ),
+                    (
+                        "xl/workbook.xml",
+                        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Export" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+                    ),
+                    (
+                        "xl/_rels/workbook.xml.rels",
+                        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+                    ),
+                ];
+                for (name, body) in files {
+                    z.start_file(name, o).map_err(std::io::Error::other)?;
+                    z.write_all(body.as_bytes())?;
+                }
+                z.start_file("xl/worksheets/sheet1.xml", o).map_err(std::io::Error::other)?;
+                z.write_all(
+                    br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+                )?;
+                Self::Xlsx(Box::new(z), shared)
+            }
+        })
+    }
+
+    fn row(&mut self, n: u64, cells: &[String]) -> std::io::Result<()> {
+        match self {
+            Self::Csv(out) => {
+                for (i, c) in cells.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    csv_cell(out, c);
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+            Self::Vcf(_) => {}
+            Self::Xlsx(z, _) => {
+                let mut s = format!("<row r=\"{n}\">");
+                for (i, c) in cells.iter().enumerate() {
+                    if c.is_empty() {
+                        continue;
+                    }
+                    s.push_str(&format!(
+                        "<c r=\"{}{n}\" t=\"inlineStr\"><is><t xml:space=\"preserve\">{}</t></is></c>",
+                        col_name(i),
+                        xml_escape(&columns::neutralise(c))
+                    ));
+                }
+                s.push_str("</row>");
+                z.write_all(s.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes ready to hand on (all of them when `all`).
+    fn take(&mut self, all: bool) -> Vec<u8> {
+        match self {
+            Self::Csv(out) if all || out.len() >= FLUSH => std::mem::take(out),
+            Self::Vcf(out) if all || out.len() >= FLUSH => std::mem::take(out).into_bytes(),
+            Self::Xlsx(_, shared) => {
+                let mut b = shared.0.lock().map(|mut g| std::mem::take(&mut *g)).unwrap_or_default();
+                if !all && b.len() < FLUSH {
+                    // Put it back until there is enough.
+                    if let Ok(mut g) = shared.0.lock() {
+                        let rest = std::mem::take(&mut *g);
+                        b.extend(rest);
+                        *g = b;
+                    }
+                    return Vec::new();
+                }
+                b
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Self::Csv(out) => Ok(out),
+            Self::Vcf(out) => Ok(out.into_bytes()),
+            Self::Xlsx(mut z, shared) => {
+                z.write_all(b"</sheetData></worksheet>")?;
+                z.finish().map_err(std::io::Error::other)?;
+                Ok(shared.0.lock().map(|mut g| std::mem::take(&mut *g)).unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// Where the bytes go.
+pub type Sink = tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>;
+
+/// Checks that the caller may export the entity (before a response starts streaming).
+///
+/// # Errors
+/// `Forbidden`; `Invalid` for vCard of anything but contacts.
+pub fn authorise(ctx: &Ctx, entity: Entity, format: ExportFormat) -> Result<()> {
+    if !matches!(entity, Entity::Account | Entity::Contact | Entity::Deal) {
+        return Err(StoreError::field("entity", "invalid_choice"));
+    }
+    ctx.scope(entity, Action::Export)?;
+    if format == ExportFormat::Vcf && entity != Entity::Contact {
+        return Err(StoreError::field("format", "invalid_choice"));
+    }
+    Ok(())
+}
+
+/// Streams an export into `sink`; returns the number of records written. The export is
+/// audited with its filters and count.
+///
+/// # Errors
+/// `Forbidden` without the export permission; `Invalid` for a bad filter or sort.
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = spec.entity.as_str()))]
+pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Result<u64> {
+    authorise(ctx, spec.entity, spec.format)?;
+    let io = |e: std::io::Error| StoreError::Other(e.into());
+    let defs = super::import::field_defs(db, &ctx.tenant_id, spec.entity).await?;
+    let cols = plan(spec.entity, &spec.columns, &defs);
+    let emails: HashMap<String, String> = db
+        .all(Q::new("SELECT id, email FROM users WHERE tenant_id = $1").bind(&ctx.tenant_id))
+        .await?
+        .iter()
+        .map(|r| (r.s("id"), r.s("email")))
+        .collect();
+    let mut w = Writer::new(spec.format).map_err(io)?;
+    if spec.format != ExportFormat::Vcf {
+        w.row(1, &cols.iter().map(Col::header).collect::<Vec<_>>()).map_err(io)?;
+    }
+    let mut lq = spec.query.clone();
+    lq.limit = PAGE;
+    lq.after = None;
+    let mut n: u64 = 0;
+    let names = if spec.entity == Entity::Deal { stage_names(db, ctx).await? } else { HashMap::new() };
+    loop {
+        let next = if spec.entity == Entity::Deal {
+            let page = deals::list(db, ctx, now_ms(), &lq).await?;
+            for d in &page.items {
+                n += 1;
+                let cells: Vec<String> = cols.iter().map(|c| deal_cell(c, d, &emails, &names)).collect();
+                w.row(n + 1, &cells).map_err(io)?;
+            }
+            page.next
+        } else {
+            let page = parties::list(db, ctx, spec.entity, &lq).await?;
+            let companies = if spec.entity == Entity::Contact { companies(db, ctx, &page.items).await? } else { HashMap::new() };
+            for p in &page.items {
+                n += 1;
+                let extras = RowExtras {
+                    id: p.id.clone(),
+                    owner_email: emails.get(&p.input.owner_id).cloned().unwrap_or_default(),
+                    account: companies.get(&p.id).cloned().unwrap_or_default(),
+                };
+                if let Writer::Vcf(out) = &mut w {
+                    vcard::write(out, &p.id, &p.input, &extras.account);
+                    continue;
+                }
+                let cells: Vec<String> = cols
+                    .iter()
+                    .map(|c| match c {
+                        Col::Std(k, _) => columns::cell(k, &p.input, &extras),
+                        Col::Custom(d) => p.input.custom.get(&d.key).map(|v| d.text(v)).unwrap_or_default(),
+                        Col::Deal(..) => String::new(),
+                    })
+                    .collect();
+                w.row(n + 1, &cells).map_err(io)?;
+            }
+            page.next
+        };
+        let chunk = w.take(false);
+        if !chunk.is_empty() && sink.send(Ok(chunk)).await.is_err() {
+            // The receiver went away (a closed download): stop reading.
+            return Ok(n);
+        }
+        match next {
+            Some(c) => lq.after = Some(c),
+            None => break,
+        }
+    }
+    let rest = w.finish().map_err(io)?;
+    if !rest.is_empty() {
+        let _ = sink.send(Ok(rest)).await;
+    }
+    let mut tx = db.begin().await?;
+    let filters: Vec<String> = spec.query.filters.iter().map(crate::listq::Filter::encode).collect();
+    audit::record(
+        &mut tx,
+        ctx,
+        spec.entity.as_str(),
+        "",
+        "export",
+        0,
+        serde_json::json!({"format": spec.format.ext(), "records": n, "filters": filters,
+            "sort": spec.query.sort, "columns": spec.columns}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// The first linked account of each contact on a page, in one query.
+async fn companies(db: &Db, ctx: &Ctx, items: &[Party]) -> Result<HashMap<String, String>> {
+    if items.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: HashSet<&str> = items.iter().map(|p| p.id.as_str()).collect();
+    let mut q = Q::new("");
+    let tp = q.arg(&ctx.tenant_id);
+    let list = ids.iter().map(|i| q.arg(*i)).collect::<Vec<_>>().join(", ");
+    q.sql = format!(
+        "SELECT ca.contact_id, a.name FROM contact_accounts ca JOIN accounts a ON a.tenant_id = ca.tenant_id \
+         AND a.id = ca.account_id WHERE ca.tenant_id = {tp} AND ca.contact_id IN ({list}) AND a.deleted_at IS NULL \
+         ORDER BY ca.created_at, a.name"
+    );
+    let mut out = HashMap::new();
+    for r in db.all(q).await? {
+        out.entry(r.s("contact_id")).or_insert_with(|| r.s("name"));
+    }
+    Ok(out)
+}
+
+/// Pipeline, stage and lost-reason names by id.
+async fn stage_names(db: &Db, ctx: &Ctx) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for (sql, col) in [
+        ("SELECT id, name FROM pipelines WHERE tenant_id = $1", "name"),
+        ("SELECT id, name FROM stages WHERE tenant_id = $1", "name"),
+        ("SELECT id, name FROM lost_reasons WHERE tenant_id = $1", "name"),
+    ] {
+        for r in db.all(Q::new(sql).bind(&ctx.tenant_id)).await? {
+            out.insert(r.s("id"), r.s(col));
+        }
+    }
+    Ok(out)
+}
+
+fn deal_cell(c: &Col, d: &Deal, emails: &HashMap<String, String>, names: &HashMap<String, String>) -> String {
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    match c {
+        Col::Deal(k, _) => match *k {
+            "id" => d.id.clone(),
+            "title" => d.title.clone(),
+            "account" => d.account_name.clone(),
+            "pipeline" => name(&d.pipeline_id),
+            "stage" => name(&d.stage_id),
+            "status" => d.status.clone(),
+            "amount" => d.amount.clone(),
+            "currency" => d.currency.clone(),
+            "probability" => d.probability.to_string(),
+            "close_date" => d.close_date.clone(),
+            "owner" => emails.get(&d.owner_id).cloned().unwrap_or_default(),
+            "source" => d.source.clone(),
+            "next_step" => d.next_step.clone(),
+            "lost_reason" => {
+                if d.lost_reason_text.is_empty() {
+                    name(&d.lost_reason_id)
+                } else {
+                    d.lost_reason_text.clone()
+                }
+            }
+            "created_at" => time::OffsetDateTime::from_unix_timestamp(d.created_at / 1000)
+                .map(|t| format!("{}", t.date()))
+                .unwrap_or_default(),
+            "description" => d.description.clone(),
+            _ => String::new(),
+        },
+        Col::Custom(def) => d.custom.get(&def.key).map(|v| def.text(v)).unwrap_or_default(),
+        Col::Std(..) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_neutralised() {
+        let mut out = Vec::new();
+        for s in ["plain", "a,b", "say \"hi\"", "=HYPERLINK(\"x\")", "+7 999", "line\nbreak"] {
+            csv_cell(&mut out, s);
+            out.push(b'|');
+        }
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"'=HYPERLINK(\"\"x\"\")\"|'+7 999|\"line\nbreak\"|"
+        );
+        assert_eq!(col_name(0), "A");
+        assert_eq!(col_name(25), "Z");
+        assert_eq!(col_name(26), "AA");
+        assert_eq!(col_name(27), "AB");
+    }
+
+    #[test]
+    fn an_xlsx_export_reads_back_with_calamine() {
+        use calamine::Reader;
+        let mut w = Writer::new(ExportFormat::Xlsx).expect("new");
+        w.row(1, &["Name".into(), "E-mail".into()]).expect("row");
+        w.row(2, &["Ёлка & <Ко>".into(), "=cmd".into()]).expect("row");
+        let mut bytes = w.take(true);
+        bytes.extend(w.finish().expect("finish"));
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("open");
+        let r = wb.worksheet_range_at(0).expect("sheet").expect("range");
+        let rows: Vec<Vec<String>> = r.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(rows, vec![vec!["Name".to_string(), "E-mail".into()], vec!["Ёлка & <Ко>".into(), "'=cmd".into()]]);
+    }
+}
