@@ -318,6 +318,26 @@ impl Db {
         }
     }
 
+    /// Runs statements in one transaction. On a SQLite file they run on a connection of
+    /// their own, bound by position, which large multi-row statements need to be fast.
+    ///
+    /// # Errors
+    /// Database errors; nothing is written then.
+    pub async fn batch(&self, qs: Vec<Q>) -> Result<(), sqlx::Error> {
+        if let Self::Sqlite(_, Some(r)) = self {
+            let r = Arc::clone(r);
+            return tokio::task::spawn_blocking(move || r.write_all(&qs))
+                .await
+                .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+                .map_err(lite_err);
+        }
+        let mut tx = self.begin().await?;
+        for q in qs {
+            tx.exec(q).await?;
+        }
+        tx.commit().await
+    }
+
     /// Checks that the database answers.
     ///
     /// # Errors

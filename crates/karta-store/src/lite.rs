@@ -6,7 +6,7 @@
 //! by id, a record page's related lists — therefore run here, on the calling thread, on a small
 //! pool of read-only connections to the same WAL file. Writes and transactions stay on sqlx.
 
-use crate::db::Arg;
+use crate::db::{Arg, Q};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
@@ -22,6 +22,8 @@ const KEEP: usize = 8;
 pub struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// A writing connection for batches (imports), opened on first use.
+    writer: Mutex<Option<Connection>>,
 }
 
 /// A result row: column names shared by the rows of one query, and the values.
@@ -43,7 +45,40 @@ impl Readers {
     /// Readers for the database file at `path`.
     #[must_use]
     pub fn new(path: &Path) -> Arc<Self> {
-        Arc::new(Self { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) })
+        Arc::new(Self { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), writer: Mutex::new(None) })
+    }
+
+    /// Runs statements in one immediate transaction on a writing connection.
+    ///
+    /// sqlx looks every placeholder of a statement up by name, which grows with the square of
+    /// their number; a multi-row INSERT of an import batch has thousands. Here `$n` becomes
+    /// SQLite's `?n`, bound by position.
+    ///
+    /// # Errors
+    /// SQLite errors; the transaction is rolled back.
+    pub fn write_all(&self, qs: &[Q]) -> rusqlite::Result<()> {
+        let mut guard = self.writer.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
+        if guard.is_none() {
+            let c = Connection::open(&self.path)?;
+            c.busy_timeout(Duration::from_secs(30))?;
+            c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = memory;")?;
+            c.set_prepared_statement_cache_capacity(32);
+            *guard = Some(c);
+        }
+        let Some(conn) = guard.as_mut() else { return Err(rusqlite::Error::InvalidQuery) };
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for q in qs {
+            let mut st = tx.prepare_cached(&numbered(&q.sql))?;
+            for i in 1..=st.parameter_count() {
+                match q.args.get(i - 1) {
+                    Some(Arg::I(v)) => st.raw_bind_parameter(i, v)?,
+                    Some(Arg::T(v)) => st.raw_bind_parameter(i, v)?,
+                    None => return Err(rusqlite::Error::InvalidParameterCount(i, q.args.len())),
+                }
+            }
+            st.raw_execute()?;
+        }
+        tx.commit()
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -102,20 +137,30 @@ impl Readers {
     }
 }
 
+/// `$n` placeholders as SQLite's positional `?n`.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut it = sql.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '$' && it.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn run(conn: &Connection, sql: &str, args: &[Arg], limit: usize) -> rusqlite::Result<Vec<LiteRow>> {
-    let mut st = conn.prepare_cached(sql)?;
+    // `$n` becomes `?n`: its number says which argument it takes, so repeated or
+    // out-of-order placeholders bind like they do on PostgreSQL, by position, without
+    // looking each one up by name.
+    let mut st = conn.prepare_cached(&numbered(sql))?;
     for i in 1..=st.parameter_count() {
-        // `$n` is a named parameter to SQLite; its number says which argument it takes, so
-        // repeated or out-of-order placeholders bind like they do on PostgreSQL.
-        let n = st
-            .parameter_name(i)
-            .and_then(|name| name.strip_prefix('$'))
-            .and_then(|d| d.parse::<usize>().ok())
-            .ok_or(rusqlite::Error::InvalidParameterName(format!("placeholder {i} in {sql}")))?;
-        match args.get(n.wrapping_sub(1)) {
+        match args.get(i - 1) {
             Some(Arg::I(v)) => st.raw_bind_parameter(i, v)?,
             Some(Arg::T(v)) => st.raw_bind_parameter(i, v)?,
-            None => return Err(rusqlite::Error::InvalidParameterCount(n, args.len())),
+            None => return Err(rusqlite::Error::InvalidParameterCount(i, args.len())),
         }
     }
     let cols: Arc<[String]> = st.column_names().into_iter().map(str::to_string).collect();

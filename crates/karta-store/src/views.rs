@@ -344,12 +344,13 @@ async fn check(db: &Db, ctx: &Ctx, entity: Entity, input: &ViewInput) -> Result<
         }
     }
     vq.columns.dedup();
-    let column_ok = |c: &String| {
-        listq::field(entity, c).is_some()
-            || c.strip_prefix("cf.").is_some_and(|k| {
-                !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            })
+    // `cf.<key>` columns must name one of the list's custom fields.
+    let defs = if lq.custom.is_empty() && vq.columns.iter().any(|c| c.starts_with("cf.")) {
+        crate::fields::list(db, ctx, entity, true).await?
+    } else {
+        lq.custom.clone()
     };
+    let column_ok = |c: &String| listq::field(entity, c).is_some() || crate::fields::lookup(&defs, c).is_some();
     if vq.columns.len() > 60 || !vq.columns.iter().all(column_ok) {
         errs.push(FieldError::new("columns", "invalid_value"));
     }

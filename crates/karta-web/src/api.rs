@@ -587,6 +587,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::views_api::ViewsDoc::openapi());
     doc.merge(crate::merge_api::MergeDoc::openapi());
     doc.merge(crate::fields_api::FieldsDoc::openapi());
+    doc.merge(crate::transfer_api::TransferDoc::openapi());
     doc
 }
 
@@ -633,6 +634,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::views_api::router())
         .merge(crate::merge_api::router())
         .merge(crate::fields_api::router())
+        .merge(crate::transfer_api::router())
         .fallback(not_found)
 }
 

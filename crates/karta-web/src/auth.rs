@@ -99,7 +99,12 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
             return csrf_refused(&headers, api);
         }
         if let Some(a) = authed.as_ref().filter(|a| a.via == Via::Session) {
-            let header_token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+            // File uploads (multipart, too large to buffer here) carry it in the action's query.
+            let query_token = req.uri().query().and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned())
+            });
+            let header_token =
+                headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string).or(query_token);
             let ok = if let Some(t) = header_token {
                 t == a.p.csrf
             } else {

@@ -291,6 +291,7 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         .chain(crate::texts_views::TEXTS)
         .chain(crate::texts_fields::TEXTS)
         .chain(crate::texts_merge::TEXTS)
+        .chain(crate::texts_import::TEXTS)
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, ru)| (*en, *ru))
 }
@@ -356,6 +357,9 @@ mod tests {
             include_str!("ui/fields_admin.rs"),
             include_str!("../templates/fields.html"),
             include_str!("../templates/custom_inputs.html"),
+            include_str!("../templates/import_list.html"),
+            include_str!("../templates/import_show.html"),
+            include_str!("ui/imports.rs"),
         ];
         let mut checked = 0;
         for src in sources {

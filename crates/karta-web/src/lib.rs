@@ -16,6 +16,8 @@ pub mod texts_merge;
 pub mod texts_organizer;
 pub mod texts_sales;
 pub mod texts_views;
+pub mod texts_import;
+pub mod transfer_api;
 pub mod tz;
 pub mod views_api;
 pub mod ui;
@@ -39,6 +41,10 @@ pub struct WebConfig {
     pub sessions: SessionPolicy,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Where uploaded import files are kept.
+    pub imports_dir: std::path::PathBuf,
+    /// Woken when an import is queued, so the worker starts it at once.
+    pub imports_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Shared state of every handler.

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod cli;
 pub mod demo;
+mod imports;
 pub mod transfer_cli;
 
 use anyhow::Context as _;
@@ -33,15 +34,18 @@ pub struct Config {
     pub max_connections: u32,
     /// The clock (the system's, or a manual one in tests).
     pub clock: karta_core::Clock,
-    /// How often the jobs worker looks for due jobs (reminders).
+    /// How often the jobs worker looks for due jobs (reminders) and queued imports.
     pub jobs_every: std::time::Duration,
+    /// Where uploaded import files are kept (`DATA_DIR/imports`).
+    pub imports_dir: PathBuf,
 }
 
 impl Config {
     /// Defaults for a data directory: SQLite in `DIR/karta.db`, port 8080 on localhost.
     #[must_use]
     pub fn for_data_dir(dir: impl Into<PathBuf>) -> Self {
-        let data_dir = dir.into();
+        let data_dir: PathBuf = dir.into();
+        let imports_dir = data_dir.join("imports");
         Self {
             database_url: format!("sqlite://{}", data_dir.join("karta.db").display()),
             listen: "127.0.0.1:8080".into(),
@@ -51,6 +55,7 @@ impl Config {
             max_connections: 8,
             clock: karta_core::Clock::system(),
             jobs_every: std::time::Duration::from_secs(5),
+            imports_dir,
         }
     }
 }
@@ -76,6 +81,7 @@ pub struct App {
     pub db: Db,
     clock: karta_core::Clock,
     jobs_every: std::time::Duration,
+    imports_wake: Arc<tokio::sync::Notify>,
     listener: TcpListener,
     router: axum::Router,
 }
@@ -88,13 +94,28 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let db = open_db(config).await?;
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    std::fs::create_dir_all(&config.imports_dir)
+        .with_context(|| format!("cannot create the imports directory {}", config.imports_dir.display()))?;
+    let imports_wake = Arc::new(tokio::sync::Notify::new());
     let state = AppState {
         db: db.clone(),
-        config: Arc::new(WebConfig { sessions: config.sessions, secure_cookies: config.secure_cookies }),
+        config: Arc::new(WebConfig {
+            sessions: config.sessions,
+            secure_cookies: config.secure_cookies,
+            imports_dir: config.imports_dir.clone(),
+            imports_wake: imports_wake.clone(),
+        }),
         metrics: Arc::default(),
         clock: config.clock.clone(),
     };
-    Ok(App { db, listener, router: karta_web::app(state), clock: config.clock.clone(), jobs_every: config.jobs_every })
+    Ok(App {
+        db,
+        listener,
+        router: karta_web::app(state),
+        clock: config.clock.clone(),
+        jobs_every: config.jobs_every,
+        imports_wake,
+    })
 }
 
 impl App {
@@ -113,9 +134,15 @@ impl App {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let svc = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let (stop_jobs, mut stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(run_jobs(self.db.clone(), self.clock.clone(), self.jobs_every, async move {
-            let _ = stopped.changed().await;
-        }));
+        let worker = tokio::spawn(run_jobs(
+            self.db.clone(),
+            self.clock.clone(),
+            self.jobs_every,
+            self.imports_wake.clone(),
+            async move {
+                let _ = stopped.changed().await;
+            },
+        ));
         let served = axum::serve(self.listener, svc).with_graceful_shutdown(shutdown).await;
         let _ = stop_jobs.send(true);
         let _ = worker.await;
@@ -133,11 +160,22 @@ impl App {
     }
 }
 
-/// The jobs worker: fires due jobs (reminders) until `stop` completes. Errors are logged and
-/// retried on the next round, so a database hiccup never stops reminders for good.
-async fn run_jobs(db: Db, clock: karta_core::Clock, every: std::time::Duration, stop: impl Future<Output = ()>) {
+/// The jobs worker: fires due jobs (reminders) and starts waiting imports until `stop`
+/// completes. Errors are logged and retried on the next round, so a database hiccup never
+/// stops reminders for good. An import cut off by the stop resumes on the next start.
+async fn run_jobs(
+    db: Db,
+    clock: karta_core::Clock,
+    every: std::time::Duration,
+    wake: Arc<tokio::sync::Notify>,
+    stop: impl Future<Output = ()>,
+) {
     tokio::pin!(stop);
+    let mut imports: Option<tokio::task::JoinHandle<()>> = None;
     loop {
+        if imports.as_ref().is_none_or(tokio::task::JoinHandle::is_finished) {
+            imports = Some(tokio::spawn(imports::run_pending(db.clone())));
+        }
         loop {
             match karta_store::jobs::run_due(&db, clock.now(), 100).await {
                 Ok(100) => continue,
@@ -149,8 +187,17 @@ async fn run_jobs(db: Db, clock: karta_core::Clock, every: std::time::Duration, 
             }
         }
         tokio::select! {
-            () = &mut stop => return,
+            () = &mut stop => {
+                if let Some(h) = imports.take() {
+                    // Dropping the run rolls back its open batch; it resumes after the last
+                    // committed one on the next start.
+                    h.abort();
+                    let _ = h.await;
+                }
+                return;
+            }
             () = tokio::time::sleep(every) => {}
+            () = wake.notified() => {}
         }
     }
 }

@@ -465,9 +465,9 @@ async fn companies(db: &Db, ctx: &Ctx, items: &[Party]) -> Result<HashMap<String
 async fn stage_names(db: &Db, ctx: &Ctx) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for (sql, col) in [
-        ("SELECT id, name FROM pipelines WHERE tenant_id = $1", "name"),
-        ("SELECT id, name FROM stages WHERE tenant_id = $1", "name"),
-        ("SELECT id, name FROM lost_reasons WHERE tenant_id = $1", "name"),
+        ("SELECT id, name_en AS name FROM pipelines WHERE tenant_id = $1", "name"),
+        ("SELECT id, name_en AS name FROM stages WHERE tenant_id = $1", "name"),
+        ("SELECT id, name_en AS name FROM lost_reasons WHERE tenant_id = $1", "name"),
     ] {
         for r in db.all(Q::new(sql).bind(&ctx.tenant_id)).await? {
             out.insert(r.s("id"), r.s(col));

@@ -12,7 +12,7 @@ use super::csvread::{Encoding, Record};
 use super::source::{self, FileError, Format, Options};
 use crate::audit;
 use crate::ctx::Ctx;
-use crate::db::{Db, Row, Tx, Q};
+use crate::db::{Db, Row, Q};
 use crate::error::{Result, StoreError};
 use crate::parties::{self, table};
 use karta_core::custom::{self, FieldDef};
@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Rows per transaction.
-const BATCH: usize = 2000;
+const BATCH: usize = 5000;
 /// Rows per INSERT statement (SQLite allows 32,766 parameters).
 const CHUNK: usize = 400;
 
@@ -470,10 +470,8 @@ pub async fn queue(db: &Db, ctx: &Ctx, id: &str, dry_run: bool) -> Result<Import
         .bind(now_ms()),
     )
     .await?;
-    if !dry_run {
-        db.exec(Q::new("DELETE FROM import_rejects WHERE tenant_id = $1 AND import_id = $2").bind(&ctx.tenant_id).bind(id))
-            .await?;
-    }
+    db.exec(Q::new("DELETE FROM import_rejects WHERE tenant_id = $1 AND import_id = $2").bind(&ctx.tenant_id).bind(id))
+        .await?;
     get(db, ctx, id).await
 }
 
@@ -703,7 +701,14 @@ async fn lookup(db: &Db, ctx: &Ctx, entity: Entity, rows: &[Parsed], accounts: &
         ("import_hash", rows.iter().map(|p| p.hash.as_str()).collect()),
         ("id", rows.iter().map(|p| p.extras.id.as_str()).filter(|s| !s.is_empty()).collect()),
         ("primary_email", rows.iter().map(|p| p.data.primary_email.as_str()).filter(|s| !s.is_empty()).collect()),
-        ("primary_phone", rows.iter().map(|p| p.data.primary_phone.as_str()).filter(|s| !s.is_empty()).collect()),
+        (
+            "primary_phone",
+            rows.iter()
+                .filter(|p| p.data.primary_email.is_empty())
+                .map(|p| p.data.primary_phone.as_str())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ),
     ];
     for (col, vals) in &sets {
         if vals.is_empty() {
@@ -712,7 +717,10 @@ async fn lookup(db: &Db, ctx: &Ctx, entity: Entity, rows: &[Parsed], accounts: &
         let mut q = Q::new("");
         let tp = q.arg(&ctx.tenant_id);
         let list = in_list(&mut q, vals);
-        q.sql = format!("SELECT id, {col} AS v FROM {t} WHERE tenant_id = {tp} AND {col} IN ({list}) AND deleted_at IS NULL");
+        // `<> ''` lets the partial index on import hashes serve the lookup.
+        q.sql = format!(
+            "SELECT id, {col} AS v FROM {t} WHERE tenant_id = {tp} AND {col} IN ({list}) AND {col} <> '' AND deleted_at IS NULL"
+        );
         for r in db.all(q).await? {
             match *col {
                 "import_hash" => {
@@ -730,8 +738,11 @@ async fn lookup(db: &Db, ctx: &Ctx, entity: Entity, rows: &[Parsed], accounts: &
             }
         }
     }
-    // Similar names: accounts by their name key; contacts by name within the same account.
-    let names: HashSet<&str> = rows.iter().map(|p| p.data.name_key.as_str()).filter(|s| !s.is_empty()).collect();
+    // Similar names, for rows with neither an e-mail nor a phone: accounts by their name
+    // key; contacts by name within the same account.
+    let unnamed = |p: &&Parsed| p.data.primary_email.is_empty() && p.data.primary_phone.is_empty();
+    let names: HashSet<&str> =
+        rows.iter().filter(unnamed).map(|p| p.data.name_key.as_str()).filter(|s| !s.is_empty()).collect();
     if entity == Entity::Account && !names.is_empty() {
         let mut q = Q::new("");
         let tp = q.arg(&ctx.tenant_id);
@@ -741,7 +752,8 @@ async fn lookup(db: &Db, ctx: &Ctx, entity: Entity, rows: &[Parsed], accounts: &
             m.by_name.entry(r.s("name_key")).or_insert_with(|| r.s("id"));
         }
     }
-    let acc_ids: HashSet<&str> = rows.iter().filter_map(|p| accounts.get(&p.account_key)).map(String::as_str).collect();
+    let acc_ids: HashSet<&str> =
+        rows.iter().filter(unnamed).filter_map(|p| accounts.get(&p.account_key)).map(String::as_str).collect();
     if entity == Entity::Contact && !acc_ids.is_empty() && !names.is_empty() {
         let mut q = Q::new("");
         let tp = q.arg(&ctx.tenant_id);
@@ -832,6 +844,11 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
         users,
     };
     let skip = if dry { 0 } else { imp.done_rows };
+    if dry {
+        // A dry run cut off by a restart starts over: nothing of it was committed but counts.
+        imp.counts = Counts::default();
+        imp.done_rows = 0;
+    }
     let status = if dry { "dry_running" } else { "running" };
     db.exec(
         Q::new("UPDATE imports SET status = $3, total = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
@@ -868,7 +885,7 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
         imp.counts.rejected += counts.rejected;
         imp.done_rows = batch.upto;
         if dry {
-            save_progress(db, ctx, &imp, None).await?;
+            save_progress(db, ctx, &imp).await?;
         }
         progress(&imp);
     }
@@ -879,7 +896,7 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     }
     let done = if dry { "dry_done" } else { "done" };
     imp.status = done.into();
-    save_progress(db, ctx, &imp, None).await?;
+    save_progress(db, ctx, &imp).await?;
     if !dry {
         let mut tx = db.begin().await?;
         audit::record(
@@ -910,8 +927,13 @@ async fn fail(db: &Db, ctx: &Ctx, id: &str, why: &str) -> Result<Import> {
     get(db, ctx, id).await
 }
 
-async fn save_progress(db: &Db, ctx: &Ctx, imp: &Import, tx: Option<&mut Tx>) -> Result<()> {
-    let q = Q::new(
+async fn save_progress(db: &Db, ctx: &Ctx, imp: &Import) -> Result<()> {
+    db.exec(progress_q(ctx, imp)).await?;
+    Ok(())
+}
+
+fn progress_q(ctx: &Ctx, imp: &Import) -> Q {
+    Q::new(
         "UPDATE imports SET status = $3, done_rows = $4, imported = $5, updated = $6, skipped = $7, rejected = $8, \
          total = $9, updated_at = $10 WHERE tenant_id = $1 AND id = $2",
     )
@@ -924,12 +946,7 @@ async fn save_progress(db: &Db, ctx: &Ctx, imp: &Import, tx: Option<&mut Tx>) ->
     .bind(imp.counts.skipped)
     .bind(imp.counts.rejected)
     .bind(imp.total.max(imp.done_rows))
-    .bind(now_ms());
-    match tx {
-        Some(tx) => tx.exec(q).await?,
-        None => db.exec(q).await?,
-    };
-    Ok(())
+    .bind(now_ms())
 }
 
 /// The base columns every inserted record has, before the profile's own.
@@ -979,18 +996,23 @@ async fn write_batch(
         } else {
             Some(p.data.name_key.clone())
         };
-        let matched = m
-            .by_id
-            .get(&p.extras.id)
-            .or_else(|| m.by_email.get(&p.data.primary_email))
-            .or_else(|| m.by_phone.get(&p.data.primary_phone))
-            .or_else(|| name_key.as_ref().and_then(|k| m.by_name.get(k)))
-            .cloned();
+        // A row matches by id, else by e-mail; a row without an e-mail by phone; a row with
+        // neither by name (contacts: within the same company).
+        let matched = if let Some(id) = m.by_id.get(&p.extras.id) {
+            Some(id.clone())
+        } else if !p.data.primary_email.is_empty() {
+            m.by_email.get(&p.data.primary_email).cloned()
+        } else if !p.data.primary_phone.is_empty() {
+            m.by_phone.get(&p.data.primary_phone).cloned()
+        } else {
+            name_key.as_ref().and_then(|k| m.by_name.get(k)).cloned()
+        };
+        let (has_email, has_phone) = (!p.data.primary_email.is_empty(), !p.data.primary_phone.is_empty());
         let keys: Vec<u64> = [
             Some(format!("h:{}", p.hash)),
-            (!p.data.primary_email.is_empty()).then(|| format!("e:{}", p.data.primary_email)),
-            (!p.data.primary_phone.is_empty()).then(|| format!("p:{}", p.data.primary_phone)),
-            name_key.as_ref().filter(|k| !k.is_empty()).map(|k| format!("n:{k}")),
+            has_email.then(|| format!("e:{}", p.data.primary_email)),
+            (!has_email && has_phone).then(|| format!("p:{}", p.data.primary_phone)),
+            name_key.as_ref().filter(|k| !has_email && !has_phone && !k.is_empty()).map(|k| format!("n:{k}")),
         ]
         .into_iter()
         .flatten()
@@ -1081,11 +1103,15 @@ async fn write_batch(
         }
     }
     counts.rejected += upd_rejects.len() as i64;
+    let mut all_rejects: Vec<&Reject> = rejects.iter().chain(upd_rejects.iter()).collect();
+    all_rejects.sort_by_key(|r| r.line);
     if dry {
+        // A dry run writes only what it would reject, for the wizard to show.
+        db.batch(rejects_qs(ctx, &imp.id, &all_rejects)).await?;
         return Ok(counts);
     }
-    let mut tx = db.begin().await?;
     let now = now_ms();
+    let mut qs: Vec<Q> = Vec::new();
     for chunk in new_accounts.chunks(CHUNK) {
         let datas: Vec<(String, PartyData)> = chunk
             .iter()
@@ -1094,38 +1120,23 @@ async fn write_batch(
                 party::parse(Entity::Account, input, &ctx.country).ok().map(|d| (id.clone(), d))
             })
             .collect();
-        insert_many(&mut tx, ctx, Entity::Account, datas.iter().map(|(id, d)| (id.as_str(), d, "")), now).await?;
+        qs.extend(insert_many(ctx, Entity::Account, datas.iter().map(|(id, d)| (id.as_str(), d, "")), now));
+        qs.extend(audit_many(ctx, Entity::Account, datas.iter().map(|(id, _)| id.as_str()), &imp.id, now));
     }
     let mut ids: Vec<String> = Vec::with_capacity(inserts.len());
     for chunk in inserts.chunks(CHUNK) {
         let with_ids: Vec<(String, &Parsed)> = chunk.iter().map(|p| (new_id(), p)).collect();
-        insert_many(&mut tx, ctx, entity, with_ids.iter().map(|(id, p)| (id.as_str(), &p.data, p.hash.as_str())), now)
-            .await?;
-        audit_many(&mut tx, ctx, entity, with_ids.iter().map(|(id, _)| id.as_str()), &imp.id, now).await?;
+        qs.extend(insert_many(ctx, entity, with_ids.iter().map(|(id, p)| (id.as_str(), &p.data, p.hash.as_str())), now));
+        qs.extend(audit_many(ctx, entity, with_ids.iter().map(|(id, _)| id.as_str()), &imp.id, now));
         ids.extend(with_ids.into_iter().map(|(id, _)| id));
     }
     if entity == Entity::Contact {
-        link_and_date(&mut tx, ctx, &inserts, &ids, accounts, now).await?;
+        qs.extend(link_and_date(ctx, &inserts, &ids, accounts, now));
     }
     for (old, d, hash) in &changed {
-        update_one(&mut tx, ctx, entity, old, d, hash, now).await?;
+        qs.extend(update_one(ctx, entity, old, d, hash, now));
     }
-    let mut all_rejects: Vec<&Reject> = rejects.iter().chain(upd_rejects.iter()).collect();
-    all_rejects.sort_by_key(|r| r.line);
-    for chunk in all_rejects.chunks(CHUNK) {
-        let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
-        let ip = q.arg(&imp.id);
-        let vals: Vec<String> = chunk
-            .iter()
-            .map(|r| {
-                let (l, why, raw) = (q.arg(r.line), q.arg(&r.reason), q.arg(r.raw.chars().take(2000).collect::<String>()));
-                format!("({tp}, {ip}, {l}, {why}, {raw})")
-            })
-            .collect();
-        q.sql = format!("INSERT INTO import_rejects (tenant_id, import_id, line, reason, raw) VALUES {}", vals.join(", "));
-        tx.exec(q).await?;
-    }
+    qs.extend(rejects_qs(ctx, &imp.id, &all_rejects));
     let mut after = imp.clone();
     after.counts.imported += counts.imported;
     after.counts.updated += counts.updated;
@@ -1133,8 +1144,8 @@ async fn write_batch(
     after.counts.rejected += counts.rejected;
     // The resume point goes with the rows: a restart continues after this batch.
     after.done_rows = upto;
-    save_progress(db, ctx, &after, Some(&mut tx)).await?;
-    tx.commit().await?;
+    qs.push(progress_q(ctx, &after));
+    db.batch(qs).await?;
     Ok(counts)
 }
 
@@ -1184,13 +1195,33 @@ fn overlay(base: &mut PartyInput, row: &PartyInput) {
     }
 }
 
-async fn insert_many<'a>(
-    tx: &mut Tx,
+fn rejects_qs(ctx: &Ctx, import_id: &str, rejects: &[&Reject]) -> Vec<Q> {
+    rejects
+        .chunks(CHUNK)
+        .map(|chunk| {
+            let mut q = Q::new("");
+            let tp = q.arg(&ctx.tenant_id);
+            let ip = q.arg(import_id);
+            let vals: Vec<String> = chunk
+                .iter()
+                .map(|r| {
+                    let raw = r.raw.chars().take(2000).collect::<String>();
+                    let (l, why, raw) = (q.arg(r.line), q.arg(&r.reason), q.arg(raw));
+                    format!("({tp}, {ip}, {l}, {why}, {raw})")
+                })
+                .collect();
+            q.sql = format!("INSERT INTO import_rejects (tenant_id, import_id, line, reason, raw) VALUES {}", vals.join(", "));
+            q
+        })
+        .collect()
+}
+
+fn insert_many<'a>(
     ctx: &Ctx,
     entity: Entity,
     rows: impl Iterator<Item = (&'a str, &'a PartyData, &'a str)>,
     now: i64,
-) -> Result<()> {
+) -> Option<Q> {
     let mut q = Q::new("");
     let mut names: Vec<&str> = Vec::new();
     let mut values = Vec::new();
@@ -1209,21 +1240,13 @@ async fn insert_many<'a>(
         values.push(format!("({})", ps.join(", ")));
     }
     if values.is_empty() {
-        return Ok(());
+        return None;
     }
     q.sql = format!("INSERT INTO {} ({}) VALUES {}", table(entity), names.join(", "), values.join(", "));
-    tx.exec(q).await?;
-    Ok(())
+    Some(q)
 }
 
-async fn audit_many<'a>(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    entity: Entity,
-    ids: impl Iterator<Item = &'a str>,
-    import_id: &str,
-    now: i64,
-) -> Result<()> {
+fn audit_many<'a>(ctx: &Ctx, entity: Entity, ids: impl Iterator<Item = &'a str>, import_id: &str, now: i64) -> Option<Q> {
     let mut q = Q::new("");
     let tp = q.arg(&ctx.tenant_id);
     let ep = q.arg(entity.as_str());
@@ -1237,25 +1260,46 @@ async fn audit_many<'a>(
         })
         .collect();
     if vals.is_empty() {
-        return Ok(());
+        return None;
     }
     q.sql = format!(
         "INSERT INTO audit_log (tenant_id, id, entity, entity_id, action, version, user_id, at, changes) VALUES {}",
         vals.join(", ")
     );
-    tx.exec(q).await?;
-    Ok(())
+    Some(q)
+}
+
+/// A contact's birthday and important dates as `party_dates` rows (entity id, owner, label, date).
+fn dates_of<'a>(id: &'a str, i: &'a PartyInput) -> impl Iterator<Item = (&'a str, &'a str, String, String)> + 'a {
+    let b = (!i.birthday.is_empty()).then(|| ("birthday".to_string(), i.birthday.clone()));
+    b.into_iter()
+        .chain(i.important_dates.iter().map(|d| (d.label.clone(), d.date.clone())))
+        .filter(|(_, d)| d.len() == 10)
+        .map(move |(l, d)| (id, i.owner_id.as_str(), l, d))
+}
+
+fn dates_q(ctx: &Ctx, dates: &[(&str, &str, String, String)]) -> Option<Q> {
+    if dates.is_empty() {
+        return None;
+    }
+    let mut q = Q::new("");
+    let tp = q.arg(&ctx.tenant_id);
+    let vals: Vec<String> = dates
+        .iter()
+        .map(|(id, owner, label, date)| {
+            let md = date.get(5..10).unwrap_or_default().to_string();
+            let (a, b, c, d, e) = (q.arg(*id), q.arg(*owner), q.arg(md), q.arg(label.as_str()), q.arg(date.as_str()));
+            format!("({tp}, 'contact', {a}, {b}, {c}, {d}, {e})")
+        })
+        .collect();
+    q.sql =
+        format!("INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) VALUES {}", vals.join(", "));
+    Some(q)
 }
 
 /// Links new contacts to their accounts and files their birthdays and important dates.
-async fn link_and_date(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    rows: &[Parsed],
-    ids: &[String],
-    accounts: &HashMap<String, String>,
-    now: i64,
-) -> Result<()> {
+fn link_and_date(ctx: &Ctx, rows: &[Parsed], ids: &[String], accounts: &HashMap<String, String>, now: i64) -> Vec<Q> {
+    let mut qs = Vec::new();
     let links: Vec<(&str, &str)> = rows
         .iter()
         .zip(ids)
@@ -1276,52 +1320,19 @@ async fn link_and_date(
             "INSERT INTO contact_accounts (tenant_id, contact_id, account_id, role, created_at) VALUES {}",
             vals.join(", ")
         );
-        tx.exec(q).await?;
+        qs.push(q);
     }
-    let dates: Vec<(&str, &str, String, String)> = rows
-        .iter()
-        .zip(ids)
-        .flat_map(|(p, id)| {
-            let i = &p.data.input;
-            let b = (!i.birthday.is_empty()).then(|| ("birthday".to_string(), i.birthday.clone()));
-            b.into_iter()
-                .chain(i.important_dates.iter().map(|d| (d.label.clone(), d.date.clone())))
-                .filter(|(_, d)| d.len() == 10)
-                .map(move |(l, d)| (id.as_str(), i.owner_id.as_str(), l, d))
-        })
-        .collect();
+    let dates: Vec<(&str, &str, String, String)> =
+        rows.iter().zip(ids).flat_map(|(p, id)| dates_of(id, &p.data.input)).collect();
     for chunk in dates.chunks(CHUNK) {
-        let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
-        let vals: Vec<String> = chunk
-            .iter()
-            .map(|(id, owner, label, date)| {
-                let md = date.get(5..10).unwrap_or_default().to_string();
-                let (a, b, c, d, e) = (q.arg(*id), q.arg(*owner), q.arg(md), q.arg(label.as_str()), q.arg(date.as_str()));
-                format!("({tp}, 'contact', {a}, {b}, {c}, {d}, {e})")
-            })
-            .collect();
-        q.sql = format!(
-            "INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) VALUES {}",
-            vals.join(", ")
-        );
-        tx.exec(q).await?;
+        qs.extend(dates_q(ctx, chunk));
     }
-    Ok(())
+    qs
 }
 
-async fn update_one(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    entity: Entity,
-    old: &parties::Party,
-    d: &PartyData,
-    hash: &str,
-    now: i64,
-) -> Result<()> {
+fn update_one(ctx: &Ctx, entity: Entity, old: &parties::Party, d: &PartyData, hash: &str, now: i64) -> Vec<Q> {
     let mut q = Q::new("");
-    let sets: Vec<String> =
-        parties::columns(d).into_iter().map(|(n, a)| format!("{n} = {}", q.arg(a))).collect::<Vec<_>>();
+    let sets: Vec<String> = parties::columns(d).into_iter().map(|(n, a)| format!("{n} = {}", q.arg(a))).collect();
     let (tp, idp, nowp, up, hp) = (q.arg(&ctx.tenant_id), q.arg(&old.id), q.arg(now), q.arg(&ctx.user_id), q.arg(hash));
     q.sql = format!(
         "UPDATE {} SET {}, version = version + 1, updated_at = {nowp}, updated_by = {up}, import_hash = {hp} \
@@ -1329,11 +1340,30 @@ async fn update_one(
         table(entity),
         sets.join(", ")
     );
-    tx.exec(q).await?;
     let changes = audit::diff(&parties::audit_json(entity, &old.input), &parties::audit_json(entity, &d.input));
-    audit::record(tx, ctx, entity.as_str(), &old.id, "update", old.version + 1, changes.into()).await?;
-    parties::write_dates(tx, ctx, entity, &old.id, &d.input).await?;
-    Ok(())
+    let audit_q = Q::new(
+        "INSERT INTO audit_log (tenant_id, id, entity, entity_id, action, version, user_id, at, changes) \
+         VALUES ($1, $2, $3, $4, 'update', $5, $6, $7, $8)",
+    )
+    .bind(&ctx.tenant_id)
+    .bind(new_id())
+    .bind(entity.as_str())
+    .bind(&old.id)
+    .bind(old.version + 1)
+    .bind(&ctx.user_id)
+    .bind(now)
+    .bind(serde_json::Value::from(changes).to_string());
+    let mut qs = vec![q, audit_q];
+    if entity == Entity::Contact {
+        qs.push(
+            Q::new("DELETE FROM party_dates WHERE tenant_id = $1 AND entity = 'contact' AND entity_id = $2")
+                .bind(&ctx.tenant_id)
+                .bind(&old.id),
+        );
+        let dates: Vec<_> = dates_of(&old.id, &d.input).collect();
+        qs.extend(dates_q(ctx, &dates));
+    }
+    qs
 }
 
 /// Reads a file's header and first rows for the wizard's preview.

@@ -92,7 +92,8 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
         Ok(x) => x,
         Err(err) => return error_page(&u, &err),
     };
-    let (mut lq, cols, filters, problem) = parse_list(Entity::Deal, &pairs);
+    let defs = super::list_custom::defs(db, ctx, Entity::Deal).await;
+    let (mut lq, cols, filters, problem) = parse_list(Entity::Deal, &pairs, &defs);
     // The flags are not list fields but may be asked for by link (My day, the board).
     for flag in ["overdue", "stalled"] {
         if get(&pairs, flag) == "1" {
@@ -117,6 +118,7 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
         Err(err) => return error_page(&u, &err),
     };
     let pipes = pipelines::list(db, ctx).await.unwrap_or_default();
+    let owners = users::list(db, ctx).await.unwrap_or_default();
     let rows = page
         .items
         .iter()
@@ -124,10 +126,14 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
             id: d.id.clone(),
             url: format!("/deals/{}", d.id),
             name: d.title.clone(),
-            cells: cols.iter().map(|c| cell(t, d, &pipes, c)).collect(),
+            cells: cols
+                .iter()
+                .map(|c| {
+                    super::list_custom::cell(t, &defs, &owners, &d.custom, c).unwrap_or_else(|| cell(t, d, &pipes, c))
+                })
+                .collect(),
         })
         .collect();
-    let owners = users::list(db, ctx).await.unwrap_or_default();
     lq.filters.retain(|f| f.field != "overdue" && f.field != "stalled");
     let data = ListData { lq, cols, filters, problem, rows, next: page.next, count, sv };
     list_response(&u, Entity::Deal, &pairs, data, owners)

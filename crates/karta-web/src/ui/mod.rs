@@ -7,6 +7,8 @@ pub mod calendar;
 pub mod catalog;
 pub mod deals;
 pub mod fields_admin;
+pub mod imports;
+pub(crate) mod list_custom;
 pub mod merge;
 pub mod organizer;
 pub mod pages;
@@ -31,7 +33,8 @@ async fn css() -> Response {
             include_str!("../../static/sales.css"),
             include_str!("../../static/board.css"),
             include_str!("../../static/organizer.css"),
-            include_str!("../../static/views.css")
+            include_str!("../../static/views.css"),
+            include_str!("../../static/imports.css")
         ),
     )
         .into_response()
@@ -79,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .merge(team::router())
         .merge(views::router())
         .merge(merge::router())
+        .merge(imports::router())
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/search", get(records::search_page))

@@ -184,9 +184,15 @@ pub(crate) fn enc(s: &str) -> String {
 }
 
 /// Parses list parameters from the query (`f`, `op`, `v` triples from the form, or `filter`
-/// in the API syntax), returning the query, the columns and any problem to show.
-pub(crate) fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, Vec<FilterView>, Option<String>) {
-    let mut lq = ListQuery { limit: 50, ..ListQuery::default() };
+/// in the API syntax), returning the query, the columns and any problem to show. `defs` are
+/// the entity's custom fields: `cf.<key>` filters, sort and columns must name one of them
+/// (columns an active one); the query carries them for the store.
+pub(crate) fn parse_list(
+    e: Entity,
+    pairs: &Pairs,
+    defs: &[karta_core::custom::FieldDef],
+) -> (ListQuery, Vec<String>, Vec<FilterView>, Option<String>) {
+    let mut lq = ListQuery { limit: 50, custom: defs.to_vec(), ..ListQuery::default() };
     let mut views = Vec::new();
     let mut problem = None;
     let fs: Vec<&str> = pairs.iter().filter(|(k, _)| k == "f").map(|(_, v)| v.as_str()).collect();
@@ -207,7 +213,7 @@ pub(crate) fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, V
     raw.extend(pairs.iter().filter(|(k, _)| k == "filter").map(|(_, v)| v.clone()));
     for r in raw {
         match Filter::parse(&r) {
-            Ok(f) if listq::field(e, &f.field).is_some() => {
+            Ok(f) if listq::field(e, &f.field).is_some() || super::list_custom::known(defs, &f.field).is_some() => {
                 views.push(FilterView { field: f.field.clone(), op: f.op.as_str().into(), value: f.value.clone() });
                 lq.filters.push(f);
             }
@@ -220,7 +226,7 @@ pub(crate) fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, V
     let sort = get(pairs, "sort");
     if !sort.is_empty() {
         let (desc, f) = sort.strip_prefix('-').map_or((false, sort), |f| (true, f));
-        if listq::field(e, f).is_some() {
+        if listq::field(e, f).is_some() || super::list_custom::known(defs, f).is_some() {
             lq.sort = Some(f.to_string());
             lq.desc = desc;
         }
@@ -243,7 +249,7 @@ pub(crate) fn parse_list(e: Entity, pairs: &Pairs) -> (ListQuery, Vec<String>, V
         };
         cols = c.split(',').map(str::to_string).collect();
     }
-    cols.retain(|c| c != primary(e) && listq::field(e, c).is_some());
+    cols.retain(|c| c != primary(e) && (listq::field(e, c).is_some() || super::list_custom::is_column(defs, c)));
     cols.dedup();
     (lq, cols, views, problem)
 }
@@ -287,7 +293,8 @@ pub async fn list(
         Ok(x) => x,
         Err(err) => return error_page(&u, &err),
     };
-    let (lq, cols, filters, problem) = parse_list(e, &pairs);
+    let defs = super::list_custom::defs(&st.db, &u.p.ctx, e).await;
+    let (lq, cols, filters, problem) = parse_list(e, &pairs, &defs);
     let page = match parties::list(&st.db, &u.p.ctx, e, &lq).await {
         Ok(p) => p,
         Err(StoreError::Invalid(errs)) => {
@@ -301,6 +308,7 @@ pub async fn list(
         Ok((n, false)) => format!("{n}+"),
         Err(err) => return error_page(&u, &err),
     };
+    let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
     let rows = page
         .items
         .iter()
@@ -308,10 +316,14 @@ pub async fn list(
             id: p.id.clone(),
             url: format!("/{kind}/{}", p.id),
             name: p.name.clone(),
-            cells: cols.iter().map(|c| cell(t, p, c)).collect(),
+            cells: cols
+                .iter()
+                .map(|c| {
+                    super::list_custom::cell(t, &defs, &owners, &p.input.custom, c).unwrap_or_else(|| cell(t, p, c))
+                })
+                .collect(),
         })
         .collect();
-    let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
     let data = ListData { lq, cols, filters, problem, rows, next: page.next, count, sv };
     list_response(&u, e, &pairs, data, owners)
 }
@@ -351,7 +363,7 @@ pub(crate) fn list_response(u: &PageUser, e: Entity, pairs: &Pairs, d: ListData,
             let is = *c == cur_sort;
             let desc = is && !lq.desc;
             Col {
-                label: field_label(t, c),
+                label: super::list_custom::label(t, &lq.custom, c).unwrap_or_else(|| field_label(t, c)),
                 sort_url: list_url(kind, &lq, &cols, Some((c, desc)), None),
                 sorted: if !is {
                     ""
@@ -364,8 +376,9 @@ pub(crate) fn list_response(u: &PageUser, e: Entity, pairs: &Pairs, d: ListData,
         })
         .collect();
     filters.push(FilterView { field: String::new(), op: "contains".into(), value: String::new() });
-    let fields: Vec<(String, String)> =
+    let mut fields: Vec<(String, String)> =
         listq::fields(e).map(|f| (f.name.to_string(), field_label(t, f.name))).collect();
+    fields.extend(super::list_custom::choices(t, &lq.custom));
     let all_cols =
         fields.iter().filter(|(n, _)| n != primary(e)).map(|(n, l)| (n.clone(), l.clone(), cols.contains(n))).collect();
     let l = Layout::new(t, &u.p, t.s(&format!("nav.{kind}")), kind);

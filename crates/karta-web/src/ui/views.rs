@@ -74,9 +74,10 @@ pub(crate) fn merge_view(pairs: &[(String, String)], v: &SavedView, with_cols: b
     out
 }
 
-/// True when a filter's field can be used in `e`'s list.
-fn usable(e: Entity, f: &Filter) -> bool {
-    listq::field(e, &f.field).is_some() || f.field.starts_with("cf.")
+/// True when a filter's field can be used in `e`'s list: a list field or one of the custom
+/// fields the query carries.
+fn usable(e: Entity, custom: &[karta_core::custom::FieldDef], f: &Filter) -> bool {
+    listq::field(e, &f.field).is_some() || super::list_custom::known(custom, &f.field).is_some()
 }
 
 /// Reads the filter groups (URL and form syntax) and `match` into `lq`; returns a condition
@@ -106,7 +107,7 @@ pub(crate) fn parse_groups(e: Entity, pairs: &Pairs, lq: &mut ListQuery) -> Opti
         };
         for r in raw {
             match Filter::parse(&r) {
-                Ok(f) if usable(e, &f) => group.filters.push(f),
+                Ok(f) if usable(e, &lq.custom, &f) => group.filters.push(f),
                 _ => problem = Some(r),
             }
         }
@@ -269,13 +270,14 @@ pub(crate) fn finish(sv: &mut ViewsPanel, t: Tr, e: Entity, lq: &ListQuery, cols
     sv.skipped = get(pairs, "skipped").chars().filter(char::is_ascii_digit).collect();
 }
 
-/// The view input a save form describes: name, visibility, pinned and the list state.
-fn form_input(e: Entity, pairs: &Pairs) -> ViewInput {
+/// The view input a save form describes: name, visibility, pinned and the list state (`defs`:
+/// the list's custom fields).
+fn form_input(e: Entity, pairs: &Pairs, defs: &[karta_core::custom::FieldDef]) -> ViewInput {
     let state: Pairs = url::form_urlencoded::parse(get(pairs, "state").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .filter(|(k, _)| k != "view" && k != "after")
         .collect();
-    let (lq, cols, _, _) = parse_list(e, &state);
+    let (lq, cols, _, _) = parse_list(e, &state, defs);
     let pinned = matches!(get(pairs, "pinned"), "1" | "on" | "true");
     ViewInput::capture(e, get(pairs, "name"), get(pairs, "visibility"), pinned, &lq, &cols)
 }
@@ -300,7 +302,8 @@ async fn create(State(st): State<AppState>, u: PageUser, Form(pairs): Form<Pairs
     let Some(e) = list_entity(get(&pairs, "entity")) else {
         return message_page(u.t, StatusCode::NOT_FOUND, u.t.s("error.not_found"));
     };
-    let input = form_input(e, &pairs);
+    let defs = super::list_custom::defs(&st.db, &u.p.ctx, e).await;
+    let input = form_input(e, &pairs, &defs);
     match views::create(&st.db, &u.p.ctx, e, &input).await {
         Ok(v) => Redirect::to(&format!("/{}?view={}", kind_of(e), enc(&v.id))).into_response(),
         Err(err) => view_error(&u, &err),
@@ -313,7 +316,8 @@ async fn update(State(st): State<AppState>, u: PageUser, Path(id): Path<String>,
         Ok(v) => v,
         Err(err) => return view_error(&u, &err),
     };
-    let input = form_input(before.entity, &pairs);
+    let defs = super::list_custom::defs(&st.db, &u.p.ctx, before.entity).await;
+    let input = form_input(before.entity, &pairs, &defs);
     match views::update(&st.db, &u.p.ctx, &id, None, &input).await {
         Ok(v) => Redirect::to(&format!("/{}?view={}", kind_of(v.entity), enc(&v.id))).into_response(),
         Err(err) => view_error(&u, &err),
