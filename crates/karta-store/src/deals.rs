@@ -635,8 +635,14 @@ async fn check(db: &Db, ctx: &Ctx, raw: &DealInput, before: Option<&Deal>, scope
         (None, Some(b)) => (b.custom.clone(), crate::fields::search_words(db, ctx, Entity::Deal, &b.custom).await?),
         (given, b) => {
             let empty = serde_json::Map::new();
-            let cv = crate::fields::check_values(db, ctx, Entity::Deal, given.as_ref().unwrap_or(&empty), b.map(|b| &b.custom))
-                .await?;
+            let cv = crate::fields::check_values(
+                db,
+                ctx,
+                Entity::Deal,
+                given.as_ref().unwrap_or(&empty),
+                b.map(|b| &b.custom),
+            )
+            .await?;
             errs.extend(cv.errors);
             (cv.values, cv.search)
         }

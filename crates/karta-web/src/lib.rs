@@ -12,15 +12,15 @@ pub mod organizer_api;
 pub mod sales_api;
 pub mod texts_board;
 pub mod texts_fields;
+pub mod texts_import;
 pub mod texts_merge;
 pub mod texts_organizer;
 pub mod texts_sales;
 pub mod texts_views;
-pub mod texts_import;
 pub mod transfer_api;
 pub mod tz;
-pub mod views_api;
 pub mod ui;
+pub mod views_api;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 /// The caller as the web layer would see them.
 pub async fn ctx_of(db: &Db, slug: &str, email: &str) -> anyhow::Result<Ctx> {
     let t = tenants::by_slug(db, slug).await?.with_context(|| format!("unknown tenant {slug:?}"))?;
-    let u = users::by_email(db, &t.id, email).await?.with_context(|| format!("unknown user {email:?} in tenant {slug:?}"))?;
+    let u = users::by_email(db, &t.id, email)
+        .await?
+        .with_context(|| format!("unknown user {email:?} in tenant {slug:?}"))?;
     if u.disabled {
         bail!("user {email:?} is disabled");
     }
@@ -63,10 +65,13 @@ pub struct ImportArgs {
 pub async fn import_cmd(db: &Db, a: ImportArgs) -> anyhow::Result<()> {
     let ctx = ctx_of(db, &a.tenant, &a.as_user).await?;
     let entity = entity_of(&a.entity, &[Entity::Contact, Entity::Account])?;
-    let dedup = Dedup::parse(&a.dedup).with_context(|| format!("unknown rule {:?}: use skip, update or create", a.dedup))?;
+    let dedup =
+        Dedup::parse(&a.dedup).with_context(|| format!("unknown rule {:?}: use skip, update or create", a.dedup))?;
     let encoding = match a.encoding.as_str() {
         "auto" => None,
-        e => Some(Encoding::parse(e).with_context(|| format!("unknown encoding {e:?}: use auto, utf-8 or windows-1251"))?),
+        e => Some(
+            Encoding::parse(e).with_context(|| format!("unknown encoding {e:?}: use auto, utf-8 or windows-1251"))?,
+        ),
     };
     let path = a.file.canonicalize().with_context(|| format!("cannot open {}", a.file.display()))?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
@@ -90,7 +95,10 @@ pub async fn import_cmd(db: &Db, a: ImportArgs) -> anyhow::Result<()> {
             imp
         }
         None => {
-            let imp = import::create(db, &ctx, entity, &name, &path, format, encoding).await.map_err(crate::cli::store_err)?;
+            let imp = import::create(db, &ctx, entity, &name, &path, format, encoding)
+                .await
+                .map_err(crate::cli::store_err)?;
+            import::run_from_cli(db, &ctx, &imp.id).await.map_err(crate::cli::store_err)?;
             let defs = import::field_defs(db, &ctx.tenant_id, entity).await?;
             let mapping = import::auto_mapping(entity, &opened.headers, &defs);
             for (h, m) in opened.headers.iter().zip(&mapping) {
@@ -160,8 +168,8 @@ pub struct ExportArgs {
 pub async fn export_cmd(db: &Db, a: ExportArgs) -> anyhow::Result<()> {
     let ctx = ctx_of(db, &a.tenant, &a.as_user).await?;
     let entity = entity_of(&a.entity, &[Entity::Contact, Entity::Account, Entity::Deal])?;
-    let format =
-        ExportFormat::parse(&a.format).with_context(|| format!("unknown format {:?}: use csv, xlsx or vcf", a.format))?;
+    let format = ExportFormat::parse(&a.format)
+        .with_context(|| format!("unknown format {:?}: use csv, xlsx or vcf", a.format))?;
     let (query, columns) = match &a.view {
         Some(v) => {
             let view = views::resolve(db, &ctx, entity, v)

@@ -89,6 +89,8 @@ CREATE TABLE imports (
   skipped BIGINT NOT NULL DEFAULT 0,
   rejected BIGINT NOT NULL DEFAULT 0,
   error TEXT NOT NULL DEFAULT '',
+  -- 'web' imports are run by the server's worker; 'cli' ones by `karta import`, which resumes them.
+  runner TEXT NOT NULL DEFAULT 'web',
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
   PRIMARY KEY (tenant_id, id)
@@ -101,6 +103,14 @@ CREATE TABLE import_rejects (
   reason TEXT NOT NULL,
   raw TEXT NOT NULL,
   PRIMARY KEY (tenant_id, import_id, line)
+);
+-- One row per committed batch: two runners of one import (a resumed run and a late commit
+-- of a killed one) cannot both write the same batch.
+CREATE TABLE import_batches (
+  tenant_id TEXT NOT NULL,
+  import_id TEXT NOT NULL,
+  upto BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, import_id, upto)
 );
 -- The column mapping a user chose, remembered per file shape (its normalised header row).
 CREATE TABLE import_shapes (

@@ -36,24 +36,102 @@ const fn col(
 /// Every standard column, in export order.
 pub const COLUMNS: &[Column] = &[
     col("id", "Id", "Идентификатор", P, &["uid", "ид"]),
-    col("name", "Name", "Название", A, &["company", "company name", "organization", "organisation", "организация", "компания", "наименование", "account name"]),
-    col("full_name", "Full name", "ФИО", C, &["name", "contact", "contact name", "полное имя", "фамилия имя отчество", "имя фамилия"]),
+    col(
+        "name",
+        "Name",
+        "Название",
+        A,
+        &[
+            "company",
+            "company name",
+            "organization",
+            "organisation",
+            "организация",
+            "компания",
+            "наименование",
+            "account name",
+        ],
+    ),
+    col(
+        "full_name",
+        "Full name",
+        "ФИО",
+        C,
+        &["name", "contact", "contact name", "полное имя", "фамилия имя отчество", "имя фамилия"],
+    ),
     col("last_name", "Last name", "Фамилия", C, &["surname", "family name", "lastname"]),
     col("first_name", "First name", "Имя", C, &["given name", "firstname", "forename"]),
     col("middle_name", "Middle name", "Отчество", C, &["patronymic", "middlename"]),
     col("job_title", "Job title", "Должность", C, &["title", "position", "job", "позиция"]),
-    col("account", "Company", "Компания", C, &["account", "organization", "organisation", "организация", "company name", "работодатель", "место работы"]),
-    col("legal_name", "Legal name", "Юридическое название", A, &["полное наименование", "юр название", "юридическое наименование"]),
+    col(
+        "account",
+        "Company",
+        "Компания",
+        C,
+        &["account", "organization", "organisation", "организация", "company name", "работодатель", "место работы"],
+    ),
+    col(
+        "legal_name",
+        "Legal name",
+        "Юридическое название",
+        A,
+        &["полное наименование", "юр название", "юридическое наименование"],
+    ),
     col("tax_id", "Tax id", "ИНН", A, &["inn", "tax number", "vat", "vat id"]),
-    col("employees", "Employees", "Сотрудников", A, &["number of employees", "staff", "сотрудники", "численность", "число сотрудников"]),
-    col("email", "E-mail", "Эл. почта", P, &["email", "e mail", "mail", "email address", "e-mail address", "почта", "электронная почта", "эл почта", "емейл", "имейл"]),
-    col("phone", "Phone", "Телефон", P, &["phone number", "telephone", "tel", "mobile", "mobile phone", "тел", "мобильный", "мобильный телефон", "номер телефона"]),
+    col(
+        "employees",
+        "Employees",
+        "Сотрудников",
+        A,
+        &["number of employees", "staff", "сотрудники", "численность", "число сотрудников"],
+    ),
+    col(
+        "email",
+        "E-mail",
+        "Эл. почта",
+        P,
+        &[
+            "email",
+            "e mail",
+            "mail",
+            "email address",
+            "e-mail address",
+            "почта",
+            "электронная почта",
+            "эл почта",
+            "емейл",
+            "имейл",
+        ],
+    ),
+    col(
+        "phone",
+        "Phone",
+        "Телефон",
+        P,
+        &[
+            "phone number",
+            "telephone",
+            "tel",
+            "mobile",
+            "mobile phone",
+            "тел",
+            "мобильный",
+            "мобильный телефон",
+            "номер телефона",
+        ],
+    ),
     col("messengers", "Messengers", "Мессенджеры", P, &["messenger", "telegram", "мессенджер", "телеграм"]),
     col("website", "Website", "Сайт", P, &["web site", "site", "url", "web", "веб сайт", "вебсайт"]),
     col("industry", "Industry", "Отрасль", P, &["отрасль деятельности", "сфера"]),
     col("region", "Region", "Регион", P, &["area", "территория"]),
     col("segment", "Segment", "Сегмент", P, &[]),
-    col("relationship", "Relationship", "Тип отношений", P, &["type", "relation", "тип", "отношения", "статус клиента"]),
+    col(
+        "relationship",
+        "Relationship",
+        "Тип отношений",
+        P,
+        &["type", "relation", "тип", "отношения", "статус клиента"],
+    ),
     col("source", "Source", "Источник", P, &["lead source", "источник лида", "откуда узнал"]),
     col("first_contact", "First contact", "Первый контакт", P, &["инициатор"]),
     col("owner", "Owner", "Ответственный", P, &["owner email", "responsible", "manager", "менеджер", "владелец"]),
@@ -71,7 +149,13 @@ pub const COLUMNS: &[Column] = &[
     col("income_band", "Income band", "Уровень дохода", C, &["income", "доход"]),
     col("do_not_contact", "Do not contact", "Не беспокоить", P, &["dnc"]),
     col("do_not_email", "Do not e-mail", "Не писать", P, &["do not email", "no email", "unsubscribed", "отписан"]),
-    col("description", "Description", "Описание", P, &["notes", "note", "comment", "comments", "about", "примечание", "комментарий", "заметки"]),
+    col(
+        "description",
+        "Description",
+        "Описание",
+        P,
+        &["notes", "note", "comment", "comments", "about", "примечание", "комментарий", "заметки"],
+    ),
 ];
 
 /// The standard columns of an entity.
@@ -175,7 +259,8 @@ fn split_full_name(s: &str, input: &mut PartyInput) {
         ([one], _) => input.last_name = (*one).to_string(),
         ([a, b], true) => (input.last_name, input.first_name) = ((*a).to_string(), (*b).to_string()),
         ([a, b, c], true) => {
-            (input.last_name, input.first_name, input.middle_name) = ((*a).to_string(), (*b).to_string(), (*c).to_string());
+            (input.last_name, input.first_name, input.middle_name) =
+                ((*a).to_string(), (*b).to_string(), (*c).to_string());
         }
         ([first, rest @ ..], _) => (input.first_name, input.last_name) = ((*first).to_string(), rest.join(" ")),
     }
@@ -215,7 +300,8 @@ pub fn apply(key: &str, cell: &str, input: &mut PartyInput, extras: &mut RowExtr
         "legal_name" => input.legal_name = s,
         "tax_id" => input.tax_id = s,
         "employees" => {
-            let n: i64 = v.replace([' ', '\u{a0}'], "").parse().map_err(|_| format!("employees: not a number ({v})"))?;
+            let n: i64 =
+                v.replace([' ', '\u{a0}'], "").parse().map_err(|_| format!("employees: not a number ({v})"))?;
             input.employees = Some(n);
         }
         "email" => input.emails.extend(split_labeled(v)),
@@ -233,9 +319,9 @@ pub fn apply(key: &str, cell: &str, input: &mut PartyInput, extras: &mut RowExtr
             input.tags.extend(v.split(sep).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string));
         }
         "birthday" => input.birthday = s,
-        "important_dates" => input.important_dates.extend(
-            split_labeled(v).into_iter().map(|l| NamedDate { label: l.label, date: l.value }),
-        ),
+        "important_dates" => input
+            .important_dates
+            .extend(split_labeled(v).into_iter().map(|l| NamedDate { label: l.label, date: l.value })),
         "street" | "city" | "address_region" | "postcode" | "country" => {
             if input.addresses.is_empty() {
                 input.addresses.push(Address::default());
@@ -383,7 +469,10 @@ mod tests {
         assert!(apply("do_not_contact", "maybe", &mut input, &mut ex).is_err());
         let mut p = PartyInput::default();
         apply("full_name", "Петров Пётр Петрович", &mut p, &mut ex).expect("name");
-        assert_eq!((p.last_name.as_str(), p.first_name.as_str(), p.middle_name.as_str()), ("Петров", "Пётр", "Петрович"));
+        assert_eq!(
+            (p.last_name.as_str(), p.first_name.as_str(), p.middle_name.as_str()),
+            ("Петров", "Пётр", "Петрович")
+        );
         let mut p = PartyInput::default();
         apply("full_name", "John Ronald Smith", &mut p, &mut ex).expect("name");
         assert_eq!((p.first_name.as_str(), p.last_name.as_str()), ("John", "Ronald Smith"));

@@ -153,7 +153,10 @@ impl<R: BufRead> CsvReader<R> {
             let mut lines = vec![first];
             while let Some(text) = lines.last().cloned() {
                 if st.feed(&text, self.delimiter).is_err() {
-                    return Ok(Some(self.broken(line, lines, "malformed quotes")));
+                    // Text after a quote that closed on a later line: the quote opened on the
+                    // first line was never meant to span lines.
+                    let why = if lines.len() > 1 { "unclosed quote" } else { "malformed quotes" };
+                    return Ok(Some(self.broken(line, lines, why)));
                 }
                 if !st.inq {
                     st.end_field();
@@ -266,8 +269,10 @@ mod tests {
 
     #[test]
     fn text_after_a_closing_quote_is_reported_and_reading_goes_on() {
-        let v = read(b"n,e\n\"Bob\"x,b\n\"Ann,a\nnext\",c\nok,d\n", b',');
+        let v = read(b"n,e\n\"Bob\"x,b\n\"Ann,a\nnext\",c\nok,d\n\"Eve,e\nlast,\"f\"\n", b',');
         assert_eq!(v[1].error, Some("malformed quotes"));
+        assert_eq!((v[4].line, v[4].error), (6, Some("unclosed quote")));
+        assert_eq!(v[5].fields, ["last", "f"]);
         assert_eq!(v[2].fields, ["Ann,a\nnext", "c"]);
         assert_eq!(v[3].fields, ["ok", "d"]);
     }

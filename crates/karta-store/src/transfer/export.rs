@@ -385,7 +385,8 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
             page.next
         } else {
             let page = parties::list(db, ctx, spec.entity, &lq).await?;
-            let companies = if spec.entity == Entity::Contact { companies(db, ctx, &page.items).await? } else { HashMap::new() };
+            let companies =
+                if spec.entity == Entity::Contact { companies(db, ctx, &page.items).await? } else { HashMap::new() };
             for p in &page.items {
                 n += 1;
                 let extras = RowExtras {

@@ -130,7 +130,10 @@ impl Import {
     /// How to read the file.
     #[must_use]
     pub fn options(&self) -> Options {
-        Options { format: Format::parse(&self.format).unwrap_or(Format::Csv), encoding: Encoding::parse(&self.encoding) }
+        Options {
+            format: Format::parse(&self.format).unwrap_or(Format::Csv),
+            encoding: Encoding::parse(&self.encoding),
+        }
     }
 }
 
@@ -239,6 +242,17 @@ pub async fn recent(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<Import>> {
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// Marks an import as the command line's: the server's worker leaves it alone, and running
+/// the same command again resumes it.
+///
+/// # Errors
+/// Database errors.
+pub async fn run_from_cli(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
+    db.exec(Q::new("UPDATE imports SET runner = 'cli' WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(id))
+        .await?;
+    Ok(())
+}
+
 /// An unfinished run of the same file, entity and rule by the caller, to resume.
 ///
 /// # Errors
@@ -248,7 +262,7 @@ pub async fn unfinished(db: &Db, ctx: &Ctx, entity: Entity, file_path: &Path, de
         .opt(
             Q::new(
                 "SELECT * FROM imports WHERE tenant_id = $1 AND user_id = $2 AND entity = $3 AND file_path = $4 \
-                 AND dedup = $5 AND status IN ('queued', 'running') ORDER BY created_at DESC LIMIT 1",
+                 AND dedup = $5 AND status IN ('queued', 'running') AND runner = 'cli' ORDER BY created_at DESC LIMIT 1",
             )
             .bind(&ctx.tenant_id)
             .bind(&ctx.user_id)
@@ -348,7 +362,10 @@ pub fn auto_mapping(entity: Entity, headers: &[String], defs: &[FieldDef]) -> Ve
             };
             // A target taken by an earlier column is left for the person to decide, except
             // list columns, which add up (two phone columns give two phones).
-            if target.is_empty() || matches!(target.as_str(), "email" | "phone" | "tags" | "messengers") || used.insert(target.clone()) {
+            if target.is_empty()
+                || matches!(target.as_str(), "email" | "phone" | "tags" | "messengers")
+                || used.insert(target.clone())
+            {
                 target
             } else {
                 String::new()
@@ -472,6 +489,8 @@ pub async fn queue(db: &Db, ctx: &Ctx, id: &str, dry_run: bool) -> Result<Import
     .await?;
     db.exec(Q::new("DELETE FROM import_rejects WHERE tenant_id = $1 AND import_id = $2").bind(&ctx.tenant_id).bind(id))
         .await?;
+    db.exec(Q::new("DELETE FROM import_batches WHERE tenant_id = $1 AND import_id = $2").bind(&ctx.tenant_id).bind(id))
+        .await?;
     get(db, ctx, id).await
 }
 
@@ -494,9 +513,11 @@ pub async fn rejects(db: &Db, ctx: &Ctx, id: &str) -> Result<Vec<Reject>> {
     get(db, ctx, id).await?;
     let rows = db
         .all(
-            Q::new("SELECT line, reason, raw FROM import_rejects WHERE tenant_id = $1 AND import_id = $2 ORDER BY line")
-                .bind(&ctx.tenant_id)
-                .bind(id),
+            Q::new(
+                "SELECT line, reason, raw FROM import_rejects WHERE tenant_id = $1 AND import_id = $2 ORDER BY line",
+            )
+            .bind(&ctx.tenant_id)
+            .bind(id),
         )
         .await?;
     Ok(rows.iter().map(|r| Reject { line: r.i("line"), reason: r.s("reason"), raw: r.s("raw") }).collect())
@@ -524,6 +545,8 @@ struct Parsed {
     extras: RowExtras,
     hash: String,
     account_key: String,
+    /// Why the row cannot make a new record (it has no name), if so.
+    create_error: String,
 }
 
 /// One batch from the reader thread.
@@ -584,12 +607,14 @@ impl Checker {
                 errs.push(e);
             }
         }
+        // Without an owner column the owner stays empty: a new record gets the importer, a
+        // matched one keeps its owner.
         let owner = extras.owner_email.trim().to_lowercase();
-        if owner.is_empty() {
-            input.owner_id.clone_from(&self.me);
-        } else {
+        if !owner.is_empty() {
             match self.users.get(&owner) {
-                Some(id) if self.own_only && *id != self.me => errs.push(format!("owner: you may not assign records to {owner}")),
+                Some(id) if self.own_only && *id != self.me => {
+                    errs.push(format!("owner: you may not assign records to {owner}"))
+                }
                 Some(id) => input.owner_id.clone_from(id),
                 None => errs.push(format!("owner: no active user with the e-mail {owner}")),
             }
@@ -602,10 +627,33 @@ impl Checker {
             }
         };
         input.custom = custom;
-        let parsed = party::parse(self.entity, input, &self.country);
+        let parsed = party::parse(self.entity, input.clone(), &self.country);
+        // A row without a name can still fill a record it matches (an e-mail and a new job
+        // title, say); it is rejected only if it would create one.
+        let nameless = |es: &[FieldError]| {
+            es.iter().all(|e| e.code == "required" && matches!(e.field.as_str(), "name" | "last_name" | "first_name"))
+        };
+        let mut create_error = String::new();
         let mut data = match parsed {
             Ok(d) if errs.is_empty() => d,
             Ok(_) => return Err(reject(errs.join("; "))),
+            Err(es) if errs.is_empty() && nameless(&es) => {
+                create_error = es.iter().map(describe).collect::<Vec<_>>().join("; ");
+                let mut named = input;
+                let slot = if self.entity == Entity::Account { &mut named.name } else { &mut named.last_name };
+                *slot = "-".into();
+                match party::parse(self.entity, named, &self.country) {
+                    Ok(mut d) => {
+                        if self.entity == Entity::Account {
+                            d.input.name.clear();
+                        } else {
+                            d.input.last_name.clear();
+                        }
+                        d
+                    }
+                    Err(es) => return Err(reject(es.iter().map(describe).collect::<Vec<_>>().join("; "))),
+                }
+            }
             Err(es) => {
                 errs.extend(es.iter().map(describe));
                 return Err(reject(errs.join("; ")));
@@ -616,7 +664,7 @@ impl Checker {
             data.search_text = format!("{} {}", data.search_text, norm(&words));
         }
         let account_key = norm(&extras.account);
-        Ok(Parsed { line, raw, data, extras, hash: hex(&h.finalize()[..16]), account_key })
+        Ok(Parsed { line, raw, data, extras, hash: hex(&h.finalize()[..16]), account_key, create_error })
     }
 }
 
@@ -668,14 +716,19 @@ fn spawn_reader(
             }
             if batch.rows.len() + batch.rejects.len() >= BATCH {
                 batch.upto = n;
-                let full = std::mem::replace(&mut batch, Batch { upto: 0, rows: Vec::with_capacity(BATCH), rejects: Vec::new() });
+                let full = std::mem::replace(
+                    &mut batch,
+                    Batch { upto: 0, rows: Vec::with_capacity(BATCH), rejects: Vec::new() },
+                );
                 if !send(Ok(full)) {
                     return;
                 }
             }
         }
-        batch.upto = n;
-        send(Ok(batch));
+        if !batch.rows.is_empty() || !batch.rejects.is_empty() {
+            batch.upto = n;
+            send(Ok(batch));
+        }
     });
     (rx, handle)
 }
@@ -694,7 +747,13 @@ fn in_list(q: &mut Q, vals: &HashSet<&str>) -> String {
     vals.iter().map(|v| q.arg(*v)).collect::<Vec<_>>().join(", ")
 }
 
-async fn lookup(db: &Db, ctx: &Ctx, entity: Entity, rows: &[Parsed], accounts: &HashMap<String, String>) -> Result<Matches> {
+async fn lookup(
+    db: &Db,
+    ctx: &Ctx,
+    entity: Entity,
+    rows: &[Parsed],
+    accounts: &HashMap<String, String>,
+) -> Result<Matches> {
     let t = table(entity);
     let mut m = Matches::default();
     let sets: [(&str, HashSet<&str>); 4] = [
@@ -747,7 +806,9 @@ async fn lookup(db: &Db, ctx: &Ctx, entity: Entity, rows: &[Parsed], accounts: &
         let mut q = Q::new("");
         let tp = q.arg(&ctx.tenant_id);
         let list = in_list(&mut q, &names);
-        q.sql = format!("SELECT id, name_key FROM accounts WHERE tenant_id = {tp} AND name_key IN ({list}) AND deleted_at IS NULL");
+        q.sql = format!(
+            "SELECT id, name_key FROM accounts WHERE tenant_id = {tp} AND name_key IN ({list}) AND deleted_at IS NULL"
+        );
         for r in db.all(q).await? {
             m.by_name.entry(r.s("name_key")).or_insert_with(|| r.s("id"));
         }
@@ -822,7 +883,8 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
         Err(e) => return fail(db, ctx, id, &format!("the file cannot be read: {e}")).await,
     };
     if imp.total == 0 {
-        imp.total = source::estimate_rows(Path::new(&imp.file_path), &mut rows).map_err(|e| StoreError::Other(e.into()))?;
+        imp.total =
+            source::estimate_rows(Path::new(&imp.file_path), &mut rows).map_err(|e| StoreError::Other(e.into()))?;
     }
     drop(rows);
     let users = db
@@ -950,7 +1012,8 @@ fn progress_q(ctx: &Ctx, imp: &Import) -> Q {
 }
 
 /// The base columns every inserted record has, before the profile's own.
-const META: [&str; 8] = ["tenant_id", "id", "version", "created_at", "created_by", "updated_at", "updated_by", "import_hash"];
+const META: [&str; 8] =
+    ["tenant_id", "id", "version", "created_at", "created_by", "updated_at", "updated_by", "import_hash"];
 
 /// One batch to write and how.
 struct Step<'a> {
@@ -990,6 +1053,7 @@ async fn write_batch(
     let mut inserts: Vec<Parsed> = Vec::new();
     let mut updates: Vec<(String, Parsed)> = Vec::new();
     let mut new_accounts: Vec<(String, String)> = Vec::new();
+    let mut new_rejects: Vec<Reject> = Vec::new();
     for p in rows {
         let name_key = if entity == Entity::Contact {
             accounts.get(&p.account_key).map(|a| format!("{a}\u{1f}{}", p.data.name_key))
@@ -1032,8 +1096,15 @@ async fn write_batch(
         };
         match decision {
             Decision::Skip => counts.skipped += 1,
+            Decision::Insert if !p.create_error.is_empty() => {
+                new_rejects.push(Reject { line: p.line, reason: p.create_error, raw: p.raw });
+            }
             Decision::Insert => {
                 seen.extend(keys);
+                let mut p = p;
+                if p.data.input.owner_id.is_empty() {
+                    p.data.input.owner_id.clone_from(&ctx.user_id);
+                }
                 if entity == Entity::Contact && !p.account_key.is_empty() && !accounts.contains_key(&p.account_key) {
                     let aid = new_id();
                     accounts.insert(p.account_key.clone(), aid.clone());
@@ -1047,7 +1118,7 @@ async fn write_batch(
     }
     // Matches to update: loaded whole, filled with the row's values, written when changed.
     let mut changed: Vec<(parties::Party, PartyData, String)> = Vec::new();
-    let mut upd_rejects: Vec<Reject> = Vec::new();
+    let mut upd_rejects: Vec<Reject> = new_rejects;
     if !updates.is_empty() {
         let ids: HashSet<&str> = updates.iter().map(|(id, _)| id.as_str()).collect();
         let mut q = Q::new("");
@@ -1111,7 +1182,10 @@ async fn write_batch(
         return Ok(counts);
     }
     let now = now_ms();
-    let mut qs: Vec<Q> = Vec::new();
+    let mut qs: Vec<Q> = vec![Q::new("INSERT INTO import_batches (tenant_id, import_id, upto) VALUES ($1, $2, $3)")
+        .bind(&ctx.tenant_id)
+        .bind(&imp.id)
+        .bind(upto)];
     for chunk in new_accounts.chunks(CHUNK) {
         let datas: Vec<(String, PartyData)> = chunk
             .iter()
@@ -1126,7 +1200,12 @@ async fn write_batch(
     let mut ids: Vec<String> = Vec::with_capacity(inserts.len());
     for chunk in inserts.chunks(CHUNK) {
         let with_ids: Vec<(String, &Parsed)> = chunk.iter().map(|p| (new_id(), p)).collect();
-        qs.extend(insert_many(ctx, entity, with_ids.iter().map(|(id, p)| (id.as_str(), &p.data, p.hash.as_str())), now));
+        qs.extend(insert_many(
+            ctx,
+            entity,
+            with_ids.iter().map(|(id, p)| (id.as_str(), &p.data, p.hash.as_str())),
+            now,
+        ));
         qs.extend(audit_many(ctx, entity, with_ids.iter().map(|(id, _)| id.as_str()), &imp.id, now));
         ids.extend(with_ids.into_iter().map(|(id, _)| id));
     }
@@ -1155,14 +1234,34 @@ fn overlay(base: &mut PartyInput, row: &PartyInput) {
         ($($f:ident),*) => {$( if !row.$f.is_empty() { base.$f.clone_from(&row.$f); } )*};
     }
     text!(
-        name, legal_name, tax_id, first_name, last_name, middle_name, job_title, birthday, family_status, income_band,
-        website, industry, region, segment, relationship, owner_id, source, first_contact, interests, preferences,
+        name,
+        legal_name,
+        tax_id,
+        first_name,
+        last_name,
+        middle_name,
+        job_title,
+        birthday,
+        family_status,
+        income_band,
+        website,
+        industry,
+        region,
+        segment,
+        relationship,
+        owner_id,
+        source,
+        first_contact,
+        interests,
+        preferences,
         description
     );
     if row.employees.is_some() {
         base.employees = row.employees;
     }
-    for (to, from) in [(&mut base.emails, &row.emails), (&mut base.phones, &row.phones), (&mut base.messengers, &row.messengers)] {
+    for (to, from) in
+        [(&mut base.emails, &row.emails), (&mut base.phones, &row.phones), (&mut base.messengers, &row.messengers)]
+    {
         for l in from {
             if !to.iter().any(|x| x.value.eq_ignore_ascii_case(&l.value)) {
                 to.push(l.clone());
@@ -1210,7 +1309,10 @@ fn rejects_qs(ctx: &Ctx, import_id: &str, rejects: &[&Reject]) -> Vec<Q> {
                     format!("({tp}, {ip}, {l}, {why}, {raw})")
                 })
                 .collect();
-            q.sql = format!("INSERT INTO import_rejects (tenant_id, import_id, line, reason, raw) VALUES {}", vals.join(", "));
+            q.sql = format!(
+                "INSERT INTO import_rejects (tenant_id, import_id, line, reason, raw) VALUES {}",
+                vals.join(", ")
+            );
             q
         })
         .collect()
@@ -1235,7 +1337,8 @@ fn insert_many<'a>(
             names.extend(META);
             names.extend(cols.iter().map(|(n, _)| *n));
         }
-        let mut ps = vec![tp.clone(), q.arg(id), one.clone(), nowp.clone(), up.clone(), nowp.clone(), up.clone(), q.arg(hash)];
+        let mut ps =
+            vec![tp.clone(), q.arg(id), one.clone(), nowp.clone(), up.clone(), nowp.clone(), up.clone(), q.arg(hash)];
         ps.extend(cols.into_iter().map(|(_, a)| q.arg(a)));
         values.push(format!("({})", ps.join(", ")));
     }
@@ -1246,7 +1349,13 @@ fn insert_many<'a>(
     Some(q)
 }
 
-fn audit_many<'a>(ctx: &Ctx, entity: Entity, ids: impl Iterator<Item = &'a str>, import_id: &str, now: i64) -> Option<Q> {
+fn audit_many<'a>(
+    ctx: &Ctx,
+    entity: Entity,
+    ids: impl Iterator<Item = &'a str>,
+    import_id: &str,
+    now: i64,
+) -> Option<Q> {
     let mut q = Q::new("");
     let tp = q.arg(&ctx.tenant_id);
     let ep = q.arg(entity.as_str());
@@ -1292,8 +1401,10 @@ fn dates_q(ctx: &Ctx, dates: &[(&str, &str, String, String)]) -> Option<Q> {
             format!("({tp}, 'contact', {a}, {b}, {c}, {d}, {e})")
         })
         .collect();
-    q.sql =
-        format!("INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) VALUES {}", vals.join(", "));
+    q.sql = format!(
+        "INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) VALUES {}",
+        vals.join(", ")
+    );
     Some(q)
 }
 
@@ -1370,7 +1481,11 @@ fn update_one(ctx: &Ctx, entity: Entity, old: &parties::Party, d: &PartyData, ha
 ///
 /// # Errors
 /// `Ok(Err(_))` for a file that cannot be imported; `Err` for I/O errors.
-pub fn inspect(path: &Path, opts: Options, n: usize) -> std::io::Result<std::result::Result<(source::Opened, Vec<Record>), FileError>> {
+pub fn inspect(
+    path: &Path,
+    opts: Options,
+    n: usize,
+) -> std::io::Result<std::result::Result<(source::Opened, Vec<Record>), FileError>> {
     Ok(match source::open(path, opts)? {
         Ok((opened, mut rows)) => Ok((opened, source::preview(&mut rows, n)?)),
         Err(e) => Err(e),
@@ -1384,7 +1499,8 @@ pub fn inspect(path: &Path, opts: Options, n: usize) -> std::io::Result<std::res
 pub async fn pending(db: &Db) -> Result<Vec<(String, String, String)>> {
     let rows = db
         .all(Q::new(
-            "SELECT tenant_id, id, user_id FROM imports WHERE status IN ('queued', 'running', 'dry_running') ORDER BY created_at",
+            "SELECT tenant_id, id, user_id FROM imports WHERE status IN ('queued', 'running', 'dry_running') \
+             AND runner = 'web' ORDER BY created_at",
         ))
         .await?;
     Ok(rows.iter().map(|r| (r.s("tenant_id"), r.s("id"), r.s("user_id"))).collect())

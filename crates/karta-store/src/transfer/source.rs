@@ -178,7 +178,8 @@ pub fn open(path: &Path, opts: Options) -> std::io::Result<Result<(Opened, Rows)
 
 fn xlsx(path: &Path) -> Result<(Opened, Rows), FileError> {
     use calamine::{Data, Reader};
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e: calamine::XlsxError| FileError::Unreadable(e.to_string()))?;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e: calamine::XlsxError| FileError::Unreadable(e.to_string()))?;
     let range = wb
         .worksheet_range_at(0)
         .ok_or_else(|| FileError::Unreadable("the workbook has no sheets".into()))?
@@ -197,7 +198,8 @@ fn xlsx(path: &Path) -> Result<(Opened, Rows), FileError> {
             Data::Error(e) => format!("#{e:?}"),
         }
     };
-    let mut rows = range.rows().enumerate().map(|(i, r)| (start + i as u64 + 1, r.iter().map(text).collect::<Vec<_>>()));
+    let mut rows =
+        range.rows().enumerate().map(|(i, r)| (start + i as u64 + 1, r.iter().map(text).collect::<Vec<_>>()));
     let Some((_, headers)) = rows.by_ref().find(|(_, r)| r.iter().any(|c| !c.trim().is_empty())) else {
         return Err(FileError::Empty);
     };
@@ -270,7 +272,6 @@ pub fn estimate_rows(path: &Path, rows: &mut Rows) -> std::io::Result<i64> {
         Rows::Mem(it) => Ok(it.len() as i64),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

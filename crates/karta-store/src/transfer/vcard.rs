@@ -150,8 +150,7 @@ pub fn rows(text: &str) -> Result<(Vec<String>, Vec<Record>), FileError> {
                     .map(|t| t.trim_matches('"').to_ascii_lowercase())
                     .find(|t| !matches!(t.as_str(), "internet" | "pref" | "voice"))
                     .unwrap_or_default();
-                let labeled =
-                    |v: String| if label.is_empty() { v } else { format!("{label}: {v}") };
+                let labeled = |v: String| if label.is_empty() { v } else { format!("{label}: {v}") };
                 match name.as_str() {
                     "N" => {
                         let p = split_unescaped(&value, ';');
@@ -166,7 +165,9 @@ pub fn rows(text: &str) -> Result<(Vec<String>, Vec<Record>), FileError> {
                         let v = unescape(&value);
                         phones.push(labeled(v.strip_prefix("tel:").unwrap_or(&v).to_string()));
                     }
-                    "ORG" => fields[col("account")] = split_unescaped(&value, ';').into_iter().next().unwrap_or_default(),
+                    "ORG" => {
+                        fields[col("account")] = split_unescaped(&value, ';').into_iter().next().unwrap_or_default()
+                    }
                     "TITLE" => fields[col("job_title")] = unescape(&value),
                     "BDAY" => fields[col("birthday")] = date(&value),
                     "URL" => fields[col("website")] = unescape(&value),

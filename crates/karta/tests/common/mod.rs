@@ -121,6 +121,11 @@ impl TestApp {
         }
     }
 
+    /// The database URL, for running the `karta` binary against this app's data.
+    pub fn database_url(&self) -> String {
+        self.config.database_url.clone()
+    }
+
     /// A bearer-token client for a user of tenant `slug`.
     pub async fn api(&self, slug: &str, email: &str) -> Client {
         let t = tenants::by_slug(&self.db, slug).await.unwrap().unwrap();
