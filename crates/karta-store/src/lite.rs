@@ -61,7 +61,7 @@ impl Readers {
         if guard.is_none() {
             let c = Connection::open(&self.path)?;
             c.busy_timeout(Duration::from_secs(30))?;
-            c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = memory;")?;
+            c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = memory;")?;
             c.set_prepared_statement_cache_capacity(32);
             *guard = Some(c);
         }

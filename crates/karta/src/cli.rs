@@ -157,6 +157,13 @@ enum Cmd {
         /// Seconds of the HTTP throughput run.
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+        /// Rows of the generated CSV that the import bench loads into a scratch database
+        /// (0 skips the import and export bench).
+        #[arg(long, default_value_t = 1_000_000)]
+        transfer_rows: usize,
+        /// Run only the import and export bench (it needs no demo data).
+        #[arg(long)]
+        transfer_only: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -374,7 +381,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("backed up to {}", file.display());
             Ok(())
         }
-        Cmd::Bench { iterations, seconds, db } => bench_cmd(db, iterations, seconds).await,
+        Cmd::Bench { iterations, seconds, transfer_rows, transfer_only, db } => {
+            if transfer_only {
+                let c = db.config();
+                let database = open_db(&c).await?;
+                println!("{}", crate::bench_transfer::run(&c, &database, transfer_rows).await?);
+                return Ok(());
+            }
+            bench_cmd(db, iterations, seconds, transfer_rows).await
+        }
         Cmd::Import { tenant, as_user, entity, dedup, dry_run, encoding, file, db } => {
             let database = open_db(&db.config()).await?;
             let args = transfer_cli::ImportArgs { tenant, as_user, entity, dedup, dry_run, encoding, file };
@@ -442,7 +457,7 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
     }
 }
 
-async fn bench_cmd(db: DbArgs, iterations: usize, seconds: f64) -> anyhow::Result<()> {
+async fn bench_cmd(db: DbArgs, iterations: usize, seconds: f64, transfer_rows: usize) -> anyhow::Result<()> {
     let mut c = db.config();
     c.listen = "127.0.0.1:0".into();
     c.max_connections = 16;
@@ -450,6 +465,9 @@ async fn bench_cmd(db: DbArgs, iterations: usize, seconds: f64) -> anyhow::Resul
     let database = app.db.clone();
     let report = crate::bench::run(&database, iterations).await?;
     println!("{report}");
+    if transfer_rows > 0 {
+        println!("{}", crate::bench_transfer::run(&c, &database, transfer_rows).await?);
+    }
     // API throughput: the real server on a free port, a real token, keep-alive clients.
     let t = tenant_id(&database, "demo")
         .await

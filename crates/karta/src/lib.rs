@@ -2,6 +2,7 @@
 //! and the benchmark harness. `main.rs` only parses arguments and calls into here.
 
 pub mod bench;
+pub mod bench_transfer;
 pub mod cli;
 pub mod demo;
 mod imports;

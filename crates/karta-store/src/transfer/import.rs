@@ -681,7 +681,7 @@ fn spawn_reader(
     checker: Checker,
     skip: i64,
 ) -> (tokio::sync::mpsc::Receiver<std::result::Result<Batch, String>>, std::thread::JoinHandle<()>) {
-    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
     let handle = std::thread::spawn(move || {
         let send = |b| tx.blocking_send(b).is_ok();
         let mut rows = match source::open(&path, opts) {

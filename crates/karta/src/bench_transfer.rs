@@ -1,0 +1,231 @@
+//! The import and export part of `karta bench`: `karta import` of a generated CSV into a
+//! scratch database and `karta export` of the demo tenant's contacts, each run as a child
+//! process so its own peak memory is measured, against raw SQL doing the same bulk work in
+//! the same run.
+
+use crate::{open_db, Config};
+use anyhow::Context as _;
+use karta_core::Role;
+use karta_store::{tenants, users, Db, Engine, Q};
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// What a child run printed on its closing line.
+struct Child {
+    rows: f64,
+    secs: f64,
+    peak_mb: f64,
+}
+
+fn run_child(args: &[&str], url: &str) -> anyhow::Result<Child> {
+    let exe = std::env::current_exe()?;
+    let o = Command::new(exe).args(args).env("KARTA_DATABASE_URL", url).env("RUST_LOG", "error").output()?;
+    let err = String::from_utf8_lossy(&o.stderr);
+    anyhow::ensure!(o.status.success(), "karta {} failed: {err}", args.join(" "));
+    // "N rows in X s (...), peak memory M MB" or "exported N contacts in X s, peak memory M MB".
+    let line =
+        err.lines().rev().find(|l| l.contains(" in ") && l.contains("peak memory")).context("no closing line")?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let num = |w: &str| w.trim_matches(|c: char| !c.is_ascii_digit() && c != '.').parse::<f64>().unwrap_or(0.0);
+    let at = |key: &str| words.iter().position(|w| *w == key);
+    let rows = words.iter().find(|w| w.chars().all(|c| c.is_ascii_digit())).map_or(0.0, |w| num(w));
+    let secs = at("in").and_then(|i| words.get(i + 1)).map_or(0.0, |w| num(w));
+    let peak_mb = at("memory").and_then(|i| words.get(i + 1)).map_or(0.0, |w| num(w));
+    Ok(Child { rows, secs, peak_mb })
+}
+
+fn write_csv(path: &Path, rows: usize) -> anyhow::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "Имя;Фамилия;Эл. почта;Телефон;Компания;Город;Должность;День рождения")?;
+    let firsts = ["Анна", "Иван", "Пётр", "Мария", "Ольга", "Сергей", "John", "Kate"];
+    let lasts = ["Иванов", "Петров", "Сидоров", "Smith", "Кузнецов", "Попов"];
+    for i in 0..rows {
+        writeln!(
+            f,
+            "{};{};user{i}@example{}.ru;+7 9{:02} {:03}-{:02}-{:02};ООО Компания {};Тула;Менеджер;19{}-0{}-1{}",
+            firsts[i % firsts.len()],
+            lasts[i / 7 % lasts.len()],
+            i % 97,
+            i / 10_000_000 % 100,
+            i / 10_000 % 1000,
+            i / 100 % 100,
+            i % 100,
+            i % 2000,
+            50 + i % 50,
+            1 + i % 9,
+            i % 9
+        )?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// Loads the same file with bare multi-row INSERTs: no checks, no duplicate lookups, no
+/// history, no links — the floor an import cannot go below.
+async fn raw_load(db: &Db, tenant_id: &str, user_id: &str, path: &Path) -> anyhow::Result<f64> {
+    let text = std::fs::read_to_string(path)?;
+    let started = Instant::now();
+    let mut qs = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let flush = |rows: &mut Vec<Vec<String>>, qs: &mut Vec<Q>| {
+        let mut q = Q::new("");
+        let vals: Vec<String> = rows
+            .drain(..)
+            .map(|r| {
+                let ps: Vec<String> = r.into_iter().map(|v| q.arg(v)).collect();
+                format!("({}, 0, 0)", ps.join(", "))
+            })
+            .collect();
+        q.sql = format!(
+            "INSERT INTO contacts (tenant_id, id, owner_id, created_by, updated_by, first_name, last_name, name, name_key, \
+             primary_email, emails, primary_phone, phones, city, job_title, birthday, search_text, created_at, updated_at) \
+             VALUES {}",
+            vals.join(", ")
+        );
+        qs.push(q);
+    };
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(';').collect();
+        let (first, last, email, phone) = (c[0], c[1], c[2].to_string(), c[3].to_string());
+        let name = format!("{first} {last}");
+        rows.push(vec![
+            tenant_id.to_string(),
+            karta_core::new_id(),
+            user_id.to_string(),
+            user_id.to_string(),
+            user_id.to_string(),
+            first.to_string(),
+            last.to_string(),
+            name.clone(),
+            name.to_lowercase(),
+            email.clone(),
+            format!("[{{\"value\":\"{email}\",\"label\":\"\"}}]"),
+            phone.clone(),
+            format!("[{{\"value\":\"{phone}\",\"label\":\"\"}}]"),
+            c[5].to_string(),
+            c[6].to_string(),
+            c[7].to_string(),
+            format!("{name} {email} {phone}").to_lowercase(),
+        ]);
+        if rows.len() == 400 {
+            flush(&mut rows, &mut qs);
+        }
+        if qs.len() == 12 {
+            db.batch(std::mem::take(&mut qs)).await?;
+        }
+    }
+    if !rows.is_empty() {
+        flush(&mut rows, &mut qs);
+    }
+    db.batch(qs).await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Imports `rows` generated contacts into a scratch database next to `config`'s and exports
+/// them again; returns the report lines.
+pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String> {
+    let dir = std::env::temp_dir().join(format!("karta-bench-transfer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let csv = dir.join("contacts.csv");
+    write_csv(&csv, rows)?;
+    let (url, pg_name) = match db.engine() {
+        Engine::Sqlite => (format!("sqlite://{}", dir.join("import.db").display()), None),
+        Engine::Postgres => {
+            let name = format!("karta_bench_import_{}", std::process::id());
+            db.script(&format!("CREATE DATABASE {name}")).await?;
+            // The same server, another database: swap the path of the URL.
+            let base = config.database_url.as_str();
+            let (head, query) = base.split_once('?').map_or((base, ""), |(h, q)| (h, q));
+            let root = head.rsplit_once('/').map_or(head, |(r, _)| r);
+            let q = if query.is_empty() { String::new() } else { format!("?{query}") };
+            (format!("{root}/{name}{q}"), Some(name))
+        }
+    };
+    let mut c = Config::for_data_dir(&dir);
+    c.database_url.clone_from(&url);
+    let scratch = open_db(&c).await?;
+    let t = tenants::create(&scratch, "bench", "Bench", "RU").await?;
+    let u = users::create(&scratch, &t.id, "admin@bench.test", "Admin", Role::Admin, None).await?;
+    let raw_t = tenants::create(&scratch, "raw", "Raw", "RU").await?;
+    let imp = run_child(
+        &[
+            "import",
+            "--tenant",
+            "bench",
+            "--as",
+            "admin@bench.test",
+            "--entity",
+            "contacts",
+            csv.to_str().unwrap_or_default(),
+        ],
+        &url,
+    )?;
+    let raw_secs = raw_load(&scratch, &raw_t.id, &u.id, &csv).await?;
+    let mut out = String::from("\nImport and export (child processes; peak = the child's resident memory)\n");
+    out.push_str(&format!(
+        "import {rows} contacts from CSV, dedup by e-mail: {:.1} s, {:.0} rows/s, peak {:.0} MB; raw INSERTs of the same rows: {:.1} s, {:.0} rows/s; ratio {:.1}\n",
+        imp.secs,
+        imp.rows / imp.secs.max(1e-9),
+        imp.peak_mb,
+        raw_secs,
+        rows as f64 / raw_secs.max(1e-9),
+        imp.secs / raw_secs.max(1e-9)
+    ));
+    // Export: the imported contacts, all of them, as the admin.
+    let exp = run_child(
+        &[
+            "export",
+            "--tenant",
+            "bench",
+            "--as",
+            "admin@bench.test",
+            "--entity",
+            "contacts",
+            "--format",
+            "csv",
+            "--output",
+            "/dev/null",
+        ],
+        &url,
+    )?;
+    let started = Instant::now();
+    let mut after = (String::new(), String::new());
+    let mut n = 0u64;
+    let mut sink = std::io::sink();
+    loop {
+        let page = scratch
+            .all(
+                Q::new(
+                    "SELECT * FROM contacts WHERE tenant_id = $1 AND deleted_at IS NULL AND (name_key > $2 OR (name_key = $2 AND id > $3)) \
+                     ORDER BY name_key, id LIMIT 500",
+                )
+                .bind(&t.id)
+                .bind(&after.0)
+                .bind(&after.1),
+            )
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = (last.s("name_key"), last.s("id"));
+        for r in &page {
+            n += 1;
+            writeln!(sink, "{},{},{},{},{}", r.s("id"), r.s("name"), r.s("emails"), r.s("phones"), r.s("city"))?;
+        }
+    }
+    let raw = started.elapsed().as_secs_f64();
+    out.push_str(&format!(
+        "export {:.0} contacts to CSV: {:.1} s, peak {:.0} MB; raw keyset read of the same rows: {:.1} s ({n} rows); ratio {:.1}\n",
+        exp.rows,
+        exp.secs,
+        exp.peak_mb,
+        raw,
+        exp.secs / raw.max(1e-9)
+    ));
+    scratch.close().await;
+    if let Some(name) = pg_name {
+        db.script(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(out)
+}
