@@ -309,7 +309,7 @@ async fn killing_an_import_half_way_leaves_whole_batches_and_a_rerun_resumes_to_
         };
         assert_eq!(contacts, committed, "the records and the progress are committed together");
         assert!(rows < 40_000, "killed before the end");
-        assert_eq!(rows % 5000, 0, "whole batches only");
+        assert_eq!(rows % karta_store::transfer::import::BATCH as i64, 0, "whole batches only");
         let o = import(&app, "admin@acme.test", &file, &[]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("after row {rows}")), "{kind:?} resumed: {err}");

@@ -13,8 +13,6 @@ ALTER TABLE accounts ADD COLUMN import_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE contacts ADD COLUMN import_hash TEXT NOT NULL DEFAULT '';
 CREATE INDEX accounts_import_hash ON accounts (tenant_id, import_hash) WHERE import_hash <> '';
 CREATE INDEX contacts_import_hash ON contacts (tenant_id, import_hash) WHERE import_hash <> '';
--- Duplicate candidates among contacts of one account, and the name report.
-CREATE INDEX contact_accounts_contact ON contact_accounts (tenant_id, contact_id);
 
 CREATE TABLE custom_fields (
   tenant_id TEXT NOT NULL,

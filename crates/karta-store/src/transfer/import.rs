@@ -24,8 +24,8 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Rows per transaction.
-const BATCH: usize = 5000;
+/// Rows per transaction (a killed import leaves whole batches of this many rows).
+pub const BATCH: usize = 3000;
 /// Rows per INSERT statement (SQLite allows 32,766 parameters).
 const CHUNK: usize = 400;
 
@@ -753,11 +753,15 @@ async fn lookup(
     entity: Entity,
     rows: &[Parsed],
     accounts: &HashMap<String, String>,
+    dedup: Dedup,
 ) -> Result<Matches> {
     let t = table(entity);
     let mut m = Matches::default();
+    // Under "skip", a row with an e-mail is skipped by its e-mail match whether or not it came
+    // from this file before: its hash need not be looked up.
+    let by_hash = |p: &&Parsed| dedup != Dedup::Skip || p.data.primary_email.is_empty();
     let sets: [(&str, HashSet<&str>); 4] = [
-        ("import_hash", rows.iter().map(|p| p.hash.as_str()).collect()),
+        ("import_hash", rows.iter().filter(by_hash).map(|p| p.hash.as_str()).collect()),
         ("id", rows.iter().map(|p| p.extras.id.as_str()).filter(|s| !s.is_empty()).collect()),
         ("primary_email", rows.iter().map(|p| p.data.primary_email.as_str()).filter(|s| !s.is_empty()).collect()),
         (
@@ -927,6 +931,7 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     // A dry run commits nothing, so it remembers what earlier batches would have created.
     let mut seen: HashSet<u64> = HashSet::new();
     let mut outcome = Ok(());
+    let mut batches: u64 = 0;
     while let Some(msg) = rx.recv().await {
         let batch = match msg {
             Ok(b) => b,
@@ -941,6 +946,10 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
         }
         let step = Step { rows: batch.rows, rejects: &batch.rejects, upto: batch.upto, defs: &defs, update_scope, dry };
         let counts = write_batch(db, ctx, &imp, step, &mut accounts, &mut seen).await?;
+        batches += 1;
+        if !dry && batches.is_power_of_two() {
+            refresh_stats(db).await?;
+        }
         imp.counts.imported += counts.imported;
         imp.counts.updated += counts.updated;
         imp.counts.skipped += counts.skipped;
@@ -955,6 +964,9 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     let _ = reader.join();
     if let Err(e) = outcome {
         return fail(db, ctx, id, &e).await;
+    }
+    if !dry && batches > 0 {
+        refresh_stats(db).await?;
     }
     let done = if dry { "dry_done" } else { "done" };
     imp.status = done.into();
@@ -975,6 +987,16 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
         tx.commit().await?;
     }
     get(db, ctx, id).await
+}
+
+/// PostgreSQL plans from table statistics, which a table that grows by an import outruns:
+/// with a "tiny" contacts table it would scan instead of using the e-mail index. Refreshed
+/// after batches 1, 2, 4, 8… and at the end.
+async fn refresh_stats(db: &Db) -> Result<()> {
+    if db.engine() == crate::db::Engine::Postgres {
+        db.script("ANALYZE contacts; ANALYZE accounts; ANALYZE contact_accounts").await?;
+    }
+    Ok(())
 }
 
 async fn fail(db: &Db, ctx: &Ctx, id: &str, why: &str) -> Result<Import> {
@@ -1048,7 +1070,7 @@ async fn write_batch(
         let keys: HashSet<&str> = rows.iter().map(|p| p.account_key.as_str()).collect();
         find_accounts(db, ctx, &keys, accounts).await?;
     }
-    let m = lookup(db, ctx, entity, &rows, accounts).await?;
+    let m = lookup(db, ctx, entity, &rows, accounts, imp.dedup).await?;
     // Keys of rows earlier in this batch (and, in a dry run, earlier batches).
     let mut inserts: Vec<Parsed> = Vec::new();
     let mut updates: Vec<(String, Parsed)> = Vec::new();
