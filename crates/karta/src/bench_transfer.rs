@@ -173,6 +173,10 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
         rows as f64 / raw_secs.max(1e-9),
         imp.secs / raw_secs.max(1e-9)
     ));
+    eprint!("{out}");
+    if db.engine() == Engine::Postgres {
+        scratch.script("ANALYZE contacts").await?;
+    }
     // Export: the imported contacts, all of them, as the admin.
     let exp = run_child(
         &[
@@ -198,7 +202,7 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
         let page = scratch
             .all(
                 Q::new(
-                    "SELECT * FROM contacts WHERE tenant_id = $1 AND deleted_at IS NULL AND (name_key > $2 OR (name_key = $2 AND id > $3)) \
+                    "SELECT * FROM contacts WHERE tenant_id = $1 AND deleted_at IS NULL AND (name_key, id) > ($2, $3) \
                      ORDER BY name_key, id LIMIT 500",
                 )
                 .bind(&t.id)
