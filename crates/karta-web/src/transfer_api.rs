@@ -183,7 +183,7 @@ pub(crate) async fn preview(
         .await
         .map_err(|e| UploadError::Io(std::io::Error::other(e)))??;
     let (opened, rows) = read.map_err(UploadError::File)?;
-    let defs = import::field_defs(&st.db, &ctx.tenant_id, imp.entity).await?;
+    let defs = karta_store::fields::list(&st.db, ctx, imp.entity, true).await?;
     let mapping = if imp.mapping.len() == opened.headers.len() && imp.mapping.iter().any(|m| !m.is_empty()) {
         imp.mapping.clone()
     } else {

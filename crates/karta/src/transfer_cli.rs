@@ -99,7 +99,7 @@ pub async fn import_cmd(db: &Db, a: ImportArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(crate::cli::store_err)?;
             import::run_from_cli(db, &ctx, &imp.id).await.map_err(crate::cli::store_err)?;
-            let defs = import::field_defs(db, &ctx.tenant_id, entity).await?;
+            let defs = karta_store::fields::list(db, &ctx, entity, true).await?;
             let mapping = import::auto_mapping(entity, &opened.headers, &defs);
             for (h, m) in opened.headers.iter().zip(&mapping) {
                 eprintln!("  {h:?} -> {}", if m.is_empty() { "(ignored)" } else { m });

@@ -357,7 +357,7 @@ pub fn authorise(ctx: &Ctx, entity: Entity, format: ExportFormat) -> Result<()> 
 pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Result<u64> {
     authorise(ctx, spec.entity, spec.format)?;
     let io = |e: std::io::Error| StoreError::Other(e.into());
-    let defs = super::import::field_defs(db, &ctx.tenant_id, spec.entity).await?;
+    let defs = crate::fields::list(db, ctx, spec.entity, true).await?;
     let cols = plan(spec.entity, &spec.columns, &defs);
     let emails: HashMap<String, String> = db
         .all(Q::new("SELECT id, email FROM users WHERE tenant_id = $1").bind(&ctx.tenant_id))

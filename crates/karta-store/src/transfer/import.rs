@@ -274,41 +274,6 @@ pub async fn unfinished(db: &Db, ctx: &Ctx, entity: Entity, file_path: &Path, de
     Ok(r.as_ref().map(from_row))
 }
 
-/// Every custom field of an entity, active or not (values of inactive ones are kept).
-///
-/// # Errors
-/// Database errors.
-pub async fn field_defs(db: &Db, tenant_id: &str, entity: Entity) -> Result<Vec<FieldDef>> {
-    let rows = db
-        .all(
-            Q::new("SELECT * FROM custom_fields WHERE tenant_id = $1 AND entity = $2 ORDER BY position, key")
-                .bind(tenant_id)
-                .bind(entity.as_str()),
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            Some(FieldDef {
-                id: r.s("id"),
-                entity,
-                key: r.s("key"),
-                kind: custom::FieldKind::parse(&r.s("kind"))?,
-                label_en: r.s("label_en"),
-                label_ru: r.s("label_ru"),
-                help: r.s("help"),
-                required: r.i("required") != 0,
-                default_value: r.s("default_value"),
-                options: serde_json::from_str(&r.s("options")).unwrap_or_default(),
-                target: Entity::parse(&r.s("target")),
-                position: r.i("position"),
-                active: r.i("active") != 0,
-                version: r.i("version"),
-            })
-        })
-        .collect())
-}
-
 /// The header row normalised, as the key a remembered mapping is stored under.
 fn shape(headers: &[String]) -> String {
     let joined = headers.iter().map(|h| columns::norm_header(h)).collect::<Vec<_>>().join("\u{1f}");
@@ -421,7 +386,7 @@ pub async fn configure(
     if imp.is_busy() || imp.status == "done" {
         return Err(StoreError::Conflict("status".into()));
     }
-    let defs = field_defs(db, &ctx.tenant_id, imp.entity).await?;
+    let defs = crate::fields::list(db, ctx, imp.entity, true).await?;
     if mapping.len() != headers.len() {
         return Err(StoreError::field("mapping", "invalid_value"));
     }
@@ -879,7 +844,7 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     let entity = imp.entity;
     let create_scope = ctx.scope(entity, Action::Create)?;
     let update_scope = ctx.scope(entity, Action::Update).ok();
-    let defs = field_defs(db, &ctx.tenant_id, entity).await?;
+    let defs = crate::fields::list(db, ctx, entity, true).await?;
     let opts = imp.options();
     let (opened, mut rows) = match source::open(Path::new(&imp.file_path), opts) {
         Ok(Ok(x)) => x,

@@ -235,7 +235,7 @@ async fn targets(st: &AppState, u: &PageUser, e: Entity) -> Result<Vec<(String, 
     let t = u.t;
     let mut v = vec![(String::new(), t.s("imp.ignore").to_string())];
     v.extend(columns::for_entity(e).map(|c| (c.key.to_string(), if t.ru { c.ru } else { c.en }.to_string())));
-    for d in import::field_defs(&st.db, &u.p.ctx.tenant_id, e).await?.into_iter().filter(|d| d.active) {
+    for d in karta_store::fields::list(&st.db, &u.p.ctx, e, false).await?.into_iter() {
         let label = if t.ru && !d.label_ru.is_empty() { d.label_ru.clone() } else { d.label_en.clone() };
         v.push((d.field_name(), label));
     }
