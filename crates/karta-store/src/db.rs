@@ -338,6 +338,55 @@ impl Db {
         tx.commit().await
     }
 
+    /// Streams the rows of a long read (an export) in chunks of `chunk` rows, at most two
+    /// chunks ahead of the reader of the channel; dropping the receiver stops the query.
+    #[must_use]
+    pub fn stream(&self, q: Q, chunk: usize) -> tokio::sync::mpsc::Receiver<Result<Vec<Row>, sqlx::Error>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        match self {
+            Self::Sqlite(_, Some(r)) => {
+                let r = Arc::clone(r);
+                tokio::task::spawn_blocking(move || {
+                    let out = r.stream(&q.sql, &q.args, chunk, |rows| tx.blocking_send(Ok(rows_l(rows))).is_ok());
+                    if let Err(e) = out {
+                        let _ = tx.blocking_send(Err(lite_err(e)));
+                    }
+                });
+            }
+            Self::Sqlite(p, None) => {
+                let p = p.clone();
+                tokio::spawn(async move {
+                    let rows = bind_all!(sqlx::query::<Sqlite>(&q.sql), q.args).fetch(&p);
+                    pump(rows, Row::S, chunk, &tx).await;
+                });
+            }
+            Self::Pg(p) => {
+                let p = p.clone();
+                tokio::spawn(async move {
+                    let rows = bind_all!(sqlx::query::<Postgres>(&q.sql), q.args).fetch(&p);
+                    pump(rows, Row::P, chunk, &tx).await;
+                });
+            }
+        }
+        rx
+    }
+
+    /// Opens a write session for bulk work (see [`Bulk`]).
+    ///
+    /// # Errors
+    /// Database errors opening the session's connection.
+    pub async fn bulk(&self) -> Result<Bulk, sqlx::Error> {
+        if let Self::Sqlite(_, Some(r)) = self {
+            let r = Arc::clone(r);
+            let s = tokio::task::spawn_blocking(move || r.session())
+                .await
+                .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+                .map_err(lite_err)?;
+            return Ok(Bulk::Lite(Some(Box::new(s))));
+        }
+        Ok(Bulk::Tx(self.clone(), None))
+    }
+
     /// Checks that the database answers.
     ///
     /// # Errors
@@ -364,12 +413,130 @@ impl Db {
     }
 }
 
+/// Hands a sqlx row stream on in chunks.
+async fn pump<R>(
+    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+    wrap: fn(R) -> Row,
+    chunk: usize,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<Row>, sqlx::Error>>,
+) {
+    use futures_util::TryStreamExt as _;
+    let mut buf = Vec::with_capacity(chunk);
+    loop {
+        match rows.try_next().await {
+            Ok(Some(r)) => {
+                buf.push(wrap(r));
+                if buf.len() >= chunk
+                    && tx.send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk)))).await.is_err()
+                {
+                    return;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        }
+    }
+    if !buf.is_empty() {
+        let _ = tx.send(Ok(buf)).await;
+    }
+}
+
 fn rows_l(v: Vec<LiteRow>) -> Vec<Row> {
     v.into_iter().map(Row::L).collect()
 }
 
 fn lite_err(e: rusqlite::Error) -> sqlx::Error {
     sqlx::Error::AnyDriverError(Box::new(e))
+}
+
+/// A write session for bulk work: reads and writes inside one transaction that stays open
+/// across calls until [`Bulk::commit`], so a long job chooses how often it commits. On a
+/// SQLite file it is a connection of its own ([`crate::lite::Session`]), elsewhere a
+/// transaction from the pool. An error rolls back everything since the last commit; so
+/// does dropping it.
+pub enum Bulk {
+    /// SQLite file: a session connection (taken out while a blocking call runs).
+    Lite(Option<Box<crate::lite::Session>>),
+    /// Any other database: a transaction begun on first use.
+    Tx(Db, Option<Tx>),
+}
+
+impl Bulk {
+    async fn on_lite<T: Send + 'static>(
+        slot: &mut Option<Box<crate::lite::Session>>,
+        f: impl FnOnce(&mut crate::lite::Session) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, sqlx::Error> {
+        let mut s = slot.take().ok_or_else(|| sqlx::Error::Io(std::io::Error::other("the session was lost")))?;
+        let (s, r) = tokio::task::spawn_blocking(move || {
+            let r = f(&mut s);
+            (s, r)
+        })
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?;
+        *slot = Some(s);
+        r.map_err(lite_err)
+    }
+
+    async fn tx<'a>(db: &Db, slot: &'a mut Option<Tx>) -> Result<&'a mut Tx, sqlx::Error> {
+        if slot.is_none() {
+            *slot = Some(db.begin().await?);
+        }
+        slot.as_mut().ok_or(sqlx::Error::PoolClosed)
+    }
+
+    /// All rows of a read inside the session (it sees the session's own writes).
+    ///
+    /// # Errors
+    /// Database errors; the open transaction is rolled back.
+    pub async fn all(&mut self, q: Q) -> Result<Vec<Row>, sqlx::Error> {
+        match self {
+            Self::Lite(s) => Self::on_lite(s, move |s| s.query(&q.sql, &q.args)).await.map(rows_l),
+            Self::Tx(db, slot) => {
+                let r = Self::tx(db, slot).await?.all(q).await;
+                if r.is_err() {
+                    *slot = None;
+                }
+                r
+            }
+        }
+    }
+
+    /// Runs statements inside the session.
+    ///
+    /// # Errors
+    /// Database errors; the open transaction is rolled back.
+    pub async fn batch(&mut self, qs: Vec<Q>) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Lite(s) => Self::on_lite(s, move |s| s.write_all(&qs)).await,
+            Self::Tx(db, slot) => {
+                let tx = Self::tx(db, slot).await?;
+                for q in qs {
+                    if let Err(e) = tx.exec(q).await {
+                        *slot = None;
+                        return Err(e);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Commits what the session wrote so far.
+    ///
+    /// # Errors
+    /// Database errors; nothing since the last commit is written then.
+    pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Lite(s) => Self::on_lite(s, crate::lite::Session::commit).await,
+            Self::Tx(_, slot) => match slot.take() {
+                Some(tx) => tx.commit().await,
+                None => Ok(()),
+            },
+        }
+    }
 }
 
 /// A transaction on either engine; dropped without [`Tx::commit`] it rolls back.
@@ -456,6 +623,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "activities", include_str!("../migrations/sqlite/0004_activities.sql")),
     (5, "deal_list", include_str!("../migrations/sqlite/0005_deal_list.sql")),
     (6, "data", include_str!("../migrations/sqlite/0006_data.sql")),
+    (7, "bulk", include_str!("../migrations/sqlite/0007_bulk.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -464,6 +632,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "activities", include_str!("../migrations/postgres/0004_activities.sql")),
     (5, "deal_list", include_str!("../migrations/postgres/0005_deal_list.sql")),
     (6, "data", include_str!("../migrations/postgres/0006_data.sql")),
+    (7, "bulk", include_str!("../migrations/postgres/0007_bulk.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -27,5 +27,5 @@ pub mod users;
 pub mod views;
 
 pub use ctx::Ctx;
-pub use db::{migrate, Arg, Db, DbOptions, Engine, Row, Tx, Q};
+pub use db::{migrate, Arg, Bulk, Db, DbOptions, Engine, Row, Tx, Q};
 pub use error::StoreError;

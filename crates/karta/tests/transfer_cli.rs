@@ -37,6 +37,10 @@ fn import(app: &TestApp, who: &str, file: &Path, extra: &[&str]) -> Output {
     karta(app, &args)
 }
 
+async fn db_exec(app: &TestApp, sql: &str) {
+    app.db.exec(Q::new(sql).bind(&app.tenant_a)).await.unwrap();
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     app.db.opt(Q::new(sql).bind(&app.tenant_a)).await.unwrap().map_or(0, |r| r.i("n"))
 }
@@ -85,8 +89,14 @@ async fn a_file_with_broken_rows_imports_the_good_ones_and_reports_each_bad_one(
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1").await, 2);
         let o = import(&app, "admin@acme.test", &file, &["--dedup", "update"]);
         assert_eq!(last_line(&o), "imported 0, updated 0, skipped 2, rejected 4");
+        // "Create anyway" ignores matches by e-mail, so it creates the rows again — once: a
+        // second run of the same file with the same rule changes nothing.
+        let o = import(&app, "admin@acme.test", &file, &["--dedup", "create"]);
+        assert_eq!(last_line(&o), "imported 2, updated 0, skipped 0, rejected 4");
         let o = import(&app, "admin@acme.test", &file, &["--dedup", "create"]);
         assert_eq!(last_line(&o), "imported 0, updated 0, skipped 2, rejected 4");
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1").await, 4);
+        db_exec(&app, "DELETE FROM contacts WHERE tenant_id = $1 AND import_hash <> ''").await;
         // A changed row under "update" fills the match found by e-mail.
         std::fs::write(&file, "E-mail,Должность\nanna@x.ru,Директор\n").unwrap();
         let o = import(&app, "admin@acme.test", &file, &["--dedup", "update"]);

@@ -12,12 +12,14 @@ use crate::listq::ListQuery;
 use crate::parties::{self, Party};
 use karta_core::custom::FieldDef;
 use karta_core::{now_ms, Action, Entity};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-/// Rows per page read.
+/// Rows per page read (deals).
 const PAGE: i64 = 500;
+/// Rows per chunk of a streamed read (accounts and contacts).
+const STREAM_CHUNK: usize = 1000;
 /// Bytes gathered before a chunk is handed on.
 const FLUSH: usize = 128 * 1024;
 
@@ -374,51 +376,43 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
     lq.after = None;
     let mut n: u64 = 0;
     let names = if spec.entity == Entity::Deal { stage_names(db, ctx).await? } else { HashMap::new() };
-    loop {
-        let next = if spec.entity == Entity::Deal {
-            let page = deals::list(db, ctx, now_ms(), &lq).await?;
-            for d in &page.items {
+    if spec.entity != Entity::Deal {
+        // Accounts and contacts: one statement, streamed.
+        let mut rx = db.stream(parties::export_query(db, ctx, spec.entity, &spec.query).await?, STREAM_CHUNK);
+        while let Some(rows) = rx.recv().await {
+            for r in &rows? {
                 n += 1;
-                let cells: Vec<String> = cols.iter().map(|c| deal_cell(c, d, &emails, &names)).collect();
-                w.row(n + 1, &cells).map_err(io)?;
-            }
-            page.next
-        } else {
-            let page = parties::list(db, ctx, spec.entity, &lq).await?;
-            let companies =
-                if spec.entity == Entity::Contact { companies(db, ctx, &page.items).await? } else { HashMap::new() };
-            for p in &page.items {
-                n += 1;
+                let p = parties::from_row(spec.entity, r);
                 let extras = RowExtras {
                     id: p.id.clone(),
                     owner_email: emails.get(&p.input.owner_id).cloned().unwrap_or_default(),
-                    account: companies.get(&p.id).cloned().unwrap_or_default(),
+                    account: r.s("company"),
                 };
-                if let Writer::Vcf(out) = &mut w {
-                    vcard::write(out, &p.id, &p.input, &extras.account);
-                    continue;
-                }
-                let cells: Vec<String> = cols
-                    .iter()
-                    .map(|c| match c {
-                        Col::Std(k, _) => columns::cell(k, &p.input, &extras),
-                        Col::Custom(d) => p.input.custom.get(&d.key).map(|v| d.text(v)).unwrap_or_default(),
-                        Col::Deal(..) => String::new(),
-                    })
-                    .collect();
-                w.row(n + 1, &cells).map_err(io)?;
+                party_row(&mut w, n, &cols, &p, &extras).map_err(io)?;
             }
-            page.next
-        };
+            let chunk = w.take(false);
+            if !chunk.is_empty() && sink.send(Ok(chunk)).await.is_err() {
+                // The receiver went away (a closed download): stop reading.
+                return Ok(n);
+            }
+        }
+    }
+    // Deals: page by page along the list's keyset.
+    let mut more = spec.entity == Entity::Deal;
+    while more {
+        let page = deals::list(db, ctx, now_ms(), &lq).await?;
+        for d in &page.items {
+            n += 1;
+            let cells: Vec<String> = cols.iter().map(|c| deal_cell(c, d, &emails, &names)).collect();
+            w.row(n + 1, &cells).map_err(io)?;
+        }
         let chunk = w.take(false);
         if !chunk.is_empty() && sink.send(Ok(chunk)).await.is_err() {
             // The receiver went away (a closed download): stop reading.
             return Ok(n);
         }
-        match next {
-            Some(c) => lq.after = Some(c),
-            None => break,
-        }
+        more = page.next.is_some();
+        lq.after = page.next;
     }
     let rest = w.finish().map_err(io)?;
     if !rest.is_empty() {
@@ -441,25 +435,21 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
     Ok(n)
 }
 
-/// The first linked account of each contact on a page, in one query.
-async fn companies(db: &Db, ctx: &Ctx, items: &[Party]) -> Result<HashMap<String, String>> {
-    if items.is_empty() {
-        return Ok(HashMap::new());
+/// Writes one account or contact.
+fn party_row(w: &mut Writer, n: u64, cols: &[Col], p: &Party, extras: &RowExtras) -> std::io::Result<()> {
+    if let Writer::Vcf(out) = w {
+        vcard::write(out, &p.id, &p.input, &extras.account);
+        return Ok(());
     }
-    let ids: HashSet<&str> = items.iter().map(|p| p.id.as_str()).collect();
-    let mut q = Q::new("");
-    let tp = q.arg(&ctx.tenant_id);
-    let list = ids.iter().map(|i| q.arg(*i)).collect::<Vec<_>>().join(", ");
-    q.sql = format!(
-        "SELECT ca.contact_id, a.name FROM contact_accounts ca JOIN accounts a ON a.tenant_id = ca.tenant_id \
-         AND a.id = ca.account_id WHERE ca.tenant_id = {tp} AND ca.contact_id IN ({list}) AND a.deleted_at IS NULL \
-         ORDER BY ca.created_at, a.name"
-    );
-    let mut out = HashMap::new();
-    for r in db.all(q).await? {
-        out.entry(r.s("contact_id")).or_insert_with(|| r.s("name"));
-    }
-    Ok(out)
+    let cells: Vec<String> = cols
+        .iter()
+        .map(|c| match c {
+            Col::Std(k, _) => columns::cell(k, &p.input, extras),
+            Col::Custom(d) => p.input.custom.get(&d.key).map(|v| d.text(v)).unwrap_or_default(),
+            Col::Deal(..) => String::new(),
+        })
+        .collect();
+    w.row(n + 1, &cells)
 }
 
 /// Pipeline, stage and lost-reason names by id.

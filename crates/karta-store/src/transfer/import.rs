@@ -12,7 +12,7 @@ use super::csvread::{Encoding, Record};
 use super::source::{self, FileError, Format, Options};
 use crate::audit;
 use crate::ctx::Ctx;
-use crate::db::{Db, Row, Q};
+use crate::db::{Bulk, Db, Row, Q};
 use crate::error::{Result, StoreError};
 use crate::parties::{self, table};
 use karta_core::custom::{self, FieldDef};
@@ -24,8 +24,13 @@ use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Rows per transaction (a killed import leaves whole batches of this many rows).
+/// Rows checked, matched and written together (a killed import leaves whole batches of
+/// this many rows).
 pub const BATCH: usize = 3000;
+/// A transaction takes batches until it holds this many rows…
+const COMMIT_ROWS: i64 = 50_000;
+/// …or is this old, so progress shows and other writers wait at most about this long.
+const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Rows per INSERT statement (SQLite allows 32,766 parameters).
 const CHUNK: usize = 400;
 
@@ -713,22 +718,29 @@ fn in_list(q: &mut Q, vals: &HashSet<&str>) -> String {
 }
 
 async fn lookup(
-    db: &Db,
+    db: &mut Bulk,
     ctx: &Ctx,
     entity: Entity,
     rows: &[Parsed],
     accounts: &HashMap<String, String>,
     dedup: Dedup,
+    known: &HashSet<u64>,
 ) -> Result<Matches> {
     let t = table(entity);
     let mut m = Matches::default();
-    // Under "skip", a row with an e-mail is skipped by its e-mail match whether or not it came
-    // from this file before: its hash need not be looked up.
-    let by_hash = |p: &&Parsed| dedup != Dedup::Skip || p.data.primary_email.is_empty();
+    // A row with an e-mail is matched by it whether or not it came from this file before:
+    // its hash is kept (and looked up) only where nothing else would find the record again.
+    let by_hash = |p: &&Parsed| stores_hash(dedup, p);
     let sets: [(&str, HashSet<&str>); 4] = [
         ("import_hash", rows.iter().filter(by_hash).map(|p| p.hash.as_str()).collect()),
         ("id", rows.iter().map(|p| p.extras.id.as_str()).filter(|s| !s.is_empty()).collect()),
-        ("primary_email", rows.iter().map(|p| p.data.primary_email.as_str()).filter(|s| !s.is_empty()).collect()),
+        (
+            "primary_email",
+            rows.iter()
+                .map(|p| p.data.primary_email.as_str())
+                .filter(|s| !s.is_empty() && known.contains(&key_hash(s)))
+                .collect(),
+        ),
         (
             "primary_phone",
             rows.iter()
@@ -801,8 +813,42 @@ async fn lookup(
     Ok(m)
 }
 
+/// Whether a new record keeps the row's hash: under "create anyway", and for a row without
+/// an e-mail, only the hash tells that the same row was imported before.
+fn stores_hash(dedup: Dedup, p: &Parsed) -> bool {
+    dedup == Dedup::Create || p.data.primary_email.is_empty()
+}
+
+/// Hashes of the e-mails the tenant's records already have (deleted ones too), read along
+/// the e-mail index in pages: a row whose e-mail is not among them cannot match by e-mail,
+/// so only the others are looked up. Eight bytes a record.
+async fn known_emails(db: &mut Bulk, ctx: &Ctx, entity: Entity) -> Result<HashSet<u64>> {
+    const PAGE: usize = 20_000;
+    let mut out = HashSet::new();
+    let mut after = String::new();
+    loop {
+        let mut q = Q::new("");
+        q.sql = format!(
+            "SELECT primary_email AS v FROM {} WHERE tenant_id = $1 AND primary_email > $2 ORDER BY primary_email LIMIT {PAGE}",
+            table(entity)
+        );
+        let page = db.all(q.bind(&ctx.tenant_id).bind(&after)).await?;
+        out.extend(page.iter().map(|r| key_hash(&r.s("v"))));
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = last.s("v"),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
 /// Accounts named in contact rows: found among the accounts the caller sees, by name key.
-async fn find_accounts(db: &Db, ctx: &Ctx, keys: &HashSet<&str>, known: &mut HashMap<String, String>) -> Result<()> {
+async fn find_accounts(
+    db: &mut Bulk,
+    ctx: &Ctx,
+    keys: &HashSet<&str>,
+    known: &mut HashMap<String, String>,
+) -> Result<()> {
     let missing: HashSet<&str> = keys.iter().copied().filter(|k| !k.is_empty() && !known.contains_key(*k)).collect();
     if missing.is_empty() {
         return Ok(());
@@ -896,7 +942,9 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     // A dry run commits nothing, so it remembers what earlier batches would have created.
     let mut seen: HashSet<u64> = HashSet::new();
     let mut outcome = Ok(());
-    let mut batches: u64 = 0;
+    let mut bulk = db.bulk().await?;
+    let mut known = known_emails(&mut bulk, ctx, entity).await?;
+    let (mut since_commit, mut committed_at, mut commits) = (0i64, std::time::Instant::now(), 0u64);
     while let Some(msg) = rx.recv().await {
         let batch = match msg {
             Ok(b) => b,
@@ -910,26 +958,38 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
             seen.clear();
         }
         let step = Step { rows: batch.rows, rejects: &batch.rejects, upto: batch.upto, defs: &defs, update_scope, dry };
-        let counts = write_batch(db, ctx, &imp, step, &mut accounts, &mut seen).await?;
-        batches += 1;
-        if !dry && batches.is_power_of_two() {
-            refresh_stats(db).await?;
-        }
+        let counts = write_batch(&mut bulk, ctx, &imp, step, &mut accounts, &mut seen, &mut known).await?;
+        since_commit += batch.upto - imp.done_rows;
         imp.counts.imported += counts.imported;
         imp.counts.updated += counts.updated;
         imp.counts.skipped += counts.skipped;
         imp.counts.rejected += counts.rejected;
         imp.done_rows = batch.upto;
         if dry {
-            save_progress(db, ctx, &imp).await?;
+            // A dry run keeps nothing but its rejects and counts: each batch's are committed
+            // at once, for the wizard to show.
+            bulk.batch(vec![progress_q(ctx, &imp)]).await?;
+        }
+        if dry || since_commit >= COMMIT_ROWS || committed_at.elapsed() >= COMMIT_EVERY {
+            bulk.commit().await?;
+            (since_commit, committed_at) = (0, std::time::Instant::now());
+            commits += 1;
+            if !dry && commits.is_power_of_two() {
+                refresh_stats(db).await?;
+            }
         }
         progress(&imp);
     }
     drop(rx);
     let _ = reader.join();
     if let Err(e) = outcome {
+        // The batches read before the file failed are kept, like any committed batch.
+        bulk.commit().await?;
         return fail(db, ctx, id, &e).await;
     }
+    bulk.commit().await?;
+    drop(bulk);
+    let batches = commits;
     if !dry && batches > 0 {
         refresh_stats(db).await?;
     }
@@ -954,12 +1014,19 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     get(db, ctx, id).await
 }
 
-/// PostgreSQL plans from table statistics, which a table that grows by an import outruns:
-/// with a "tiny" contacts table it would scan instead of using the e-mail index. Refreshed
-/// after batches 1, 2, 4, 8… and at the end.
+/// Both engines plan from table statistics, which a table that grows by an import outruns:
+/// taking a million-row table for a thousand-row one, they scan instead of using an index
+/// (PostgreSQL the e-mail index; SQLite the links of an export page). Refreshed after
+/// commits 1, 2, 4, 8… and at the end; SQLite samples a few hundred rows per index.
 async fn refresh_stats(db: &Db) -> Result<()> {
-    if db.engine() == crate::db::Engine::Postgres {
-        db.script("ANALYZE contacts; ANALYZE accounts; ANALYZE contact_accounts").await?;
+    match db.engine() {
+        crate::db::Engine::Postgres => {
+            db.script("ANALYZE contacts; ANALYZE accounts; ANALYZE contact_accounts").await?
+        }
+        crate::db::Engine::Sqlite => {
+            db.script("PRAGMA analysis_limit = 400; ANALYZE contacts; ANALYZE accounts; ANALYZE contact_accounts")
+                .await?;
+        }
     }
     Ok(())
 }
@@ -1021,12 +1088,13 @@ fn key_hash(k: &str) -> u64 {
 
 /// Decides and writes one batch in one transaction, with the import's progress.
 async fn write_batch(
-    db: &Db,
+    db: &mut Bulk,
     ctx: &Ctx,
     imp: &Import,
     step: Step<'_>,
     accounts: &mut HashMap<String, String>,
     seen: &mut HashSet<u64>,
+    known: &mut HashSet<u64>,
 ) -> Result<Counts> {
     let Step { rows, rejects, upto, defs, update_scope, dry } = step;
     let entity = imp.entity;
@@ -1035,7 +1103,7 @@ async fn write_batch(
         let keys: HashSet<&str> = rows.iter().map(|p| p.account_key.as_str()).collect();
         find_accounts(db, ctx, &keys, accounts).await?;
     }
-    let m = lookup(db, ctx, entity, &rows, accounts, imp.dedup).await?;
+    let m = lookup(db, ctx, entity, &rows, accounts, imp.dedup, known).await?;
     // Keys of rows earlier in this batch (and, in a dry run, earlier batches).
     let mut inserts: Vec<Parsed> = Vec::new();
     let mut updates: Vec<(String, Parsed)> = Vec::new();
@@ -1098,6 +1166,9 @@ async fn write_batch(
                     new_accounts.push((aid, p.extras.account.trim().to_string()));
                 }
                 counts.imported += 1;
+                if !p.data.primary_email.is_empty() {
+                    known.insert(key_hash(&p.data.primary_email));
+                }
                 inserts.push(p);
             }
             Decision::Update(id) => updates.push((id, p)),
@@ -1148,6 +1219,7 @@ async fn write_batch(
                     if d.input == old.input {
                         counts.skipped += 1;
                     } else {
+                        known.insert(key_hash(&d.primary_email));
                         counts.updated += 1;
                         changed.push((old.clone(), d, p.hash));
                     }
@@ -1190,7 +1262,9 @@ async fn write_batch(
         qs.extend(insert_many(
             ctx,
             entity,
-            with_ids.iter().map(|(id, p)| (id.as_str(), &p.data, p.hash.as_str())),
+            with_ids
+                .iter()
+                .map(|(id, p)| (id.as_str(), &p.data, if stores_hash(imp.dedup, p) { p.hash.as_str() } else { "" })),
             now,
         ));
         qs.extend(audit_many(ctx, entity, with_ids.iter().map(|(id, _)| id.as_str()), &imp.id, now));
