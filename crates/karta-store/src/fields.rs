@@ -646,6 +646,47 @@ async fn linked(db: &Db, ctx: &Ctx, target: Entity, id: &str) -> Result<bool> {
     }
 }
 
+/// The names of linked records (accounts and contacts by name, deals by title) that the
+/// caller may read, by id: what link fields show instead of ids. One query per target.
+///
+/// # Errors
+/// Database errors.
+pub async fn link_names(
+    db: &Db,
+    ctx: &Ctx,
+    defs: &[FieldDef],
+    values: &[&Map<String, Value>],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for target in [Entity::Account, Entity::Contact, Entity::Deal] {
+        let ids: std::collections::BTreeSet<&str> = defs
+            .iter()
+            .filter(|d| d.kind == FieldKind::Link && d.target == Some(target))
+            .flat_map(|d| values.iter().filter_map(|m| m.get(&d.key).and_then(Value::as_str)))
+            .filter(|id| !id.is_empty())
+            .collect();
+        let Ok(scope) = ctx.scope(target, karta_core::Action::Read) else { continue };
+        if ids.is_empty() {
+            continue;
+        }
+        let (table, col) = match target {
+            Entity::Deal => ("deals", "title"),
+            Entity::Contact => ("contacts", "name"),
+            _ => ("accounts", "name"),
+        };
+        let mut q = Q::new("");
+        let tp = q.arg(&ctx.tenant_id);
+        let list = ids.iter().map(|i| q.arg(*i)).collect::<Vec<_>>().join(", ");
+        let sc = ctx.scope_sql(&mut q, "t", scope);
+        q.sql = format!(
+            "SELECT t.id, t.{col} AS name FROM {table} t WHERE t.tenant_id = {tp} AND t.id IN ({list}) \
+             AND t.deleted_at IS NULL AND {sc}"
+        );
+        out.extend(db.all(q).await?.iter().map(|r| (r.s("id"), r.s("name"))));
+    }
+    Ok(out)
+}
+
 /// True when a list query filters or sorts by a custom field (`cf.<key>`).
 #[must_use]
 pub fn uses_custom(lq: &ListQuery) -> bool {

@@ -1,10 +1,12 @@
-//! Inline SQLite reads.
+//! Inline SQLite reads, and bulk work on connections of its own.
 //!
 //! sqlx runs every SQLite statement on a per-connection worker thread and hands the result
 //! back through channels; for a primary-key lookup that costs far more than the lookup itself
 //! (about 60 µs against 5 µs). Short, index-bounded reads — the caller behind a token, a record
 //! by id, a record page's related lists — therefore run here, on the calling thread, on a small
-//! pool of read-only connections to the same WAL file. Writes and transactions stay on sqlx.
+//! pool of read-only connections to the same WAL file; so do long streamed reads (exports).
+//! Ordinary writes and transactions stay on sqlx; bulk writes (imports) run on a write
+//! [`Session`] of their own.
 
 use crate::db::{Arg, Q};
 use rusqlite::functions::FunctionFlags;
@@ -152,14 +154,7 @@ impl Readers {
     ) -> rusqlite::Result<()> {
         let conn = self.take()?;
         let out = (|| {
-            let mut st = conn.prepare_cached(&numbered(sql))?;
-            for i in 1..=st.parameter_count() {
-                match args.get(i - 1) {
-                    Some(Arg::I(v)) => st.raw_bind_parameter(i, v)?,
-                    Some(Arg::T(v)) => st.raw_bind_parameter(i, v)?,
-                    None => return Err(rusqlite::Error::InvalidParameterCount(i, args.len())),
-                }
-            }
+            let mut st = prepare(&conn, &numbered(sql), args)?;
             let mut buf = Vec::with_capacity(chunk);
             let mut going = true;
             each_row(&mut st, |r| {
@@ -210,15 +205,21 @@ fn exec(conn: &Connection, q: &Q) -> rusqlite::Result<()> {
     exec_sql(conn, &numbered(&q.sql), q)
 }
 
-fn exec_sql(conn: &Connection, sql: &str, q: &Q) -> rusqlite::Result<()> {
+/// A cached statement with `?n` placeholders, bound by position.
+fn prepare<'c>(conn: &'c Connection, sql: &str, args: &[Arg]) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
     let mut st = conn.prepare_cached(sql)?;
     for i in 1..=st.parameter_count() {
-        match q.args.get(i - 1) {
+        match args.get(i - 1) {
             Some(Arg::I(v)) => st.raw_bind_parameter(i, v)?,
             Some(Arg::T(v)) => st.raw_bind_parameter(i, v)?,
-            None => return Err(rusqlite::Error::InvalidParameterCount(i, q.args.len())),
+            None => return Err(rusqlite::Error::InvalidParameterCount(i, args.len())),
         }
     }
+    Ok(st)
+}
+
+fn exec_sql(conn: &Connection, sql: &str, q: &Q) -> rusqlite::Result<()> {
+    let mut st = prepare(conn, sql, &q.args)?;
     // Stepped through rather than executed: a PRAGMA answers with a row, which is not an error.
     let mut rows = st.raw_query();
     while rows.next()?.is_some() {}
@@ -314,14 +315,7 @@ fn run(conn: &Connection, sql: &str, args: &[Arg], limit: usize) -> rusqlite::Re
     // `$n` becomes `?n`: its number says which argument it takes, so repeated or
     // out-of-order placeholders bind like they do on PostgreSQL, by position, without
     // looking each one up by name.
-    let mut st = conn.prepare_cached(&numbered(sql))?;
-    for i in 1..=st.parameter_count() {
-        match args.get(i - 1) {
-            Some(Arg::I(v)) => st.raw_bind_parameter(i, v)?,
-            Some(Arg::T(v)) => st.raw_bind_parameter(i, v)?,
-            None => return Err(rusqlite::Error::InvalidParameterCount(i, args.len())),
-        }
-    }
+    let mut st = prepare(conn, &numbered(sql), args)?;
     let mut out = Vec::new();
     each_row(&mut st, |r| {
         out.push(r);

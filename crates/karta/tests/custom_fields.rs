@@ -111,6 +111,12 @@ async fn every_kind_of_field_stores_a_normalised_value_and_bad_values_name_the_f
         assert_eq!(cu["home_phone"], "+79161234567");
         assert_eq!(cu["mentor"], sales1.id.as_str(), "a user given by e-mail is stored by id");
         assert_eq!(cu["employer"], acc["id"]);
+        // Pages show the linked record's name, not its id: the record page and a list column.
+        let b = app.browser("admin@acme.test").await;
+        let page = b.get(&format!("/contacts/{}", c["id"].as_str().unwrap())).await;
+        assert!(page.text.contains("Linked Ltd"), "{}", page.text);
+        let list = b.get("/contacts?cols=cf.employer&q=Custom").await;
+        assert!(list.text.contains("Linked Ltd") && !list.text.contains(acc["id"].as_str().unwrap()), "{}", list.text);
 
         for (key, bad, code) in [
             ("private_mail", json!("not-an-email"), "invalid_email"),

@@ -119,6 +119,8 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
     };
     let pipes = pipelines::list(db, ctx).await.unwrap_or_default();
     let owners = users::list(db, ctx).await.unwrap_or_default();
+    let customs: Vec<_> = page.items.iter().map(|d| &d.custom).collect();
+    let names = karta_store::fields::link_names(db, ctx, &defs, &customs).await.unwrap_or_default();
     let rows = page
         .items
         .iter()
@@ -129,7 +131,8 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
             cells: cols
                 .iter()
                 .map(|c| {
-                    super::list_custom::cell(t, &defs, &owners, &d.custom, c).unwrap_or_else(|| cell(t, d, &pipes, c))
+                    super::list_custom::cell(t, &defs, &owners, &names, &d.custom, c)
+                        .unwrap_or_else(|| cell(t, d, &pipes, c))
                 })
                 .collect(),
         })

@@ -175,7 +175,7 @@ pub async fn relabel(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, list: Vec<String
 }
 
 /// The (label, value) pairs of a record's custom values for its page, in field order (active
-/// fields, then kept values of inactive ones). Users show their names.
+/// fields, then kept values of inactive ones). Users and linked records show their names.
 pub async fn display(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, custom: &Map<String, Value>) -> Vec<(String, String)> {
     if custom.is_empty() {
         return Vec::new();
@@ -187,6 +187,7 @@ pub async fn display(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, custom: &Map<Str
     } else {
         Vec::new()
     };
+    let names = fields::link_names(db, ctx, &defs, &[custom]).await.unwrap_or_default();
     let lang = if t.ru { "ru" } else { "en" };
     defs.iter()
         .filter_map(|d| {
@@ -195,6 +196,10 @@ pub async fn display(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, custom: &Map<Str
                 FieldKind::User => {
                     let id = v.as_str().unwrap_or_default();
                     people.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.display_name.clone())
+                }
+                FieldKind::Link => {
+                    let id = v.as_str().unwrap_or_default();
+                    names.get(id).cloned().unwrap_or_else(|| id.to_string())
                 }
                 _ => d.display(v, lang),
             };

@@ -9,6 +9,7 @@ use karta_store::ctx::Ctx;
 use karta_store::users::User;
 use karta_store::{fields, Db};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// The tenant's custom fields of `e` (inactive ones too, so saved filters on them still run);
 /// none when they cannot be read.
@@ -49,12 +50,14 @@ pub(crate) fn choices(t: Tr, defs: &[FieldDef]) -> Vec<(String, String)> {
 }
 
 /// The cell of a `cf.<key>` column for a record's custom values (`None` for other columns):
-/// the value as people read it in the user's language; users show their names. Plain text;
-/// the template escapes it.
+/// the value as people read it in the user's language; users and linked records (`links`,
+/// from [`karta_store::fields::link_names`]) show their names. Plain text; the template
+/// escapes it.
 pub(crate) fn cell(
     t: Tr,
     defs: &[FieldDef],
     people: &[User],
+    links: &HashMap<String, String>,
     custom: &Map<String, Value>,
     col: &str,
 ) -> Option<String> {
@@ -67,6 +70,10 @@ pub(crate) fn cell(
         FieldKind::User => {
             let id = v.as_str().unwrap_or_default();
             people.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.display_name.clone())
+        }
+        FieldKind::Link => {
+            let id = v.as_str().unwrap_or_default();
+            links.get(id).cloned().unwrap_or_else(|| id.to_string())
         }
         _ => d.display(v, t.code()),
     })

@@ -309,6 +309,8 @@ pub async fn list(
         Err(err) => return error_page(&u, &err),
     };
     let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
+    let customs: Vec<_> = page.items.iter().map(|p| &p.input.custom).collect();
+    let names = karta_store::fields::link_names(&st.db, &u.p.ctx, &defs, &customs).await.unwrap_or_default();
     let rows = page
         .items
         .iter()
@@ -319,7 +321,8 @@ pub async fn list(
             cells: cols
                 .iter()
                 .map(|c| {
-                    super::list_custom::cell(t, &defs, &owners, &p.input.custom, c).unwrap_or_else(|| cell(t, p, c))
+                    super::list_custom::cell(t, &defs, &owners, &names, &p.input.custom, c)
+                        .unwrap_or_else(|| cell(t, p, c))
                 })
                 .collect(),
         })
