@@ -297,6 +297,7 @@ pub(crate) async fn export_response(
     format: ExportFormat,
     query: ListQuery,
     columns: Vec<String>,
+    ru: bool,
 ) -> Result<Response, StoreError> {
     export::authorise(ctx, entity, format)?;
     let probe = ListQuery { limit: 1, after: None, ..query.clone() };
@@ -307,7 +308,7 @@ pub(crate) async fn export_response(
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
     let (db, ctx) = (st.db.clone(), ctx.clone());
-    let spec = ExportSpec { entity, format, query, columns };
+    let spec = ExportSpec { entity, format, query, columns, ru };
     tokio::spawn(async move {
         if let Err(e) = export::export(&db, &ctx, &spec, &tx).await {
             tracing::warn!(error = %e, "export stopped");
@@ -510,6 +511,8 @@ pub struct ExportParams {
     pub format: Option<String>,
     /// Columns, comma-separated list field names (default: the view's, else every column).
     pub columns: Option<String>,
+    /// Headers (and deals' pipeline and stage names) in `en` (default) or `ru`.
+    pub lang: Option<String>,
     /// The list's `filter`, `g1`…, `match`, `view` and `sort` as in the list endpoint.
     pub filter: Option<Vec<String>>,
 }
@@ -523,9 +526,17 @@ async fn export_api(
     let mut format = ExportFormat::Csv;
     let mut columns: Vec<String> = Vec::new();
     let mut rest = Vec::new();
+    let mut ru = false;
     for (k, v) in raw {
         match k.as_str() {
             "format" => format = ExportFormat::parse(&v).ok_or_else(|| invalid("format", "invalid_choice"))?,
+            "lang" => {
+                ru = match v.as_str() {
+                    "ru" => true,
+                    "en" => false,
+                    _ => return Err(invalid("lang", "invalid_choice")),
+                }
+            }
             "columns" | "cols" => {
                 columns.extend(v.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_string))
             }
@@ -542,7 +553,7 @@ async fn export_api(
     }
     let rest = crate::views_api::with_view(&st, &p.ctx, e, rest).await?;
     let lq = list_query(&rest)?;
-    Ok(export_response(&st, &p.ctx, e, format, lq, columns).await?)
+    Ok(export_response(&st, &p.ctx, e, format, lq, columns, ru).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/export", params(ExportParams),

@@ -119,6 +119,9 @@ enum Cmd {
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Headers (and deals' pipeline and stage names) in English or Russian: en or ru.
+        #[arg(long, default_value = "en")]
+        lang: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -395,9 +398,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let args = transfer_cli::ImportArgs { tenant, as_user, entity, dedup, dry_run, encoding, file };
             transfer_cli::import_cmd(&database, args).await
         }
-        Cmd::Export { tenant, as_user, entity, format, view, output, db } => {
+        Cmd::Export { tenant, as_user, entity, format, view, output, lang, db } => {
             let database = open_db(&db.config()).await?;
-            let args = transfer_cli::ExportArgs { tenant, as_user, entity, format, view, output };
+            let args = transfer_cli::ExportArgs { tenant, as_user, entity, format, view, output, lang };
             transfer_cli::export_cmd(&database, args).await
         }
     }

@@ -162,6 +162,8 @@ pub struct ExportArgs {
     pub view: Option<String>,
     /// The output file; standard output when absent.
     pub output: Option<PathBuf>,
+    /// Headers in Russian (`ru`) or English (`en`).
+    pub lang: String,
 }
 
 /// Streams an export to a file or standard output.
@@ -180,7 +182,12 @@ pub async fn export_cmd(db: &Db, a: ExportArgs) -> anyhow::Result<()> {
         None => (karta_store::listq::ListQuery::default(), Vec::new()),
     };
     export::authorise(&ctx, entity, format).map_err(crate::cli::store_err)?;
-    let spec = ExportSpec { entity, format, query, columns };
+    let ru = match a.lang.as_str() {
+        "ru" => true,
+        "en" => false,
+        other => anyhow::bail!("unknown language {other:?}: use en or ru"),
+    };
+    let spec = ExportSpec { entity, format, query, columns, ru };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
     let mut out: Box<dyn Write + Send> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(

@@ -497,6 +497,12 @@ async fn exports_hold_only_what_the_user_may_see_need_the_permission_and_are_aud
         let r = s1.get("/api/v1/contacts/export?format=csv&filter=nope:eq:1").await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a bad filter is an error, not a broken file");
 
+        // Headers in Russian on request (the importer reads both languages).
+        let r = s1.get("/api/v1/contacts/export?format=csv&lang=ru&columns=name,email").await;
+        let head = r.text.trim_start_matches('\u{feff}').split("\r\n").next().unwrap_or_default().to_string();
+        assert!(head.contains("Фамилия") && !head.contains("Last name"), "{head}");
+        assert_eq!(s1.get("/api/v1/contacts/export?lang=de").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
         // A read-only user may read but not export.
         let viewer = app.api("acme", "viewer@acme.test").await;
         assert_eq!(viewer.get("/api/v1/contacts").await.status(), StatusCode::OK);

@@ -418,6 +418,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_export_header_in_either_language_imports_back_into_its_own_column() {
+        for entity in [Entity::Account, Entity::Contact] {
+            for c in for_entity(entity) {
+                assert_eq!(match_header(entity, c.en), Some(c.key), "{entity:?} {}", c.en);
+                assert_eq!(match_header(entity, c.ru), Some(c.key), "{entity:?} {}", c.ru);
+            }
+        }
+    }
+
+    #[test]
     fn headers_in_russian_and_english_are_recognised() {
         assert_eq!(match_header(Entity::Contact, "Эл. почта"), Some("email"));
         assert_eq!(match_header(Entity::Contact, " E-MAIL "), Some("email"));

@@ -78,42 +78,46 @@ pub struct ExportSpec {
     pub query: ListQuery,
     /// The list's columns (list column names); empty = every column.
     pub columns: Vec<String>,
+    /// Headers, pipeline and stage names in Russian (else English). Either imports back.
+    pub ru: bool,
 }
 
 /// A column of the output: header and how to get the cell.
 #[derive(Debug, Clone)]
 enum Col {
-    Std(&'static str, &'static str),
+    Std(&'static columns::Column),
     Custom(FieldDef),
-    Deal(&'static str, &'static str),
+    Deal(&'static (&'static str, &'static str, &'static str)),
 }
 
 impl Col {
-    fn header(&self) -> String {
+    fn header(&self, ru: bool) -> String {
         match self {
-            Self::Std(_, h) | Self::Deal(_, h) => (*h).to_string(),
-            Self::Custom(d) => d.label_en.clone(),
+            Self::Std(c) => (if ru { c.ru } else { c.en }).to_string(),
+            Self::Deal((_, en, r)) => (if ru { *r } else { *en }).to_string(),
+            Self::Custom(d) => d.label(ru).to_string(),
         }
     }
 }
 
-const DEAL_COLS: [(&str, &str); 16] = [
-    ("id", "Id"),
-    ("title", "Title"),
-    ("account", "Company"),
-    ("pipeline", "Pipeline"),
-    ("stage", "Stage"),
-    ("status", "Status"),
-    ("amount", "Amount"),
-    ("currency", "Currency"),
-    ("probability", "Probability"),
-    ("close_date", "Close date"),
-    ("owner", "Owner"),
-    ("source", "Source"),
-    ("next_step", "Next step"),
-    ("lost_reason", "Lost reason"),
-    ("created_at", "Created"),
-    ("description", "Description"),
+/// Deal columns: key, English and Russian header.
+const DEAL_COLS: [(&str, &str, &str); 16] = [
+    ("id", "Id", "Id"),
+    ("title", "Title", "Название"),
+    ("account", "Company", "Компания"),
+    ("pipeline", "Pipeline", "Воронка"),
+    ("stage", "Stage", "Этап"),
+    ("status", "Status", "Статус"),
+    ("amount", "Amount", "Сумма"),
+    ("currency", "Currency", "Валюта"),
+    ("probability", "Probability", "Вероятность"),
+    ("close_date", "Close date", "Дата закрытия"),
+    ("owner", "Owner", "Ответственный"),
+    ("source", "Source", "Источник"),
+    ("next_step", "Next step", "Следующий шаг"),
+    ("lost_reason", "Lost reason", "Причина проигрыша"),
+    ("created_at", "Created", "Создана"),
+    ("description", "Description", "Описание"),
 ];
 
 /// The columns of an export: the list's own when it names some, else every column. A
@@ -121,7 +125,7 @@ const DEAL_COLS: [(&str, &str); 16] = [
 fn plan(entity: Entity, wanted: &[String], defs: &[FieldDef]) -> Vec<Col> {
     let customs = || defs.iter().filter(|d| d.active).cloned().map(Col::Custom);
     if entity == Entity::Deal {
-        let all = || DEAL_COLS.iter().map(|(k, h)| Col::Deal(k, h));
+        let all = || DEAL_COLS.iter().map(Col::Deal);
         if wanted.is_empty() {
             return all().chain(customs()).collect();
         }
@@ -132,17 +136,13 @@ fn plan(entity: Entity, wanted: &[String], defs: &[FieldDef]) -> Vec<Col> {
                 if let Some(k) = w.strip_prefix("custom.") {
                     return defs.iter().find(|d| d.key == k).cloned().map(Col::Custom);
                 }
-                DEAL_COLS.iter().find(|(k, _)| *k == w).map(|(k, h)| Col::Deal(k, h))
+                DEAL_COLS.iter().find(|(k, ..)| *k == w).map(Col::Deal)
             })
             .collect();
     }
-    let std_col = |k: &str| columns::for_entity(entity).find(|c| c.key == k).map(|c| Col::Std(c.key, c.en));
+    let std_col = |k: &str| columns::for_entity(entity).find(|c| c.key == k).map(Col::Std);
     if wanted.is_empty() {
-        return columns::for_entity(entity)
-            .filter(|c| c.key != "full_name")
-            .map(|c| Col::Std(c.key, c.en))
-            .chain(customs())
-            .collect();
+        return columns::for_entity(entity).filter(|c| c.key != "full_name").map(Col::Std).chain(customs()).collect();
     }
     let mut out = vec![];
     for w in wanted {
@@ -369,13 +369,13 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
         .collect();
     let mut w = Writer::new(spec.format).map_err(io)?;
     if spec.format != ExportFormat::Vcf {
-        w.row(1, &cols.iter().map(Col::header).collect::<Vec<_>>()).map_err(io)?;
+        w.row(1, &cols.iter().map(|c| c.header(spec.ru)).collect::<Vec<_>>()).map_err(io)?;
     }
     let mut lq = spec.query.clone();
     lq.limit = PAGE;
     lq.after = None;
     let mut n: u64 = 0;
-    let names = if spec.entity == Entity::Deal { stage_names(db, ctx).await? } else { HashMap::new() };
+    let names = if spec.entity == Entity::Deal { stage_names(db, ctx, spec.ru).await? } else { HashMap::new() };
     if spec.entity != Entity::Deal {
         // Accounts and contacts: one statement, streamed.
         let mut rx = db.stream(parties::export_query(db, ctx, spec.entity, &spec.query).await?, STREAM_CHUNK);
@@ -444,7 +444,7 @@ fn party_row(w: &mut Writer, n: u64, cols: &[Col], p: &Party, extras: &RowExtras
     let cells: Vec<String> = cols
         .iter()
         .map(|c| match c {
-            Col::Std(k, _) => columns::cell(k, &p.input, extras),
+            Col::Std(c) => columns::cell(c.key, &p.input, extras),
             Col::Custom(d) => p.input.custom.get(&d.key).map(|v| d.text(v)).unwrap_or_default(),
             Col::Deal(..) => String::new(),
         })
@@ -452,16 +452,14 @@ fn party_row(w: &mut Writer, n: u64, cols: &[Col], p: &Party, extras: &RowExtras
     w.row(n + 1, &cells)
 }
 
-/// Pipeline, stage and lost-reason names by id.
-async fn stage_names(db: &Db, ctx: &Ctx) -> Result<HashMap<String, String>> {
+/// Pipeline, stage and lost-reason names by id, in one language.
+async fn stage_names(db: &Db, ctx: &Ctx, ru: bool) -> Result<HashMap<String, String>> {
+    let col = if ru { "name_ru" } else { "name_en" };
     let mut out = HashMap::new();
-    for (sql, col) in [
-        ("SELECT id, name_en AS name FROM pipelines WHERE tenant_id = $1", "name"),
-        ("SELECT id, name_en AS name FROM stages WHERE tenant_id = $1", "name"),
-        ("SELECT id, name_en AS name FROM lost_reasons WHERE tenant_id = $1", "name"),
-    ] {
-        for r in db.all(Q::new(sql).bind(&ctx.tenant_id)).await? {
-            out.insert(r.s("id"), r.s(col));
+    for table in ["pipelines", "stages", "lost_reasons"] {
+        let q = Q::new(format!("SELECT id, {col} AS name FROM {table} WHERE tenant_id = $1")).bind(&ctx.tenant_id);
+        for r in db.all(q).await? {
+            out.insert(r.s("id"), r.s("name"));
         }
     }
     Ok(out)
@@ -470,7 +468,7 @@ async fn stage_names(db: &Db, ctx: &Ctx) -> Result<HashMap<String, String>> {
 fn deal_cell(c: &Col, d: &Deal, emails: &HashMap<String, String>, names: &HashMap<String, String>) -> String {
     let name = |id: &str| names.get(id).cloned().unwrap_or_default();
     match c {
-        Col::Deal(k, _) => match *k {
+        Col::Deal((k, ..)) => match *k {
             "id" => d.id.clone(),
             "title" => d.title.clone(),
             "account" => d.account_name.clone(),

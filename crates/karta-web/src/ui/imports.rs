@@ -460,7 +460,7 @@ async fn export(
     lq.after = None;
     let mut columns = vec![primary(e).to_string()];
     columns.extend(cols);
-    match xfer::export_response(&st, &u.p.ctx, e, format, lq, columns).await {
+    match xfer::export_response(&st, &u.p.ctx, e, format, lq, columns, t.ru).await {
         Ok(r) => r,
         Err(StoreError::Invalid(errs)) => {
             let msg = errs.iter().map(|x| t.err(x.code)).collect::<Vec<_>>().join("; ");
