@@ -35,6 +35,8 @@ enum Moved {
     Row { table: String, col: String, from: String, to: String, keys: Vec<(String, String)> },
     /// A link deleted because the survivor had the same one; the undo inserts it again.
     Del { table: String, row: Vec<(String, Value)> },
+    /// Records (of `table`, by id) whose custom link field `key` went from `from` to `to`.
+    Custom { table: String, key: String, from: String, to: String, ids: Vec<String> },
 }
 
 /// Tables and columns a merge moves; an undo touches nothing else.
@@ -119,6 +121,7 @@ fn moved_count(m: &[Moved]) -> usize {
     m.iter()
         .map(|x| match x {
             Moved::Ids { ids, .. } => ids.len(),
+            Moved::Custom { ids, .. } => ids.len(),
             Moved::Row { .. } | Moved::Del { .. } => 1,
         })
         .sum()
@@ -357,6 +360,80 @@ async fn move_related(
     .await?;
     move_ids(tx, ctx, "notes", "entity_id", Some(("entity", e)), from, to, moved).await?;
     move_ids(tx, ctx, "audit_log", "entity_id", Some(("entity", e)), from, to, moved).await?;
+    move_custom_links(tx, ctx, e, from, to, moved).await
+}
+
+/// The table of records that may carry custom fields, for a `custom_fields.entity` value.
+fn custom_table(entity: &str) -> Option<&'static str> {
+    match entity {
+        "account" => Some("accounts"),
+        "contact" => Some("contacts"),
+        "deal" => Some("deals"),
+        _ => None,
+    }
+}
+
+/// Sets custom link field `key` of the given records (all that hold `from`, when `ids` is
+/// empty) from `from` to `to`; returns the ids changed. Keys are checked by
+/// [`karta_core::custom::valid_key`], so they are safe inside the SQL text.
+async fn set_custom_link(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    tbl: &str,
+    key: &str,
+    (from, to): (&str, &str),
+    ids: &[String],
+) -> Result<Vec<String>> {
+    if !karta_core::custom::valid_key(key) {
+        return Err(StoreError::Other(anyhow::anyhow!("a custom field key {key:?} that merges do not move")));
+    }
+    let mut q = Q::new("");
+    let to_p = q.arg(to);
+    let t = q.arg(&ctx.tenant_id);
+    let f = q.arg(from);
+    let (set, get) = match tx {
+        Tx::S(_) => (format!("json_set(custom, '$.{key}', {to_p})"), format!("json_extract(custom, '$.{key}')")),
+        Tx::P(_) => (
+            format!("(jsonb_set(custom::jsonb, '{{{key}}}', to_jsonb({to_p}::text)))::text"),
+            format!("(custom::jsonb ->> '{key}')"),
+        ),
+    };
+    let only = if ids.is_empty() {
+        String::new()
+    } else {
+        format!(" AND id IN ({})", ids.iter().map(|i| q.arg(i)).collect::<Vec<_>>().join(", "))
+    };
+    // A new version, so an edit begun before the change cannot overwrite it unseen.
+    q.sql = format!(
+        "UPDATE {tbl} SET custom = {set}, version = version + 1 WHERE tenant_id = {t} AND {get} = {f}{only} RETURNING id"
+    );
+    Ok(tx.all(q).await?.iter().map(|r| r.s("id")).collect())
+}
+
+/// Custom link fields that point at the merged-away record point at the survivor.
+async fn move_custom_links(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    e: &str,
+    from: &str,
+    to: &str,
+    moved: &mut Vec<Moved>,
+) -> Result<()> {
+    let fields = tx
+        .all(
+            Q::new("SELECT entity, key FROM custom_fields WHERE tenant_id = $1 AND kind = 'link' AND target = $2")
+                .bind(&ctx.tenant_id)
+                .bind(e),
+        )
+        .await?;
+    for r in fields {
+        let (entity, key) = (r.s("entity"), r.s("key"));
+        let Some(tbl) = custom_table(&entity) else { continue };
+        let ids = set_custom_link(tx, ctx, tbl, &key, (from, to), &[]).await?;
+        if !ids.is_empty() {
+            moved.push(Moved::Custom { table: tbl.into(), key, from: from.into(), to: to.into(), ids });
+        }
+    }
     Ok(())
 }
 
@@ -398,6 +475,14 @@ async fn move_back(tx: &mut Tx, ctx: &Ctx, m: &Moved) -> Result<()> {
                 q.sql = format!("UPDATE {tbl} SET {col} = {f} WHERE tenant_id = {t} AND {col} = {to_p}{key_sql}");
             }
             tx.exec(q).await?;
+        }
+        Moved::Custom { table: tbl, key, from, to, ids } => {
+            if !["accounts", "contacts", "deals"].contains(&tbl.as_str()) {
+                return Err(StoreError::Other(anyhow::anyhow!("a merge record names {tbl}, which merges do not move")));
+            }
+            for chunk in ids.chunks(200) {
+                set_custom_link(tx, ctx, tbl, key, (to, from), chunk).await?;
+            }
         }
         Moved::Del { table: tbl, row } => {
             movable(tbl, row.iter().map(|(c, _)| c.as_str()))?;

@@ -279,6 +279,17 @@ async fn a_contact_merge_moves_every_related_item_and_undo_restores_both_records
                    "emails": [{"value": "petrov@y.ru"}], "phones": [{"value": "+7 916 111-22-33"}], "tags": ["new"]}),
         )
         .await;
+        // A custom link field of accounts that points at the other contact.
+        let f = c
+            .post(
+                "/api/v1/custom-fields",
+                &json!({"entity": "account", "kind": "link", "label_en": "Main contact", "target": "contact"}),
+            )
+            .await;
+        assert_eq!(f.status(), StatusCode::CREATED, "{}", f.text);
+        let key = f.json()["key"].as_str().unwrap().to_string();
+        let acc3 = create(&c, "accounts", json!({"name": "Гамма", "custom": {key.clone(): gone}})).await;
+        let main_contact = |v: Value| v["custom"][key.as_str()].as_str().unwrap_or_default().to_string();
         // Links: both at Альфа (the survivor's link stays), the other also at Бета.
         link(&c, &keep, &acc1, "CEO").await;
         link(&c, &gone, &acc1, "директор").await;
@@ -382,6 +393,8 @@ async fn a_contact_merge_moves_every_related_item_and_undo_restores_both_records
         // Activities and participants.
         let a = c.get(&format!("/api/v1/activities/{call}")).await.json();
         assert_eq!(a["contact_id"], keep.as_str());
+        // Custom link values follow the survivor.
+        assert_eq!(main_contact(c.get(&format!("/api/v1/accounts/{acc3}")).await.json()), keep);
         assert_eq!(count(&app, "activity_participants").await, 1);
         // Notes and history.
         let notes = c.get(&format!("/api/v1/contacts/{keep}/notes")).await.json();
@@ -409,6 +422,7 @@ async fn a_contact_merge_moves_every_related_item_and_undo_restores_both_records
         assert_eq!(profile(c.get(&format!("/api/v1/contacts/{keep}")).await.json()), keep_before);
         assert_eq!(profile(c.get(&format!("/api/v1/contacts/{gone}")).await.json()), gone_before);
         assert_eq!(related_rows(&app).await, rows_before);
+        assert_eq!(main_contact(c.get(&format!("/api/v1/accounts/{acc3}")).await.json()), gone);
         let r = app
             .db
             .opt(

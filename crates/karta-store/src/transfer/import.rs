@@ -32,9 +32,7 @@ const COMMIT_ROWS: i64 = 50_000;
 /// …or is this old, so progress shows and other writers wait at most about this long
 /// (well inside their 10 s busy timeout). Longer measured no faster.
 const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-/// Rows per INSERT statement: 39 parameters a record, and SQLite allows 32,766. Fewer,
-/// larger statements also mean fewer flushes of the search index, which writes its pending
-/// terms out at the start of every statement.
+/// Rows per INSERT statement (39 parameters a record; SQLite allows 32,766).
 const CHUNK: usize = 400;
 
 /// What to do with a row that matches an existing record.
@@ -1083,7 +1081,8 @@ fn key_hash(k: &str) -> u64 {
     h.finish()
 }
 
-/// Decides and writes one batch in one transaction, with the import's progress.
+/// Decides and writes one batch, with the import's progress, inside the session's open
+/// transaction (committed by the caller).
 async fn write_batch(
     db: &mut Bulk,
     ctx: &Ctx,
