@@ -585,18 +585,42 @@ pub async fn check_values(
             }
         }
     }
-    let mut values = match custom::check(&defs, &raw, before.is_none(), &ctx.country) {
-        Ok(m) => m,
-        Err(errors) => return Ok(Values { errors, ..Values::default() }),
-    };
+    // A link may be typed as the linked record's name: it becomes the record's id here,
+    // before the values are checked; a name that finds nothing is "not found".
     let mut errors = Vec::new();
-    for d in defs.iter().filter(|d| d.active && matches!(d.kind, FieldKind::User | FieldKind::Link)) {
+    for d in defs.iter().filter(|d| d.active && d.kind == FieldKind::Link) {
+        let Some(v) = raw.get(&d.key).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let kept = before.and_then(|b| b.get(&d.key)).and_then(Value::as_str);
+        if kept == Some(v) {
+            continue;
+        }
+        match link_target(db, ctx, d.target.unwrap_or(Entity::Account), v, kept).await? {
+            Some(id) => {
+                raw.insert(d.key.clone(), Value::from(id));
+            }
+            None => {
+                errors.push(FieldError::new(d.field_name(), "not_found"));
+                raw.remove(&d.key);
+            }
+        }
+    }
+    let mut values = match custom::check(&defs, &raw, before.is_none(), &ctx.country) {
+        Ok(m) if errors.is_empty() => m,
+        Ok(_) => return Ok(Values { errors, ..Values::default() }),
+        Err(more) => {
+            errors.extend(more);
+            return Ok(Values { errors, ..Values::default() });
+        }
+    };
+    for d in defs.iter().filter(|d| d.active && d.kind == FieldKind::User) {
         let Some(v) = values.get(&d.key).and_then(Value::as_str).map(str::to_string) else { continue };
         if before.and_then(|b| b.get(&d.key)).and_then(Value::as_str) == Some(v.as_str()) {
             continue;
         }
-        let found = if d.kind == FieldKind::User {
-            db.opt(
+        let found = db
+            .opt(
                 Q::new(
                     "SELECT id FROM users WHERE tenant_id = $1 AND disabled = 0 AND (id = $2 OR lower(email) = $3) \
                      ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END",
@@ -606,10 +630,7 @@ pub async fn check_values(
                 .bind(v.to_lowercase()),
             )
             .await?
-            .map(|r| r.s("id"))
-        } else {
-            linked(db, ctx, d.target.unwrap_or(Entity::Account), &v).await?.then(|| v.clone())
-        };
+            .map(|r| r.s("id"));
         match found {
             Some(id) => {
                 values.insert(d.key.clone(), Value::from(id));
@@ -685,6 +706,26 @@ pub async fn link_names(
         out.extend(db.all(q).await?.iter().map(|r| (r.s("id"), r.s("name"))));
     }
     Ok(out)
+}
+
+/// The record a typed link value names: its id, or its name — the readable record of that
+/// exact name, else the only one the search finds. Among records of the same name the
+/// stored one (`kept`) stays, so a form that shows names saves back what it showed.
+async fn link_target(db: &Db, ctx: &Ctx, target: Entity, v: &str, kept: Option<&str>) -> Result<Option<String>> {
+    if linked(db, ctx, target, v).await? {
+        return Ok(Some(v.to_string()));
+    }
+    let hits: Vec<crate::search::Hit> =
+        crate::search::search(db, ctx, v, 10).await?.into_iter().filter(|h| h.entity == target).collect();
+    let key = karta_core::text::norm(v);
+    let exact: Vec<&crate::search::Hit> = hits.iter().filter(|h| karta_core::text::norm(&h.name) == key).collect();
+    if let Some(k) = kept.filter(|k| exact.iter().any(|h| h.id == *k)) {
+        return Ok(Some(k.to_string()));
+    }
+    if let Some(h) = exact.first() {
+        return Ok(Some(h.id.clone()));
+    }
+    Ok((hits.len() == 1).then(|| hits[0].id.clone()))
 }
 
 /// True when a list query filters or sorts by a custom field (`cf.<key>`).

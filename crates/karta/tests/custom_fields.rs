@@ -117,6 +117,11 @@ async fn every_kind_of_field_stores_a_normalised_value_and_bad_values_name_the_f
         assert!(page.text.contains("Linked Ltd"), "{}", page.text);
         let list = b.get("/contacts?cols=cf.employer&q=Custom").await;
         assert!(list.text.contains("Linked Ltd") && !list.text.contains(acc["id"].as_str().unwrap()), "{}", list.text);
+        // The edit form shows the name, and a link may be given by the record's name.
+        let form = b.get(&format!("/contacts/{}/edit", c["id"].as_str().unwrap())).await;
+        assert!(form.text.contains("name=\"cf.employer\" value=\"Linked Ltd\""), "{}", form.text);
+        let by_name = contact(&admin, json!({"last_name": "Named", "custom": {"employer": "linked ltd"}})).await;
+        assert_eq!(by_name["custom"]["employer"], acc["id"], "a link given by name is stored by id");
 
         for (key, bad, code) in [
             ("private_mail", json!("not-an-email"), "invalid_email"),

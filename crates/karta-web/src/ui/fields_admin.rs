@@ -117,10 +117,22 @@ pub async fn inputs(
     } else {
         Vec::new()
     };
+    // Links are typed and shown by the linked record's name (an id is accepted too).
+    let links: Map<String, Value> = defs
+        .iter()
+        .filter(|d| d.kind == FieldKind::Link)
+        .filter_map(|d| values.get(&format!("cf.{}", d.key)).map(|v| (d.key.clone(), Value::from(v.as_str()))))
+        .collect();
+    let names = fields::link_names(db, ctx, &defs, &[&links]).await.unwrap_or_default();
     defs.iter()
         .map(|d| {
             let name = format!("cf.{}", d.key);
-            let value = values.get(&name).cloned().unwrap_or_default();
+            let mut value = values.get(&name).cloned().unwrap_or_default();
+            if d.kind == FieldKind::Link {
+                if let Some(n) = names.get(&value) {
+                    value.clone_from(n);
+                }
+            }
             let chosen: Vec<&str> = value.split(';').map(str::trim).collect();
             let options = match d.kind {
                 FieldKind::Select | FieldKind::MultiSelect => {
