@@ -131,6 +131,37 @@ async fn a_file_with_broken_rows_imports_the_good_ones_and_reports_each_bad_one(
     }
 }
 
+#[tokio::test]
+async fn a_user_field_given_by_e_mail_is_stored_as_that_users_id_and_an_unknown_one_rejects_the_row() {
+    for kind in kinds() {
+        let app = TestApp::spawn(kind).await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        let r = admin
+            .post(
+                "/api/v1/custom-fields",
+                &serde_json::json!({"entity": "contact", "kind": "user", "label_en": "Curator"}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text);
+        let d = temp_dir("users");
+        let file = d.join("curated.csv");
+        std::fs::write(&file, "Last name,E-mail,Curator\nОдин,one@x.ru,SALES1@acme.test\nДва,two@x.ru,nobody@x.ru\n")
+            .unwrap();
+        let o = import(&app, "admin@acme.test", &file, &[]);
+        assert_eq!(last_line(&o), "imported 1, updated 0, skipped 0, rejected 1", "{kind:?}");
+        let rejected = std::fs::read_to_string(d.join("curated.csv.rejected.csv")).unwrap();
+        assert!(rejected.contains("3,") && rejected.contains("no active user"), "{rejected}");
+        let sales1 = karta_store::users::by_email(&app.db, &app.tenant_a, "sales1@acme.test").await.unwrap().unwrap();
+        let stored = count(
+            &app,
+            &format!("SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1 AND custom LIKE '%{}%'", sales1.id),
+        )
+        .await;
+        assert_eq!(stored, 1, "the curator is stored by id");
+        app.finish().await;
+    }
+}
+
 /// Reads a CSV export into rows without the id column, sorted (ties in the list order are
 /// broken by ids, which differ after a re-import).
 fn rows_of(bytes: &[u8]) -> Vec<Vec<String>> {

@@ -590,13 +590,26 @@ impl Checker {
                 None => errs.push(format!("owner: no active user with the e-mail {owner}")),
             }
         }
-        let custom = match custom::check(&self.defs, &raw_custom, true, &self.country) {
+        let mut custom = match custom::check(&self.defs, &raw_custom, true, &self.country) {
             Ok(c) => c,
             Err(es) => {
                 errs.extend(es.iter().map(describe));
                 serde_json::Map::new()
             }
         };
+        // A user field holds a user's id; the file may give their e-mail.
+        for d in self.defs.iter().filter(|d| d.kind == custom::FieldKind::User) {
+            let Some(v) = custom.get(&d.key).and_then(serde_json::Value::as_str).map(str::to_string) else { continue };
+            if self.users.values().any(|id| *id == v) {
+                continue;
+            }
+            match self.users.get(&v.to_lowercase()) {
+                Some(id) => {
+                    custom.insert(d.key.clone(), serde_json::Value::from(id.as_str()));
+                }
+                None => errs.push(format!("{}: no active user with the e-mail {v}", d.label_en)),
+            }
+        }
         input.custom = custom;
         let parsed = party::parse(self.entity, input.clone(), &self.country);
         // A row without a name can still fill a record it matches (an e-mail and a new job
