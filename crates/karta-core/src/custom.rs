@@ -410,9 +410,17 @@ impl FieldDef {
             FieldKind::Url => Ok(WebUrl::parse(s, &field)?.as_str().into()),
             FieldKind::Email => Ok(Email::parse(s, &field)?.as_str().into()),
             FieldKind::Phone => Ok(Phone::parse(s, country, &field)?.as_str().into()),
-            FieldKind::User | FieldKind::Link => {
+            FieldKind::User => {
                 if s.chars().count() > 100 || s.chars().any(char::is_whitespace) {
                     Err(err(key, "invalid_value"))
+                } else {
+                    Ok(s.into())
+                }
+            }
+            // An id, or a record's name: the store turns either into the record's id.
+            FieldKind::Link => {
+                if s.chars().count() > 200 {
+                    Err(err(key, "too_long"))
                 } else {
                     Ok(s.into())
                 }

@@ -162,6 +162,41 @@ async fn a_user_field_given_by_e_mail_is_stored_as_that_users_id_and_an_unknown_
     }
 }
 
+#[tokio::test]
+async fn a_link_field_given_by_id_or_account_name_is_stored_as_the_id_and_an_unknown_one_rejects_the_row() {
+    for kind in kinds() {
+        let app = TestApp::spawn(kind).await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        let r = admin
+            .post(
+                "/api/v1/custom-fields",
+                &serde_json::json!({"entity": "contact", "kind": "link", "label_en": "Employer", "target": "account"}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text);
+        let acc = admin.post("/api/v1/accounts", &serde_json::json!({"name": "Linked Ltd"})).await.json();
+        let id = acc["id"].as_str().unwrap();
+        let d = temp_dir("links");
+        let file = d.join("linked.csv");
+        std::fs::write(
+            &file,
+            format!(
+                "Last name,E-mail,Employer\nОдин,one@x.ru,linked ltd\nДва,two@x.ru,{id}\nТри,three@x.ru,Nowhere Inc\n"
+            ),
+        )
+        .unwrap();
+        let o = import(&app, "admin@acme.test", &file, &[]);
+        assert_eq!(last_line(&o), "imported 2, updated 0, skipped 0, rejected 1", "{kind:?}");
+        let rejected = std::fs::read_to_string(d.join("linked.csv.rejected.csv")).unwrap();
+        assert!(rejected.contains("4,") && rejected.contains("Employer: no such record"), "{rejected}");
+        let stored =
+            count(&app, &format!("SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1 AND custom LIKE '%{id}%'"))
+                .await;
+        assert_eq!(stored, 2, "both rows point at the account by id");
+        app.finish().await;
+    }
+}
+
 /// Reads a CSV export into rows without the id column, sorted (ties in the list order are
 /// broken by ids, which differ after a re-import).
 fn rows_of(bytes: &[u8]) -> Vec<Vec<String>> {

@@ -856,6 +856,100 @@ async fn known_emails(db: &mut Bulk, ctx: &Ctx, entity: Entity) -> Result<HashSe
     Ok(out)
 }
 
+/// Link custom values must name records the caller may read: by id, or (accounts) by exact
+/// name, which becomes the id. A row that names none is rejected with the field's label.
+async fn check_links(
+    db: &mut Bulk,
+    ctx: &Ctx,
+    defs: &[FieldDef],
+    rows: Vec<Parsed>,
+) -> Result<(Vec<Parsed>, Vec<Reject>)> {
+    let links: Vec<&FieldDef> = defs.iter().filter(|d| d.kind == custom::FieldKind::Link).collect();
+    if links.is_empty() {
+        return Ok((rows, Vec::new()));
+    }
+    let target_of = |d: &FieldDef| d.target.unwrap_or(Entity::Account);
+    // (target, value as given) → id.
+    let mut found: HashMap<(&'static str, String), String> = HashMap::new();
+    for target in [Entity::Account, Entity::Contact, Entity::Deal] {
+        let vals: HashSet<&str> = links
+            .iter()
+            .filter(|d| target_of(d) == target)
+            .flat_map(|d| {
+                rows.iter().filter_map(|p| p.data.input.custom.get(&d.key).and_then(serde_json::Value::as_str))
+            })
+            .collect();
+        let Ok(scope) = ctx.scope(target, Action::Read) else { continue };
+        if vals.is_empty() {
+            continue;
+        }
+        let table = match target {
+            Entity::Deal => "deals",
+            Entity::Contact => "contacts",
+            _ => "accounts",
+        };
+        let mut q = Q::new("");
+        let tp = q.arg(&ctx.tenant_id);
+        let list = in_list(&mut q, &vals);
+        let sc = ctx.scope_sql(&mut q, "t", scope);
+        q.sql = format!(
+            "SELECT t.id FROM {table} t WHERE t.tenant_id = {tp} AND t.id IN ({list}) AND t.deleted_at IS NULL AND {sc}"
+        );
+        for r in db.all(q).await? {
+            found.insert((target.as_str(), r.s("id")), r.s("id"));
+        }
+        if target != Entity::Account {
+            continue;
+        }
+        let names: HashMap<String, &str> = vals
+            .iter()
+            .filter(|v| !found.contains_key(&(target.as_str(), (**v).to_string())))
+            .map(|v| (norm(v), *v))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let keys: HashSet<&str> = names.keys().map(String::as_str).collect();
+        let mut q = Q::new("");
+        let tp = q.arg(&ctx.tenant_id);
+        let list = in_list(&mut q, &keys);
+        let sc = ctx.scope_sql(&mut q, "t", scope);
+        q.sql = format!(
+            "SELECT t.id, t.name_key FROM accounts t WHERE t.tenant_id = {tp} AND t.name_key IN ({list}) \
+             AND t.deleted_at IS NULL AND {sc} ORDER BY t.created_at"
+        );
+        for r in db.all(q).await? {
+            if let Some(v) = names.get(&r.s("name_key")) {
+                found.entry((target.as_str(), (*v).to_string())).or_insert_with(|| r.s("id"));
+            }
+        }
+    }
+    let (mut ok, mut bad) = (Vec::with_capacity(rows.len()), Vec::new());
+    'rows: for mut p in rows {
+        for d in &links {
+            let Some(v) = p.data.input.custom.get(&d.key).and_then(serde_json::Value::as_str).map(str::to_string)
+            else {
+                continue;
+            };
+            match found.get(&(target_of(d).as_str(), v.clone())) {
+                Some(id) => {
+                    p.data.input.custom.insert(d.key.clone(), serde_json::Value::from(id.as_str()));
+                }
+                None => {
+                    bad.push(Reject {
+                        line: p.line,
+                        reason: format!("{}: no such record: {v}", d.label_en),
+                        raw: p.raw,
+                    });
+                    continue 'rows;
+                }
+            }
+        }
+        ok.push(p);
+    }
+    Ok((ok, bad))
+}
+
 /// Accounts named in contact rows: found among the accounts the caller sees, by name key.
 async fn find_accounts(
     db: &mut Bulk,
@@ -1106,6 +1200,7 @@ async fn write_batch(
     known: &mut HashSet<u64>,
 ) -> Result<Counts> {
     let Step { rows, rejects, upto, defs, update_scope, dry } = step;
+    let (rows, link_rejects) = check_links(db, ctx, defs, rows).await?;
     let entity = imp.entity;
     let mut counts = Counts { rejected: rejects.len() as i64, ..Counts::default() };
     if entity == Entity::Contact {
@@ -1117,7 +1212,7 @@ async fn write_batch(
     let mut inserts: Vec<Parsed> = Vec::new();
     let mut updates: Vec<(String, Parsed)> = Vec::new();
     let mut new_accounts: Vec<(String, String)> = Vec::new();
-    let mut new_rejects: Vec<Reject> = Vec::new();
+    let mut new_rejects: Vec<Reject> = link_rejects;
     for p in rows {
         let name_key = if entity == Entity::Contact {
             accounts.get(&p.account_key).map(|a| format!("{a}\u{1f}{}", p.data.name_key))
