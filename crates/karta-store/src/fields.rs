@@ -667,6 +667,30 @@ async fn linked(db: &Db, ctx: &Ctx, target: Entity, id: &str) -> Result<bool> {
     }
 }
 
+/// The query for the records of `target` among `ids` that the caller may read: their `id`
+/// and `name` (a deal's title). `None` when there is nothing to ask or no read right.
+pub(crate) fn readable_q<'a>(ctx: &Ctx, target: Entity, ids: impl IntoIterator<Item = &'a str>) -> Option<Q> {
+    let scope = ctx.scope(target, karta_core::Action::Read).ok()?;
+    let (table, col) = match target {
+        Entity::Deal => ("deals", "title"),
+        Entity::Contact => ("contacts", "name"),
+        Entity::Account => ("accounts", "name"),
+        Entity::Product | Entity::Activity => return None,
+    };
+    let mut q = Q::new("");
+    let tp = q.arg(&ctx.tenant_id);
+    let list = ids.into_iter().map(|i| q.arg(i)).collect::<Vec<_>>().join(", ");
+    if list.is_empty() {
+        return None;
+    }
+    let sc = ctx.scope_sql(&mut q, "t", scope);
+    q.sql = format!(
+        "SELECT t.id, t.{col} AS name FROM {table} t WHERE t.tenant_id = {tp} AND t.id IN ({list}) \
+         AND t.deleted_at IS NULL AND {sc}"
+    );
+    Some(q)
+}
+
 /// The names of linked records (accounts and contacts by name, deals by title) that the
 /// caller may read, by id: what link fields show instead of ids. One query per target.
 ///
@@ -686,46 +710,21 @@ pub async fn link_names(
             .flat_map(|d| values.iter().filter_map(|m| m.get(&d.key).and_then(Value::as_str)))
             .filter(|id| !id.is_empty())
             .collect();
-        let Ok(scope) = ctx.scope(target, karta_core::Action::Read) else { continue };
-        if ids.is_empty() {
-            continue;
+        if let Some(q) = readable_q(ctx, target, ids) {
+            out.extend(db.all(q).await?.iter().map(|r| (r.s("id"), r.s("name"))));
         }
-        let (table, col) = match target {
-            Entity::Deal => ("deals", "title"),
-            Entity::Contact => ("contacts", "name"),
-            _ => ("accounts", "name"),
-        };
-        let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
-        let list = ids.iter().map(|i| q.arg(*i)).collect::<Vec<_>>().join(", ");
-        let sc = ctx.scope_sql(&mut q, "t", scope);
-        q.sql = format!(
-            "SELECT t.id, t.{col} AS name FROM {table} t WHERE t.tenant_id = {tp} AND t.id IN ({list}) \
-             AND t.deleted_at IS NULL AND {sc}"
-        );
-        out.extend(db.all(q).await?.iter().map(|r| (r.s("id"), r.s("name"))));
     }
     Ok(out)
 }
 
-/// The record a typed link value names: its id, or its name — the readable record of that
-/// exact name, else the only one the search finds. Among records of the same name the
-/// stored one (`kept`) stays, so a form that shows names saves back what it showed.
+/// The record a typed link value names: its id, or its name ([`crate::search::by_name`]);
+/// among records of the same name the stored one (`kept`) stays, so a form that shows names
+/// saves back what it showed.
 async fn link_target(db: &Db, ctx: &Ctx, target: Entity, v: &str, kept: Option<&str>) -> Result<Option<String>> {
     if linked(db, ctx, target, v).await? {
         return Ok(Some(v.to_string()));
     }
-    let hits: Vec<crate::search::Hit> =
-        crate::search::search(db, ctx, v, 10).await?.into_iter().filter(|h| h.entity == target).collect();
-    let key = karta_core::text::norm(v);
-    let exact: Vec<&crate::search::Hit> = hits.iter().filter(|h| karta_core::text::norm(&h.name) == key).collect();
-    if let Some(k) = kept.filter(|k| exact.iter().any(|h| h.id == *k)) {
-        return Ok(Some(k.to_string()));
-    }
-    if let Some(h) = exact.first() {
-        return Ok(Some(h.id.clone()));
-    }
-    Ok((hits.len() == 1).then(|| hits[0].id.clone()))
+    crate::search::by_name(db, ctx, target, v, kept).await
 }
 
 /// True when a list query filters or sorts by a custom field (`cf.<key>`).

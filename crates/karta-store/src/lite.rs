@@ -200,12 +200,16 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-/// Runs one statement, its `$n` placeholders bound by position.
+/// Runs one statement, its `$n` parameters bound by position.
 fn exec(conn: &Connection, q: &Q) -> rusqlite::Result<()> {
-    exec_sql(conn, &numbered(&q.sql), q)
+    let mut st = prepare(conn, &numbered(&q.sql), &q.args)?;
+    // Stepped through rather than executed: a PRAGMA answers with a row, which is not an error.
+    let mut rows = st.raw_query();
+    while rows.next()?.is_some() {}
+    Ok(())
 }
 
-/// A cached statement with `?n` placeholders, bound by position.
+/// A cached statement with `?n` parameters, bound by position.
 fn prepare<'c>(conn: &'c Connection, sql: &str, args: &[Arg]) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
     let mut st = conn.prepare_cached(sql)?;
     for i in 1..=st.parameter_count() {
@@ -216,14 +220,6 @@ fn prepare<'c>(conn: &'c Connection, sql: &str, args: &[Arg]) -> rusqlite::Resul
         }
     }
     Ok(st)
-}
-
-fn exec_sql(conn: &Connection, sql: &str, q: &Q) -> rusqlite::Result<()> {
-    let mut st = prepare(conn, sql, &q.args)?;
-    // Stepped through rather than executed: a PRAGMA answers with a row, which is not an error.
-    let mut rows = st.raw_query();
-    while rows.next()?.is_some() {}
-    Ok(())
 }
 
 /// A write session for bulk work: reads and writes on one connection inside a transaction
@@ -272,18 +268,7 @@ impl Session {
     /// # Errors
     /// SQLite errors; the open transaction is rolled back.
     pub fn write_all(&mut self, qs: &[Q]) -> rusqlite::Result<()> {
-        // Any failure ends the whole transaction anyway, so an INSERT may as well say so: an
-        // INSERT that can only roll everything back needs no statement journal, and the
-        // search index (FTS5) flushes its pending terms at every statement savepoint.
-        let r = self.begin().and_then(|()| {
-            qs.iter().try_for_each(|q| {
-                let sql = numbered(&q.sql);
-                match sql.strip_prefix("INSERT INTO ") {
-                    Some(rest) => exec_sql(&self.conn, &format!("INSERT OR ROLLBACK INTO {rest}"), q),
-                    None => exec_sql(&self.conn, &sql, q),
-                }
-            })
-        });
+        let r = self.begin().and_then(|()| qs.iter().try_for_each(|q| exec(&self.conn, q)));
         self.rollback_on(r)
     }
 
@@ -313,7 +298,7 @@ impl Drop for Session {
 
 fn run(conn: &Connection, sql: &str, args: &[Arg], limit: usize) -> rusqlite::Result<Vec<LiteRow>> {
     // `$n` becomes `?n`: its number says which argument it takes, so repeated or
-    // out-of-order placeholders bind like they do on PostgreSQL, by position, without
+    // out-of-order parameters bind like they do on PostgreSQL, by position, without
     // looking each one up by name.
     let mut st = prepare(conn, &numbered(sql), args)?;
     let mut out = Vec::new();

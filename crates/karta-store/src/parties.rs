@@ -557,6 +557,11 @@ pub struct Page {
 
 /// Builds the FROM/WHERE of a list (scope, trash, filters), binding into `q`.
 fn list_where(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> Result<String> {
+    Ok(format!("FROM {} t WHERE {}", table(entity), list_conds(db, ctx, entity, lq, q)?))
+}
+
+/// The conditions of a list on alias `t`: tenant, trash, the caller's scope and the filters.
+fn list_conds(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> Result<String> {
     let scope = ctx.scope(entity, Action::Read)?;
     let t = q.arg(&ctx.tenant_id);
     let mut conds = vec![format!("t.tenant_id = {t}")];
@@ -568,7 +573,7 @@ fn list_where(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> 
     if let Some(w) = listq::where_sql(db, q, entity, lq, &ctx.user_id)? {
         conds.push(w);
     }
-    Ok(format!("FROM {} t WHERE {}", table(entity), conds.join(" AND ")))
+    Ok(conds.join(" AND "))
 }
 
 /// One page of a list: filters, sort and keyset paging, within the caller's scope.
@@ -609,7 +614,7 @@ pub async fn export_query(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) ->
     let sort = listq::SortBy::of(db, entity, lq.sort.as_deref().unwrap_or("name"), lq)?;
     let expr = &sort.expr;
     let mut q = Q::new("");
-    let from_where = list_where(db, ctx, entity, lq, &mut q)?;
+    let conds = list_conds(db, ctx, entity, lq, &mut q)?;
     let dir = if lq.desc { "DESC" } else { "ASC" };
     let company = if entity == Entity::Contact {
         "(SELECT a.name FROM contact_accounts ca JOIN accounts a ON a.tenant_id = ca.tenant_id AND a.id = ca.account_id \
@@ -619,13 +624,10 @@ pub async fn export_query(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) ->
         "''"
     };
     q.sql = format!(
-        "SELECT t.*, {company} AS company, u.display_name AS owner_name, u.team_id AS owner_team {} \
+        "SELECT t.*, {company} AS company, u.display_name AS owner_name, u.team_id AS owner_team FROM {} t \
+         LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id WHERE {conds} \
          ORDER BY {expr} {dir}, t.id {dir}",
-        from_where.replacen(
-            " t WHERE ",
-            " t LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id WHERE ",
-            1
-        )
+        table(entity)
     );
     Ok(q)
 }

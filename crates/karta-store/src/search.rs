@@ -22,6 +22,24 @@ pub struct Hit {
     pub detail: String,
 }
 
+/// The record of `entity` a typed name means, among those the caller may read: the one with
+/// exactly that name (`prefer` first, when it is one of them), else the only one found.
+///
+/// # Errors
+/// Database errors.
+pub async fn by_name(db: &Db, ctx: &Ctx, entity: Entity, text: &str, prefer: Option<&str>) -> Result<Option<String>> {
+    let hits: Vec<Hit> = search(db, ctx, text, 10).await?.into_iter().filter(|h| h.entity == entity).collect();
+    let key = norm(text);
+    let exact: Vec<&Hit> = hits.iter().filter(|h| norm(&h.name) == key).collect();
+    if let Some(p) = prefer.filter(|p| exact.iter().any(|h| h.id == *p)) {
+        return Ok(Some(p.to_string()));
+    }
+    if let Some(h) = exact.first() {
+        return Ok(Some(h.id.clone()));
+    }
+    Ok((hits.len() == 1).then(|| hits[0].id.clone()))
+}
+
 /// The search terms of a query: normalised words, or the digits of a phone number.
 #[must_use]
 pub fn terms(q: &str) -> Vec<String> {

@@ -131,33 +131,38 @@ async fn a_file_with_broken_rows_imports_the_good_ones_and_reports_each_bad_one(
     }
 }
 
+/// Adds a contact field, imports `csv` as the admin from a directory called `name`, and
+/// returns the closing line and the rejected rows.
+async fn import_with_field(app: &TestApp, name: &str, field: serde_json::Value, csv: &str) -> (String, String) {
+    let admin = app.api("acme", "admin@acme.test").await;
+    let r = admin.post("/api/v1/custom-fields", &field).await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text);
+    let d = temp_dir(name);
+    let file = d.join("rows.csv");
+    std::fs::write(&file, csv).unwrap();
+    let o = import(app, "admin@acme.test", &file, &[]);
+    (last_line(&o), std::fs::read_to_string(d.join("rows.csv.rejected.csv")).unwrap_or_default())
+}
+
+async fn contacts_holding(app: &TestApp, id: &str) -> i64 {
+    count(app, &format!("SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1 AND custom LIKE '%{id}%'")).await
+}
+
 #[tokio::test]
 async fn a_user_field_given_by_e_mail_is_stored_as_that_users_id_and_an_unknown_one_rejects_the_row() {
     for kind in kinds() {
         let app = TestApp::spawn(kind).await;
-        let admin = app.api("acme", "admin@acme.test").await;
-        let r = admin
-            .post(
-                "/api/v1/custom-fields",
-                &serde_json::json!({"entity": "contact", "kind": "user", "label_en": "Curator"}),
-            )
-            .await;
-        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text);
-        let d = temp_dir("users");
-        let file = d.join("curated.csv");
-        std::fs::write(&file, "Last name,E-mail,Curator\nОдин,one@x.ru,SALES1@acme.test\nДва,two@x.ru,nobody@x.ru\n")
-            .unwrap();
-        let o = import(&app, "admin@acme.test", &file, &[]);
-        assert_eq!(last_line(&o), "imported 1, updated 0, skipped 0, rejected 1", "{kind:?}");
-        let rejected = std::fs::read_to_string(d.join("curated.csv.rejected.csv")).unwrap();
-        assert!(rejected.contains("3,") && rejected.contains("no active user"), "{rejected}");
-        let sales1 = karta_store::users::by_email(&app.db, &app.tenant_a, "sales1@acme.test").await.unwrap().unwrap();
-        let stored = count(
+        let (last, rejected) = import_with_field(
             &app,
-            &format!("SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1 AND custom LIKE '%{}%'", sales1.id),
+            "users",
+            serde_json::json!({"entity": "contact", "kind": "user", "label_en": "Curator"}),
+            "Last name,E-mail,Curator\nОдин,one@x.ru,SALES1@acme.test\nДва,two@x.ru,nobody@x.ru\n",
         )
         .await;
-        assert_eq!(stored, 1, "the curator is stored by id");
+        assert_eq!(last, "imported 1, updated 0, skipped 0, rejected 1", "{kind:?}");
+        assert!(rejected.contains("3,") && rejected.contains("no active user"), "{rejected}");
+        let sales1 = karta_store::users::by_email(&app.db, &app.tenant_a, "sales1@acme.test").await.unwrap().unwrap();
+        assert_eq!(contacts_holding(&app, &sales1.id).await, 1, "the curator is stored by id");
         app.finish().await;
     }
 }
@@ -167,32 +172,20 @@ async fn a_link_field_given_by_id_or_account_name_is_stored_as_the_id_and_an_unk
     for kind in kinds() {
         let app = TestApp::spawn(kind).await;
         let admin = app.api("acme", "admin@acme.test").await;
-        let r = admin
-            .post(
-                "/api/v1/custom-fields",
-                &serde_json::json!({"entity": "contact", "kind": "link", "label_en": "Employer", "target": "account"}),
-            )
-            .await;
-        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text);
         let acc = admin.post("/api/v1/accounts", &serde_json::json!({"name": "Linked Ltd"})).await.json();
         let id = acc["id"].as_str().unwrap();
-        let d = temp_dir("links");
-        let file = d.join("linked.csv");
-        std::fs::write(
-            &file,
-            format!(
+        let (last, rejected) = import_with_field(
+            &app,
+            "links",
+            serde_json::json!({"entity": "contact", "kind": "link", "label_en": "Employer", "target": "account"}),
+            &format!(
                 "Last name,E-mail,Employer\nОдин,one@x.ru,linked ltd\nДва,two@x.ru,{id}\nТри,three@x.ru,Nowhere Inc\n"
             ),
         )
-        .unwrap();
-        let o = import(&app, "admin@acme.test", &file, &[]);
-        assert_eq!(last_line(&o), "imported 2, updated 0, skipped 0, rejected 1", "{kind:?}");
-        let rejected = std::fs::read_to_string(d.join("linked.csv.rejected.csv")).unwrap();
+        .await;
+        assert_eq!(last, "imported 2, updated 0, skipped 0, rejected 1", "{kind:?}");
         assert!(rejected.contains("4,") && rejected.contains("Employer: no such record"), "{rejected}");
-        let stored =
-            count(&app, &format!("SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1 AND custom LIKE '%{id}%'"))
-                .await;
-        assert_eq!(stored, 2, "both rows point at the account by id");
+        assert_eq!(contacts_holding(&app, id).await, 2, "both rows point at the account by id");
         app.finish().await;
     }
 }

@@ -879,48 +879,25 @@ async fn check_links(
                 rows.iter().filter_map(|p| p.data.input.custom.get(&d.key).and_then(serde_json::Value::as_str))
             })
             .collect();
-        let Ok(scope) = ctx.scope(target, Action::Read) else { continue };
-        if vals.is_empty() {
-            continue;
-        }
-        let table = match target {
-            Entity::Deal => "deals",
-            Entity::Contact => "contacts",
-            _ => "accounts",
-        };
-        let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
-        let list = in_list(&mut q, &vals);
-        let sc = ctx.scope_sql(&mut q, "t", scope);
-        q.sql = format!(
-            "SELECT t.id FROM {table} t WHERE t.tenant_id = {tp} AND t.id IN ({list}) AND t.deleted_at IS NULL AND {sc}"
-        );
-        for r in db.all(q).await? {
-            found.insert((target.as_str(), r.s("id")), r.s("id"));
+        if let Some(q) = crate::fields::readable_q(ctx, target, vals.iter().copied()) {
+            for r in db.all(q).await? {
+                found.insert((target.as_str(), r.s("id")), r.s("id"));
+            }
         }
         if target != Entity::Account {
             continue;
         }
+        // Accounts may also be named, as in a contact row's company.
         let names: HashMap<String, &str> = vals
             .iter()
             .filter(|v| !found.contains_key(&(target.as_str(), (**v).to_string())))
             .map(|v| (norm(v), *v))
             .collect();
-        if names.is_empty() {
-            continue;
-        }
-        let keys: HashSet<&str> = names.keys().map(String::as_str).collect();
-        let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
-        let list = in_list(&mut q, &keys);
-        let sc = ctx.scope_sql(&mut q, "t", scope);
-        q.sql = format!(
-            "SELECT t.id, t.name_key FROM accounts t WHERE t.tenant_id = {tp} AND t.name_key IN ({list}) \
-             AND t.deleted_at IS NULL AND {sc} ORDER BY t.created_at"
-        );
-        for r in db.all(q).await? {
-            if let Some(v) = names.get(&r.s("name_key")) {
-                found.entry((target.as_str(), (*v).to_string())).or_insert_with(|| r.s("id"));
+        let mut by_key = HashMap::new();
+        find_accounts(db, ctx, &names.keys().map(String::as_str).collect(), &mut by_key).await?;
+        for (key, id) in by_key {
+            if let Some(v) = names.get(&key) {
+                found.insert((target.as_str(), (*v).to_string()), id);
             }
         }
     }

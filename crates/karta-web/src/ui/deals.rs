@@ -16,7 +16,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get as get_route, post};
 use axum::{Form, Router};
-use karta_core::text::norm;
 use karta_core::{Action, Currency, Entity, FieldError, Money};
 use karta_store::deals::{self, Deal, DealContactInput, DealInput, LineInput, MoveInput, Outcome};
 use karta_store::pipelines::{self, Pipeline};
@@ -581,17 +580,7 @@ async fn edit_form(State(st): State<AppState>, u: PageUser, Path(id): Path<Strin
 
 /// Finds the one record of `entity` a typed name means: an exact name, else a single hit.
 async fn resolve(st: &AppState, u: &PageUser, entity: Entity, text: &str) -> Option<String> {
-    let hits: Vec<search::Hit> = search::search(&st.db, &u.p.ctx, text, 10)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|h| h.entity == entity)
-        .collect();
-    let key = norm(text);
-    if let Some(h) = hits.iter().find(|h| norm(&h.name) == key) {
-        return Some(h.id.clone());
-    }
-    (hits.len() == 1).then(|| hits[0].id.clone())
+    search::by_name(&st.db, &u.p.ctx, entity, text, None).await.unwrap_or_default()
 }
 
 /// Reads the deal form into input, resolving typed account and contact names.
