@@ -624,6 +624,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "deal_list", include_str!("../migrations/sqlite/0005_deal_list.sql")),
     (6, "data", include_str!("../migrations/sqlite/0006_data.sql")),
     (7, "bulk", include_str!("../migrations/sqlite/0007_bulk.sql")),
+    (8, "search_defer", include_str!("../migrations/sqlite/0008_search_defer.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -633,6 +634,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "deal_list", include_str!("../migrations/postgres/0005_deal_list.sql")),
     (6, "data", include_str!("../migrations/postgres/0006_data.sql")),
     (7, "bulk", include_str!("../migrations/postgres/0007_bulk.sql")),
+    (8, "search_defer", include_str!("../migrations/postgres/0008_search_defer.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -822,11 +822,68 @@ async fn write_children(tx: &mut Tx, ctx: &Ctx, id: &str, c: &Checked) -> Result
 }
 
 fn search_text(c: &Checked, account_name: &str) -> String {
-    [norm(&c.title), norm(account_name), norm(&c.next_step), c.custom_search.clone()]
+    search_text_of(&c.title, account_name, &c.next_step, &c.custom_search)
+}
+
+fn search_text_of(title: &str, account_name: &str, next_step: &str, custom_search: &str) -> String {
+    [norm(title), norm(account_name), norm(next_step), custom_search.to_string()]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Rebuilds the search text of the deals of `account_ids`, which holds each deal's account
+/// name: run in the transaction that renamed an account, merged accounts or undid a merge,
+/// so a deal is found by its account's current name and no longer by the old one.
+///
+/// # Errors
+/// Database errors.
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, accounts = account_ids.len()))]
+pub(crate) async fn refresh_account_search(tx: &mut Tx, db: &Db, ctx: &Ctx, account_ids: &[&str]) -> Result<()> {
+    let Some(q) = account_deals_q(ctx, account_ids) else { return Ok(()) };
+    let defs = crate::fields::list(db, ctx, Entity::Deal, true).await?;
+    let rows = tx.all(q).await?;
+    for q in search_updates(ctx, &defs, &rows) {
+        tx.exec(q).await?;
+    }
+    Ok(())
+}
+
+/// The deals of `account_ids` (in the tenant, whoever may see them: their search text is
+/// derived data), with what their search text is built from.
+pub(crate) fn account_deals_q(ctx: &Ctx, account_ids: &[&str]) -> Option<Q> {
+    if account_ids.is_empty() {
+        return None;
+    }
+    let mut q = Q::new("");
+    let t = q.arg(&ctx.tenant_id);
+    let list: Vec<String> = account_ids.iter().map(|a| q.arg(*a)).collect();
+    q.sql = format!(
+        "SELECT d.id, d.title, d.next_step, d.custom, d.search_text, a.name AS account_name FROM deals d \
+         JOIN accounts a ON a.tenant_id = d.tenant_id AND a.id = d.account_id \
+         WHERE d.tenant_id = {t} AND d.account_id IN ({})",
+        list.join(", ")
+    );
+    Some(q)
+}
+
+/// Updates for the rows of [`account_deals_q`] whose search text is not what it should be.
+pub(crate) fn search_updates(ctx: &Ctx, defs: &[karta_core::custom::FieldDef], rows: &[Row]) -> Vec<Q> {
+    rows.iter()
+        .filter_map(|r| {
+            let custom: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&r.s("custom")).unwrap_or_default();
+            let custom_search = karta_core::custom::search_text(defs, &custom);
+            let text = search_text_of(&r.s("title"), &r.s("account_name"), &r.s("next_step"), &custom_search);
+            (text != r.s("search_text")).then(|| {
+                Q::new("UPDATE deals SET search_text = $3 WHERE tenant_id = $1 AND id = $2")
+                    .bind(&ctx.tenant_id)
+                    .bind(r.s("id"))
+                    .bind(text)
+            })
+        })
+        .collect()
 }
 
 async fn account_name(db: &Db, ctx: &Ctx, id: &str) -> Result<String> {

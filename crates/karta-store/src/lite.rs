@@ -241,8 +241,26 @@ impl Session {
         if !self.open {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.open = true;
+            // Rows inserted above these marks are indexed for search at commit (migration 0008).
+            self.conn.execute_batch(
+                "INSERT INTO search_deferred (tbl, above) \
+                 SELECT 'contacts', coalesce(max(rowid), 0) FROM contacts \
+                 UNION ALL SELECT 'accounts', coalesce(max(rowid), 0) FROM accounts",
+            )?;
         }
         Ok(())
+    }
+
+    /// Indexes for search the rows this transaction inserted, in one statement per table, and
+    /// drops the marks so that nothing of them is committed.
+    fn catch_up_search(&self) -> rusqlite::Result<()> {
+        self.conn.execute_batch(
+            "INSERT INTO contacts_fts (rowid, search_text) SELECT rowid, search_text FROM contacts \
+             WHERE rowid > (SELECT above FROM search_deferred WHERE tbl = 'contacts'); \
+             INSERT INTO accounts_fts (rowid, search_text) SELECT rowid, search_text FROM accounts \
+             WHERE rowid > (SELECT above FROM search_deferred WHERE tbl = 'accounts'); \
+             DELETE FROM search_deferred;",
+        )
     }
 
     fn rollback_on<T>(&mut self, r: rusqlite::Result<T>) -> rusqlite::Result<T> {
@@ -280,7 +298,7 @@ impl Session {
         if !self.open {
             return Ok(());
         }
-        let r = self.conn.execute_batch("COMMIT");
+        let r = self.catch_up_search().and_then(|()| self.conn.execute_batch("COMMIT"));
         if r.is_ok() {
             self.open = false;
         }

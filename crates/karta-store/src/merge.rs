@@ -619,6 +619,10 @@ pub async fn merge(
         let c = serde_json::json!({"merged_into": {"from": null, "to": data.name}});
         audit::record(&mut tx, ctx, entity.as_str(), &m.id, "merge", m.version + 1, c).await?;
     }
+    if entity == Entity::Account {
+        // The merged-away accounts' deals now belong to the survivor, whose name may be new too.
+        crate::deals::refresh_account_search(&mut tx, db, ctx, &[survivor_id]).await?;
+    }
     tx.commit().await?;
     Ok(merge_id)
 }
@@ -805,6 +809,11 @@ pub async fn undo(db: &Db, ctx: &Ctx, merge_id: &str) -> Result<MergeInfo> {
     for m in &merged {
         let c = serde_json::json!({"merged_into": {"from": data.name, "to": null}});
         audit::record(&mut tx, ctx, entity.as_str(), &m.id, "merge_undone", m.version + 1, c).await?;
+    }
+    if entity == Entity::Account {
+        let mut ids = vec![survivor_id.as_str()];
+        ids.extend(merged.iter().map(|m| m.id.as_str()));
+        crate::deals::refresh_account_search(&mut tx, db, ctx, &ids).await?;
     }
     tx.commit().await?;
     get(db, ctx, merge_id).await

@@ -449,8 +449,12 @@ pub async fn update(db: &Db, ctx: &Ctx, entity: Entity, id: &str, version: i64, 
         drop(tx);
         return Err(stale(db, ctx, entity, id, version).await);
     }
+    let renamed = entity == Entity::Account && changes.contains_key("name");
     audit::record(&mut tx, ctx, entity.as_str(), id, "update", version + 1, changes.into()).await?;
     write_dates(&mut tx, ctx, entity, id, &data.input).await?;
+    if renamed {
+        crate::deals::refresh_account_search(&mut tx, db, ctx, &[id]).await?;
+    }
     tx.commit().await?;
     get(db, ctx, entity, id).await
 }

@@ -139,6 +139,20 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
     Ok(hits)
 }
 
+/// Searches the records of one entity (accounts, contacts or deals) the caller may read: the
+/// suggestions of a field that links to that entity.
+///
+/// # Errors
+/// Database errors.
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+pub async fn search_in(db: &Db, ctx: &Ctx, entity: Entity, query: &str, limit: i64) -> Result<Vec<Hit>> {
+    let terms = terms(query);
+    if terms.is_empty() || !matches!(entity, Entity::Account | Entity::Contact | Entity::Deal) {
+        return Ok(Vec::new());
+    }
+    search_entity(db, ctx, entity, &terms, limit).await
+}
+
 /// Searches accounts, contacts and deals the caller may read; at most `limit` hits of each.
 ///
 /// # Errors

@@ -19,11 +19,11 @@
   const isField = (el) =>
     !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
-  /* ---------- 1. Typeahead on the header search box ---------- */
-  function initTypeahead() {
-    const input = document.getElementById('global-search');
-    const list = document.getElementById('suggest');
+  /* ---------- 1. Typeahead: the header search box, and link fields in forms ----------
+   * The header box opens the record chosen; a link field (`data-pick`) takes its name. */
+  function initTypeahead(input, list) {
     if (!input || !list || !input.dataset.suggest || !window.fetch) return;
+    const pick = !!input.dataset.pick;
 
     let timer = 0;       // debounce timer
     let blurTimer = 0;   // delayed close so clicks on items still land
@@ -76,7 +76,8 @@
         // Only same-site paths: never let data turn into a javascript: or off-site link.
         if (!r || typeof r.url !== 'string' || r.url[0] !== '/' || r.url[1] === '/') return;
         const li = document.createElement('li');
-        li.id = 'suggest-opt-' + i;
+        li.id = list.id + '-opt-' + i;
+        li.dataset.name = String(r.name || '');
         li.setAttribute('role', 'option');
         li.setAttribute('aria-selected', 'false');
         const a = document.createElement('a');
@@ -147,8 +148,12 @@
         case 'Enter':
           if (!list.hidden && active >= 0) {
             e.preventDefault();
+            if (pick) { choose(list.children[active]); break; }
             const a = list.children[active].querySelector('a');
             if (a) window.location.assign(a.href);
+          } else if (pick) {
+            cancel();
+            close();
           } else {
             cancel();  // plain submit to /search; don't pop the list up meanwhile
             close();
@@ -165,8 +170,19 @@
       clearTimeout(blurTimer);
       if (list.children.length && input.value.trim() === shownFor) open();
     });
-    // Keep focus in the input while clicking an item (the click still follows the link).
+    function choose(li) {
+      input.value = li.dataset.name || '';
+      cancel();
+      shownFor = input.value.trim();
+      close();
+    }
+    // Keep focus in the input while clicking an item (the click still follows the link,
+    // or, in a link field, takes the record's name).
     list.addEventListener('mousedown', (e) => e.preventDefault());
+    list.addEventListener('click', (e) => {
+      const li = pick && e.target.closest && e.target.closest('li');
+      if (li) { e.preventDefault(); choose(li); }
+    });
     list.addEventListener('mousemove', (e) => {
       const li = e.target.closest && e.target.closest('li');
       const i = li ? Array.prototype.indexOf.call(list.children, li) : -1;
@@ -263,7 +279,10 @@
   }
 
   /* ---------- Start ---------- */
-  initTypeahead();
+  initTypeahead(document.getElementById('global-search'), document.getElementById('suggest'));
+  document.querySelectorAll('input[data-pick][aria-controls]').forEach((input) => {
+    initTypeahead(input, document.getElementById(input.getAttribute('aria-controls')));
+  });
   localTimes(document);
   // Browsers may restore checkbox state on back/forward; reflect it in select-all.
   const syncAll = () => document.querySelectorAll('input.select-all').forEach((a) => { if (a.form) syncSelectAll(a.form); });

@@ -249,3 +249,61 @@ async fn a_deal_is_dragged_to_the_next_stage_on_the_board_and_moved_on_by_keyboa
     c.close().await.unwrap();
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_link_field_suggests_records_by_name_and_takes_the_one_chosen() {
+    let Ok(webdriver) = std::env::var("KARTA_TEST_WEBDRIVER") else {
+        eprintln!("KARTA_TEST_WEBDRIVER is not set: the browser test is skipped");
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await;
+    let admin = app.api("acme", "admin@acme.test").await;
+    let field = serde_json::json!({"entity": "contact", "kind": "link", "label_en": "Employer", "target": "account"});
+    assert_eq!(admin.post("/api/v1/custom-fields", &field).await.status(), reqwest::StatusCode::CREATED);
+    let sales = app.api("acme", "sales1@acme.test").await;
+    let acc = sales.post("/api/v1/accounts", &serde_json::json!({"name": "Гиперион Логистик"})).await.json();
+    sales.post("/api/v1/accounts", &serde_json::json!({"name": "Гиперборея"})).await;
+    // Another salesperson's account is never suggested.
+    app.api("acme", "sales2@acme.test")
+        .await
+        .post("/api/v1/accounts", &serde_json::json!({"name": "Гиперион Чужой"}))
+        .await;
+    let c = browser(&webdriver).await;
+    let base = app.base.clone();
+    c.goto(&format!("{base}/contacts/new")).await.unwrap();
+    fill(&c, "input[name=email]", "sales1@acme.test").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "form button[type=submit]").await;
+    c.goto(&format!("{base}/contacts/new")).await.unwrap();
+    fill(&c, "input[name=last_name]", "Связанный").await;
+    let input = c.wait().for_element(Locator::Css("input[data-pick]")).await.unwrap();
+    input.send_keys("гипер").await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("ul.suggest:not([hidden]) li"))
+        .await
+        .expect("the link field shows suggestions");
+    let items = c.find_all(Locator::Css("ul.suggest:not([hidden]) li")).await.unwrap();
+    let mut names = Vec::new();
+    for i in &items {
+        names.push(i.text().await.unwrap());
+    }
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|n| !n.contains("Чужой")), "{names:?}");
+    shot(&c, "07-link-suggestions").await;
+    // Arrow to the hit and Enter: the field takes the name and the form stays open.
+    let idx = names.iter().position(|n| n.contains("Гиперион Логистик")).unwrap();
+    let keys = Key::Down.to_string().repeat(idx + 1) + &Key::Enter.to_string();
+    input.send_keys(&keys).await.unwrap();
+    assert_eq!(input.prop("value").await.unwrap().as_deref(), Some("Гиперион Логистик"));
+    assert!(c.current_url().await.unwrap().path().ends_with("/contacts/new"));
+    click(&c, ".form-actions button[type=submit]").await;
+    wait_text(&c, "Связанный").await;
+    wait_text(&c, "Гиперион Логистик").await;
+    let id = c.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_string();
+    let saved = sales.get(&format!("/api/v1/contacts/{id}")).await.json();
+    let employer = saved["custom"].as_object().unwrap().values().next().cloned().unwrap();
+    assert_eq!(employer, acc["id"], "the link holds the chosen account's id");
+    c.close().await.unwrap();
+    app.finish().await;
+}

@@ -133,6 +133,65 @@ async fn a_file_with_broken_rows_imports_the_good_ones_and_reports_each_bad_one(
 
 /// Adds a contact field, imports `csv` as the admin from a directory called `name`, and
 /// returns the closing line and the rejected rows.
+/// The names of the records of `entity` a search finds.
+async fn found(c: &common::Client, q: &str, entity: &str) -> Vec<String> {
+    let hits = c.get(&format!("/api/v1/search?q={q}")).await.json();
+    hits.as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["entity"] == entity)
+        .map(|h| h["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn imported_records_are_found_by_search_and_an_import_that_renames_an_account_renames_it_in_its_deals() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        let d = temp_dir("search");
+        // The same person in the first batch and in the second: the second row updates the row
+        // the first inserted, inside the same transaction.
+        let file = d.join("people.csv");
+        let mut csv = String::from("Имя;Фамилия;Эл. почта\nИван;Пяткин;ivan@x.test\n");
+        for i in 0..3000 {
+            csv.push_str(&format!("Имя{i};Фамилия{i};f{i}@x.test\n"));
+        }
+        csv.push_str("Иван;Пятов;ivan@x.test\nОля;Зорина;olga@x.test\n");
+        std::fs::write(&file, csv).unwrap();
+        assert_eq!(
+            last_line(&import(&app, "admin@acme.test", &file, &["--dedup", "update"])),
+            "imported 3002, updated 1, skipped 0, rejected 0"
+        );
+        assert_eq!(found(&c, "пятов", "contact").await, ["Иван Пятов"]);
+        assert!(found(&c, "пяткин", "contact").await.is_empty(), "the replaced name is not found");
+        assert_eq!(found(&c, "зорин", "contact").await, ["Оля Зорина"]);
+        if k == common::Kind::Sqlite {
+            // The search index holds exactly the rows' current text.
+            db_exec(&app, "INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('integrity-check', 1)").await;
+            db_exec(&app, "INSERT INTO accounts_fts (accounts_fts, rank) VALUES ('integrity-check', 1)").await;
+        }
+
+        let acc = c
+            .post("/api/v1/accounts", &json!({"name": "Zorro Trade", "emails": [{"value": "office@zorro.test"}]}))
+            .await
+            .json();
+        let r = c.post("/api/v1/deals", &json!({"title": "Supply", "account_id": acc["id"]})).await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text);
+        assert_eq!(found(&c, "zorro", "deal").await, ["Supply"]);
+        let file = d.join("accounts.csv");
+        std::fs::write(&file, "Название;Эл. почта\nBrava Trade;office@zorro.test\n").unwrap();
+        let args = ["import", "--tenant", "acme", "--as", "admin@acme.test", "--entity", "accounts"];
+        let mut args = args.to_vec();
+        args.extend(["--dedup", "update", file.to_str().unwrap()]);
+        assert_eq!(last_line(&karta(&app, &args)), "imported 0, updated 1, skipped 0, rejected 0");
+        assert_eq!(found(&c, "brava", "deal").await, ["Supply"]);
+        assert!(found(&c, "zorro", "deal").await.is_empty());
+        assert_eq!(found(&c, "brava", "account").await, ["Brava Trade"]);
+        app.finish().await;
+    }
+}
+
 async fn import_with_field(app: &TestApp, name: &str, field: serde_json::Value, csv: &str) -> (String, String) {
     let admin = app.api("acme", "admin@acme.test").await;
     let r = admin.post("/api/v1/custom-fields", &field).await;

@@ -976,6 +976,8 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     let create_scope = ctx.scope(entity, Action::Create)?;
     let update_scope = ctx.scope(entity, Action::Update).ok();
     let defs = crate::fields::list(db, ctx, entity, true).await?;
+    let deal_defs =
+        if entity == Entity::Account { crate::fields::list(db, ctx, Entity::Deal, true).await? } else { Vec::new() };
     let opts = imp.options();
     let (opened, mut rows) = match source::open(Path::new(&imp.file_path), opts) {
         Ok(Ok(x)) => x,
@@ -1042,7 +1044,15 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
             // Earlier batches are committed: the database finds their rows from here on.
             seen.clear();
         }
-        let step = Step { rows: batch.rows, rejects: &batch.rejects, upto: batch.upto, defs: &defs, update_scope, dry };
+        let step = Step {
+            rows: batch.rows,
+            rejects: &batch.rejects,
+            upto: batch.upto,
+            defs: &defs,
+            deal_defs: &deal_defs,
+            update_scope,
+            dry,
+        };
         let counts = write_batch(&mut bulk, ctx, &imp, step, &mut accounts, &mut seen, &mut known).await?;
         since_commit += batch.upto - imp.done_rows;
         imp.counts.imported += counts.imported;
@@ -1154,6 +1164,8 @@ struct Step<'a> {
     rejects: &'a [Reject],
     upto: i64,
     defs: &'a [FieldDef],
+    /// Deals' fields, for their search text when an update renames an account.
+    deal_defs: &'a [FieldDef],
     update_scope: Option<Scope>,
     dry: bool,
 }
@@ -1176,7 +1188,7 @@ async fn write_batch(
     seen: &mut HashSet<u64>,
     known: &mut HashSet<u64>,
 ) -> Result<Counts> {
-    let Step { rows, rejects, upto, defs, update_scope, dry } = step;
+    let Step { rows, rejects, upto, defs, deal_defs, update_scope, dry } = step;
     let (rows, link_rejects) = check_links(db, ctx, defs, rows).await?;
     let entity = imp.entity;
     let mut counts = Counts { rejected: rejects.len() as i64, ..Counts::default() };
@@ -1367,6 +1379,15 @@ async fn write_batch(
     after.done_rows = upto;
     qs.push(progress_q(ctx, &after));
     db.batch(qs).await?;
+    let renamed: Vec<&str> = changed
+        .iter()
+        .filter(|(old, d, _)| entity == Entity::Account && old.input.name != d.input.name)
+        .map(|(old, _, _)| old.id.as_str())
+        .collect();
+    if let Some(q) = crate::deals::account_deals_q(ctx, &renamed) {
+        let rows = db.all(q).await?;
+        db.batch(crate::deals::search_updates(ctx, deal_defs, &rows)).await?;
+    }
     Ok(counts)
 }
 

@@ -96,6 +96,8 @@ pub struct CfInput {
     pub error: String,
     /// Checkbox ticked (yes/no).
     pub on: bool,
+    /// For links: where the input's suggestion list asks for records of the target by name.
+    pub suggest: String,
 }
 
 /// The inputs of the active fields of `entity`, filled from `values` (form values keyed
@@ -151,7 +153,12 @@ pub async fn inputs(
                 FieldKind::Phone => "tel",
                 _ => "text",
             };
+            let suggest = match (d.kind, d.target) {
+                (FieldKind::Link, Some(target)) => format!("/search/suggest?kind={}", target.as_str()),
+                _ => String::new(),
+            };
             CfInput {
+                suggest,
                 on: matches!(value.as_str(), "yes" | "on" | "true" | "1"),
                 name,
                 key: d.key.clone(),

@@ -1335,6 +1335,9 @@ pub async fn unlink(
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// Suggestions of one entity only (`accounts`, `contacts`, `deals`): a link field's.
+    #[serde(default)]
+    kind: String,
 }
 
 /// A search hit for the page.
@@ -1382,7 +1385,16 @@ pub async fn search_page(State(st): State<AppState>, u: PageUser, Query(sq): Que
 /// GET /search/suggest — typeahead JSON for the header search box.
 pub async fn suggest(State(st): State<AppState>, u: PageUser, Query(sq): Query<SearchQuery>) -> Response {
     let q: String = sq.q.chars().take(200).collect();
-    match search::search(&st.db, &u.p.ctx, &q, 6).await {
+    let found = match sq.kind.as_str() {
+        "" => search::search(&st.db, &u.p.ctx, &q, 6).await,
+        k => match Entity::parse(k) {
+            Some(e) => search::search_in(&st.db, &u.p.ctx, e, &q, 8).await,
+            None => {
+                return (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"field": "kind"}))).into_response()
+            }
+        },
+    };
+    match found {
         Ok(h) => {
             let v: Vec<serde_json::Value> = h
                 .into_iter()
