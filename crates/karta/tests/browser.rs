@@ -304,6 +304,24 @@ async fn a_link_field_suggests_records_by_name_and_takes_the_one_chosen() {
     let saved = sales.get(&format!("/api/v1/contacts/{id}")).await.json();
     let employer = saved["custom"].as_object().unwrap().values().next().cloned().unwrap();
     assert_eq!(employer, acc["id"], "the link holds the chosen account's id");
+    // The deal form's account and contact fields suggest the same way.
+    c.goto(&format!("{base}/deals/new")).await.unwrap();
+    fill(&c, "#deal-account", "гиперион").await;
+    let hit = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#sg-deal-account:not([hidden]) li"))
+        .await
+        .expect("the account field shows suggestions");
+    hit.click().await.unwrap();
+    let account = c.find(Locator::Css("#deal-account")).await.unwrap();
+    assert_eq!(account.prop("value").await.unwrap().as_deref(), Some("Гиперион Логистик"));
+    fill(&c, "input[name=contact_new]", "связ").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#sg-deal-contact:not([hidden]) li"))
+        .await
+        .expect("the contact field shows suggestions");
     c.close().await.unwrap();
     app.finish().await;
 }
