@@ -382,7 +382,7 @@ impl Db {
                 .await
                 .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
                 .map_err(lite_err)?;
-            return Ok(Bulk::Lite(Some(Box::new(s))));
+            return Ok(Bulk::Lite(Some(Box::new(s)), None));
         }
         Ok(Bulk::Tx(self.clone(), None))
     }
@@ -458,17 +458,35 @@ fn lite_err(e: rusqlite::Error) -> sqlx::Error {
 /// transaction from the pool. An error rolls back everything since the last commit; so
 /// does dropping it.
 pub enum Bulk {
-    /// SQLite file: a session connection (taken out while a blocking call runs).
-    Lite(Option<Box<crate::lite::Session>>),
+    /// SQLite file: a session connection (taken out while a blocking call runs), and the
+    /// write running on it in the background, if any.
+    Lite(Option<Box<crate::lite::Session>>, Option<Writing>),
     /// Any other database: a transaction begun on first use.
     Tx(Db, Option<Tx>),
 }
 
+/// A write handed to a blocking thread: it gives the session back with the outcome.
+type Writing = tokio::task::JoinHandle<(Box<crate::lite::Session>, rusqlite::Result<()>)>;
+
 impl Bulk {
+    /// Waits for the background write, if any, and takes its session back; its error, if it
+    /// failed (its transaction is rolled back then).
+    async fn settle(
+        slot: &mut Option<Box<crate::lite::Session>>,
+        running: &mut Option<Writing>,
+    ) -> Result<(), sqlx::Error> {
+        let Some(h) = running.take() else { return Ok(()) };
+        let (s, r) = h.await.map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?;
+        *slot = Some(s);
+        r.map_err(lite_err)
+    }
+
     async fn on_lite<T: Send + 'static>(
         slot: &mut Option<Box<crate::lite::Session>>,
+        running: &mut Option<Writing>,
         f: impl FnOnce(&mut crate::lite::Session) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, sqlx::Error> {
+        Self::settle(slot, running).await?;
         let mut s = slot.take().ok_or_else(|| sqlx::Error::Io(std::io::Error::other("the session was lost")))?;
         let (s, r) = tokio::task::spawn_blocking(move || {
             let r = f(&mut s);
@@ -493,7 +511,7 @@ impl Bulk {
     /// Database errors; the open transaction is rolled back.
     pub async fn all(&mut self, q: Q) -> Result<Vec<Row>, sqlx::Error> {
         match self {
-            Self::Lite(s) => Self::on_lite(s, move |s| s.query(&q.sql, &q.args)).await.map(rows_l),
+            Self::Lite(s, w) => Self::on_lite(s, w, move |s| s.query(&q.sql, &q.args)).await.map(rows_l),
             Self::Tx(db, slot) => {
                 let r = Self::tx(db, slot).await?.all(q).await;
                 if r.is_err() {
@@ -506,11 +524,25 @@ impl Bulk {
 
     /// Runs statements inside the session.
     ///
+    /// On SQLite the statements run on a blocking thread while the caller goes on (preparing
+    /// the next batch on the other core); the next call on the session waits for them first
+    /// and reports their error.
+    ///
     /// # Errors
-    /// Database errors; the open transaction is rolled back.
+    /// Database errors (on SQLite, of the previous background write); the open transaction
+    /// is rolled back.
     pub async fn batch(&mut self, qs: Vec<Q>) -> Result<(), sqlx::Error> {
         match self {
-            Self::Lite(s) => Self::on_lite(s, move |s| s.write_all(&qs)).await,
+            Self::Lite(slot, running) => {
+                Self::settle(slot, running).await?;
+                let mut s =
+                    slot.take().ok_or_else(|| sqlx::Error::Io(std::io::Error::other("the session was lost")))?;
+                *running = Some(tokio::task::spawn_blocking(move || {
+                    let r = s.write_all(&qs);
+                    (s, r)
+                }));
+                Ok(())
+            }
             Self::Tx(db, slot) => {
                 let tx = Self::tx(db, slot).await?;
                 for q in qs {
@@ -530,7 +562,7 @@ impl Bulk {
     /// Database errors; nothing since the last commit is written then.
     pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
         match self {
-            Self::Lite(s) => Self::on_lite(s, crate::lite::Session::commit).await,
+            Self::Lite(s, w) => Self::on_lite(s, w, crate::lite::Session::commit).await,
             Self::Tx(_, slot) => match slot.take() {
                 Some(tx) => tx.commit().await,
                 None => Ok(()),
