@@ -481,13 +481,17 @@ impl Bulk {
         r.map_err(lite_err)
     }
 
+    fn take(slot: &mut Option<Box<crate::lite::Session>>) -> Result<Box<crate::lite::Session>, sqlx::Error> {
+        slot.take().ok_or_else(|| sqlx::Error::Io(std::io::Error::other("the session was lost")))
+    }
+
     async fn on_lite<T: Send + 'static>(
         slot: &mut Option<Box<crate::lite::Session>>,
         running: &mut Option<Writing>,
         f: impl FnOnce(&mut crate::lite::Session) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, sqlx::Error> {
         Self::settle(slot, running).await?;
-        let mut s = slot.take().ok_or_else(|| sqlx::Error::Io(std::io::Error::other("the session was lost")))?;
+        let mut s = Self::take(slot)?;
         let (s, r) = tokio::task::spawn_blocking(move || {
             let r = f(&mut s);
             (s, r)
@@ -535,8 +539,7 @@ impl Bulk {
         match self {
             Self::Lite(slot, running) => {
                 Self::settle(slot, running).await?;
-                let mut s =
-                    slot.take().ok_or_else(|| sqlx::Error::Io(std::io::Error::other("the session was lost")))?;
+                let mut s = Self::take(slot)?;
                 *running = Some(tokio::task::spawn_blocking(move || {
                     let r = s.write_all(&qs);
                     (s, r)

@@ -868,20 +868,35 @@ pub(crate) fn account_deals_q(ctx: &Ctx, account_ids: &[&str]) -> Option<Q> {
     Some(q)
 }
 
-/// Updates for the rows of [`account_deals_q`] whose search text is not what it should be.
+/// Updates for the rows of [`account_deals_q`] whose search text is not what it should be:
+/// one statement per 200 deals.
 pub(crate) fn search_updates(ctx: &Ctx, defs: &[karta_core::custom::FieldDef], rows: &[Row]) -> Vec<Q> {
-    rows.iter()
+    let stale: Vec<(String, String)> = rows
+        .iter()
         .filter_map(|r| {
             let custom: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&r.s("custom")).unwrap_or_default();
             let custom_search = karta_core::custom::search_text(defs, &custom);
             let text = search_text_of(&r.s("title"), &r.s("account_name"), &r.s("next_step"), &custom_search);
-            (text != r.s("search_text")).then(|| {
-                Q::new("UPDATE deals SET search_text = $3 WHERE tenant_id = $1 AND id = $2")
-                    .bind(&ctx.tenant_id)
-                    .bind(r.s("id"))
-                    .bind(text)
-            })
+            (text != r.s("search_text")).then(|| (r.s("id"), text))
+        })
+        .collect();
+    stale
+        .chunks(200)
+        .map(|chunk| {
+            let mut q = Q::new("");
+            let t = q.arg(&ctx.tenant_id);
+            let (mut cases, mut ids) = (String::new(), Vec::new());
+            for (id, text) in chunk {
+                let (i, x) = (q.arg(id), q.arg(text));
+                cases.push_str(&format!(" WHEN {i} THEN {x}"));
+                ids.push(i);
+            }
+            q.sql = format!(
+                "UPDATE deals SET search_text = CASE id{cases} END WHERE tenant_id = {t} AND id IN ({})",
+                ids.join(", ")
+            );
+            q
         })
         .collect()
 }

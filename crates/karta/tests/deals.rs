@@ -427,20 +427,6 @@ async fn a_salesperson_sees_only_own_deals_on_the_board_list_search_and_api_and_
     }
 }
 
-/// The titles of the deals a search finds.
-async fn deals_found(c: &Client, q: &str) -> Vec<String> {
-    let hits = c.get(&format!("/api/v1/search?q={q}")).await.json();
-    let mut v: Vec<String> = hits
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h["entity"] == "deal")
-        .map(|h| h["name"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
 #[tokio::test]
 async fn a_deal_is_found_by_its_accounts_current_name_after_a_rename_a_merge_and_its_undo() {
     for k in kinds() {
@@ -449,12 +435,12 @@ async fn a_deal_is_found_by_its_accounts_current_name_after_a_rename_a_merge_and
         let zephyr = c.post("/api/v1/accounts", &json!({"name": "Zephyr Ltd"})).await.json();
         let zid = zephyr["id"].as_str().unwrap();
         new_deal(&c, json!({"title": "Rollout", "account_id": zid})).await;
-        assert_eq!(deals_found(&c, "zephyr").await, ["Rollout"]);
+        assert_eq!(c.found("zephyr", "deal").await, ["Rollout"]);
 
         let r = c.patch(&format!("/api/v1/accounts/{zid}"), &json!({"name": "Quasar Group"}), &etag(&zephyr)).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
-        assert_eq!(deals_found(&c, "quasar").await, ["Rollout"]);
-        assert!(deals_found(&c, "zephyr").await.is_empty(), "the old name no longer finds the deal");
+        assert_eq!(c.found("quasar", "deal").await, ["Rollout"]);
+        assert!(c.found("zephyr", "deal").await.is_empty(), "the old name no longer finds the deal");
         // A link field's suggestions: one entity only; an unknown one is refused.
         let ui = app.browser("admin@acme.test").await;
         let s = ui.get("/search/suggest?q=quasar&kind=accounts").await.json();
@@ -469,12 +455,12 @@ async fn a_deal_is_found_by_its_accounts_current_name_after_a_rename_a_merge_and
         let r = c.post("/api/v1/accounts/merge", &json!({"survivor_id": zid, "merged_ids": [nid]})).await;
         assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text);
         let merge_id = r.json()["merge_id"].as_str().unwrap().to_string();
-        assert_eq!(deals_found(&c, "quasar").await, ["Pilot", "Rollout"]);
-        assert!(deals_found(&c, "nimbus").await.is_empty());
+        assert_eq!(c.found("quasar", "deal").await, ["Pilot", "Rollout"]);
+        assert!(c.found("nimbus", "deal").await.is_empty());
         let r = c.post(&format!("/api/v1/merges/{merge_id}/undo"), &json!({})).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
-        assert_eq!(deals_found(&c, "nimbus").await, ["Pilot"]);
-        assert_eq!(deals_found(&c, "quasar").await, ["Rollout"]);
+        assert_eq!(c.found("nimbus", "deal").await, ["Pilot"]);
+        assert_eq!(c.found("quasar", "deal").await, ["Rollout"]);
         app.finish().await;
     }
 }

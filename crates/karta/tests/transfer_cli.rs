@@ -133,17 +133,6 @@ async fn a_file_with_broken_rows_imports_the_good_ones_and_reports_each_bad_one(
 
 /// Adds a contact field, imports `csv` as the admin from a directory called `name`, and
 /// returns the closing line and the rejected rows.
-/// The names of the records of `entity` a search finds.
-async fn found(c: &common::Client, q: &str, entity: &str) -> Vec<String> {
-    let hits = c.get(&format!("/api/v1/search?q={q}")).await.json();
-    hits.as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h["entity"] == entity)
-        .map(|h| h["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn imported_records_are_found_by_search_and_an_import_that_renames_an_account_renames_it_in_its_deals() {
     for k in kinds() {
@@ -163,9 +152,9 @@ async fn imported_records_are_found_by_search_and_an_import_that_renames_an_acco
             last_line(&import(&app, "admin@acme.test", &file, &["--dedup", "update"])),
             "imported 3002, updated 1, skipped 0, rejected 0"
         );
-        assert_eq!(found(&c, "пятов", "contact").await, ["Иван Пятов"]);
-        assert!(found(&c, "пяткин", "contact").await.is_empty(), "the replaced name is not found");
-        assert_eq!(found(&c, "зорин", "contact").await, ["Оля Зорина"]);
+        assert_eq!(c.found("пятов", "contact").await, ["Иван Пятов"]);
+        assert!(c.found("пяткин", "contact").await.is_empty(), "the replaced name is not found");
+        assert_eq!(c.found("зорин", "contact").await, ["Оля Зорина"]);
         if k == common::Kind::Sqlite {
             // The search index holds exactly the rows' current text.
             db_exec(&app, "INSERT INTO contacts_fts (contacts_fts, rank) VALUES ('integrity-check', 1)").await;
@@ -178,16 +167,16 @@ async fn imported_records_are_found_by_search_and_an_import_that_renames_an_acco
             .json();
         let r = c.post("/api/v1/deals", &json!({"title": "Supply", "account_id": acc["id"]})).await;
         assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text);
-        assert_eq!(found(&c, "zorro", "deal").await, ["Supply"]);
+        assert_eq!(c.found("zorro", "deal").await, ["Supply"]);
         let file = d.join("accounts.csv");
         std::fs::write(&file, "Название;Эл. почта\nBrava Trade;office@zorro.test\n").unwrap();
         let args = ["import", "--tenant", "acme", "--as", "admin@acme.test", "--entity", "accounts"];
         let mut args = args.to_vec();
         args.extend(["--dedup", "update", file.to_str().unwrap()]);
         assert_eq!(last_line(&karta(&app, &args)), "imported 0, updated 1, skipped 0, rejected 0");
-        assert_eq!(found(&c, "brava", "deal").await, ["Supply"]);
-        assert!(found(&c, "zorro", "deal").await.is_empty());
-        assert_eq!(found(&c, "brava", "account").await, ["Brava Trade"]);
+        assert_eq!(c.found("brava", "deal").await, ["Supply"]);
+        assert!(c.found("zorro", "deal").await.is_empty());
+        assert_eq!(c.found("brava", "account").await, ["Brava Trade"]);
         app.finish().await;
     }
 }

@@ -274,4 +274,19 @@ impl Client {
         assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text);
         r.json()
     }
+
+    /// The names of the records of `entity` (`account`, `contact`, `deal`) the global search
+    /// finds for `q`, sorted.
+    pub async fn found(&self, q: &str, entity: &str) -> Vec<String> {
+        let hits = self.get(&format!("/api/v1/search?q={q}")).await.json();
+        let mut v: Vec<String> = hits
+            .as_array()
+            .expect("search answers a list")
+            .iter()
+            .filter(|h| h["entity"] == entity)
+            .filter_map(|h| h["name"].as_str().map(str::to_string))
+            .collect();
+        v.sort();
+        v
+    }
 }
