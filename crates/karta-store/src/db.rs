@@ -127,10 +127,7 @@ impl Row {
         match self {
             Self::S(r) => r.try_get::<Option<String>, _>(col).ok().flatten(),
             Self::P(r) => r.try_get::<Option<String>, _>(col).ok().flatten(),
-            Self::L(r) => match r.get(col) {
-                Some(rusqlite::types::Value::Text(t)) => Some(t.clone()),
-                _ => None,
-            },
+            Self::L(r) => r.text(col).map(str::to_string),
         }
     }
 
@@ -146,10 +143,7 @@ impl Row {
         match self {
             Self::S(r) => r.try_get::<Option<i64>, _>(col).ok().flatten(),
             Self::P(r) => r.try_get::<Option<i64>, _>(col).ok().flatten(),
-            Self::L(r) => match r.get(col) {
-                Some(rusqlite::types::Value::Integer(i)) => Some(*i),
-                _ => None,
-            },
+            Self::L(r) => r.int(col),
         }
     }
 }
@@ -660,6 +654,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "data", include_str!("../migrations/sqlite/0006_data.sql")),
     (7, "bulk", include_str!("../migrations/sqlite/0007_bulk.sql")),
     (8, "search_defer", include_str!("../migrations/sqlite/0008_search_defer.sql")),
+    (9, "primary_account", include_str!("../migrations/sqlite/0009_primary_account.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -670,6 +665,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "data", include_str!("../migrations/postgres/0006_data.sql")),
     (7, "bulk", include_str!("../migrations/postgres/0007_bulk.sql")),
     (8, "search_defer", include_str!("../migrations/postgres/0008_search_defer.sql")),
+    (9, "primary_account", include_str!("../migrations/postgres/0009_primary_account.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -10,7 +10,7 @@
 
 use crate::db::{Arg, Q};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::types::Value;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -31,20 +31,65 @@ pub struct Readers {
 /// The column names of a query's rows, with their positions by name: a record is read
 /// field by field, by name, and a wide table has some fifty columns.
 #[derive(Debug)]
-struct Cols(std::collections::HashMap<String, usize>);
+struct Cols(std::collections::HashMap<String, usize, std::hash::BuildHasherDefault<NameHasher>>);
 
-/// A result row: column names shared by the rows of one query, and the values.
+/// FNV-1a: column names are short and chosen by us, so a keyed hash buys nothing here, and
+/// an export looks up some fifty names per row.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A value of a row: text as a range of the row's one text buffer, so a wide row costs two
+/// allocations instead of one per column (an export reads a million of them).
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Int(i64),
+    Text(usize, usize),
+}
+
+/// A result row: column names shared by the rows of one query, and the values. Reals and
+/// blobs read as NULL: no table stores them.
 #[derive(Debug, Clone)]
 pub struct LiteRow {
     cols: Arc<Cols>,
-    vals: Vec<Value>,
+    text: String,
+    cells: Vec<Cell>,
 }
 
 impl LiteRow {
-    /// The value of a column by name.
+    fn cell(&self, col: &str) -> Cell {
+        self.cols.0.get(col).and_then(|i| self.cells.get(*i)).copied().unwrap_or(Cell::Null)
+    }
+
+    /// A text column by name; `None` for NULL, a number or a missing column.
     #[must_use]
-    pub fn get(&self, col: &str) -> Option<&Value> {
-        self.cols.0.get(col).and_then(|i| self.vals.get(*i))
+    pub fn text(&self, col: &str) -> Option<&str> {
+        match self.cell(col) {
+            Cell::Text(a, b) => self.text.get(a..b),
+            _ => None,
+        }
+    }
+
+    /// An integer column by name; `None` for NULL, text or a missing column.
+    #[must_use]
+    pub fn int(&self, col: &str) -> Option<i64> {
+        match self.cell(col) {
+            Cell::Int(i) => Some(i),
+            _ => None,
+        }
     }
 }
 
@@ -332,18 +377,33 @@ fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -
     let names = st.column_names();
     let width = names.len();
     // The first of equal names wins, as a search from the left would find it.
-    let mut map = std::collections::HashMap::with_capacity(width);
+    let mut map = std::collections::HashMap::with_capacity_and_hasher(width, std::hash::BuildHasherDefault::default());
     for (i, n) in names.into_iter().enumerate() {
         map.entry(n.to_string()).or_insert(i);
     }
     let cols = Arc::new(Cols(map));
     let mut rows = st.raw_query();
+    // Sized like the row before, which is most often about as long.
+    let mut last_len = 0;
     while let Some(r) = rows.next()? {
-        let mut vals = Vec::with_capacity(width);
+        let mut cells = Vec::with_capacity(width);
+        let mut text = String::with_capacity(last_len);
         for i in 0..width {
-            vals.push(r.get::<_, Value>(i)?);
+            cells.push(match r.get_ref(i)? {
+                ValueRef::Integer(v) => Cell::Int(v),
+                ValueRef::Text(t) => {
+                    let start = text.len();
+                    match std::str::from_utf8(t) {
+                        Ok(t) => text.push_str(t),
+                        Err(_) => text.push_str(&String::from_utf8_lossy(t)),
+                    }
+                    Cell::Text(start, text.len())
+                }
+                ValueRef::Null | ValueRef::Real(_) | ValueRef::Blob(_) => Cell::Null,
+            });
         }
-        if !f(LiteRow { cols: Arc::clone(&cols), vals }) {
+        last_len = text.len();
+        if !f(LiteRow { cols: Arc::clone(&cols), text, cells }) {
             break;
         }
     }
@@ -372,8 +432,8 @@ mod tests {
             )
             .expect("runs");
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].get("a"), Some(&Value::Integer(3)));
-        assert_eq!(rows[0].get("b"), Some(&Value::Text("y".into())));
+        assert_eq!(rows[0].int("a"), Some(3));
+        assert_eq!(rows[0].text("b"), Some("y"));
         let re = r.query("SELECT a FROM t WHERE b REGEXP $1", &[Arg::T(Some("(?i)^Y$".into()))], 10).expect("regexp");
         assert_eq!(re.len(), 2);
         assert!(r.query("SELECT a FROM t WHERE a = $2", &[Arg::I(Some(1))], 10).is_err());

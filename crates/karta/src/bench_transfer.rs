@@ -6,7 +6,7 @@
 use crate::{open_db, Config};
 use anyhow::Context as _;
 use karta_core::Role;
-use karta_store::{tenants, users, Db, Engine, Q};
+use karta_store::{parties, tenants, users, Db, Engine, Q};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -218,18 +218,18 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
         ],
         &url,
     )?;
-    // The raw read: the same statement an export streams (every column, the first company
-    // of each contact, name order), a few columns of each row written out unchecked.
+    // The raw read: the same statement an export streams (every column, each contact's
+    // company, name order), a few columns of each row written out unchecked.
     let started = Instant::now();
     let mut n = 0u64;
     let mut sink = std::io::sink();
     let mut rx = scratch.stream(
-        Q::new(
-            "SELECT t.*, (SELECT a.name FROM contact_accounts ca JOIN accounts a ON a.tenant_id = ca.tenant_id \
-             AND a.id = ca.account_id WHERE ca.tenant_id = t.tenant_id AND ca.contact_id = t.id \
-             AND a.deleted_at IS NULL ORDER BY ca.created_at, a.name LIMIT 1) AS company \
-             FROM contacts t WHERE t.tenant_id = $1 AND t.deleted_at IS NULL ORDER BY t.name_key, t.id",
-        )
+        Q::new(format!(
+            "SELECT t.*, {} AS company FROM contacts t{} WHERE t.tenant_id = $1 AND t.deleted_at IS NULL \
+             ORDER BY t.name_key, t.id",
+            parties::COMPANY_OF_CONTACT,
+            parties::COMPANY_JOIN
+        ))
         .bind(&t.id),
         1000,
     );

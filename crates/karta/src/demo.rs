@@ -202,7 +202,8 @@ async fn load(db: &Db, tenant_id: &str, country: &str, plan: &Plan) -> anyhow::R
         if gen.rng.chance(15) && accounts.len() > 1 {
             let b = (a + 1 + gen.rng.below(accounts.len() - 1)) % accounts.len();
             let role = gen.rng.pick(SECOND_ROLES).to_string();
-            gen.link_row(&mut links, &id, &accounts[b].id, &role, created);
+            // Linked a moment later: the employer stays the contact's primary company.
+            gen.link_row(&mut links, &id, &accounts[b].id, &role, created + 1);
         }
         for _ in 0..gen.rng.count(plan.contact_notes_x10) {
             gen.note_row(&mut notes, Entity::Contact, &id, created, owner, Some(&first));

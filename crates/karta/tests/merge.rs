@@ -657,3 +657,91 @@ async fn records_are_merged_through_the_html_form_and_the_merge_is_undone_from_i
         app.finish().await;
     }
 }
+
+/// The company an export shows for the contact with this last name.
+async fn exported_company(c: &Client, last_name: &str) -> String {
+    let r = c.get("/api/v1/contacts/export?format=csv&columns=last_name,account").await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
+    let line = r.text.lines().find(|l| l.starts_with(&format!("{last_name},"))).unwrap_or_else(|| panic!("{}", r.text));
+    line.split_once(',').map(|(_, company)| company.to_string()).unwrap()
+}
+
+#[tokio::test]
+async fn a_contacts_company_follows_its_links_the_trash_merges_and_their_undo() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        let first = create(&c, "accounts", json!({"name": "Альфа"})).await;
+        let second = create(&c, "accounts", json!({"name": "Бета"})).await;
+        let third = create(&c, "accounts", json!({"name": "Гамма"})).await;
+        let person = create(&c, "contacts", json!({"last_name": "Пушкин"})).await;
+        assert_eq!(exported_company(&c, "Пушкин").await, "");
+
+        // The earliest link is the contact's company (links a few milliseconds apart).
+        let pause = || tokio::time::sleep(std::time::Duration::from_millis(5));
+        link(&c, &person, &second, "").await;
+        pause().await;
+        link(&c, &person, &first, "").await;
+        pause().await;
+        assert_eq!(exported_company(&c, "Пушкин").await, "Бета");
+        let unlink = |a: String| {
+            let c = &c;
+            let person = &person;
+            async move {
+                let r = c.send(Method::DELETE, &format!("/api/v1/contacts/{person}/accounts/{a}"), None, &[]).await;
+                assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text);
+            }
+        };
+        unlink(second.clone()).await;
+        assert_eq!(exported_company(&c, "Пушкин").await, "Альфа");
+        pause().await;
+        link(&c, &person, &second, "").await;
+        assert_eq!(exported_company(&c, "Пушкин").await, "Альфа", "a later link does not take over");
+
+        // A company in the trash gives way to the next one, and comes back with its restore.
+        let r = c.send(Method::DELETE, &format!("/api/v1/accounts/{first}"), None, &[]).await;
+        assert!(r.status().is_success(), "{}", r.text);
+        assert_eq!(exported_company(&c, "Пушкин").await, "Бета");
+        let r = c.post(&format!("/api/v1/accounts/{first}/restore"), &json!({})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
+        assert_eq!(exported_company(&c, "Пушкин").await, "Альфа");
+
+        // Merged into another account, the link moves and so does the company; undo moves both back.
+        let body = json!({"survivor_id": third, "merged_ids": [first], "fields": {}});
+        let r = c.post("/api/v1/accounts/merge", &body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text);
+        assert_eq!(exported_company(&c, "Пушкин").await, "Гамма");
+        let merge_id = r.json()["merge_id"].as_str().unwrap().to_string();
+        let r = c.post(&format!("/api/v1/merges/{merge_id}/undo"), &json!({})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
+        assert_eq!(exported_company(&c, "Пушкин").await, "Альфа");
+
+        // A contact merged into this one brings its links; the earliest stays the company.
+        let other = create(&c, "contacts", json!({"last_name": "Пушкин-Дубль"})).await;
+        link(&c, &other, &third, "").await;
+        let body = json!({"survivor_id": person, "merged_ids": [other], "fields": {}});
+        let r = c.post("/api/v1/contacts/merge", &body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text);
+        assert_eq!(exported_company(&c, "Пушкин").await, "Альфа");
+
+        // Purged, the company's links are gone and the next one is stored as the company.
+        let r = c.send(Method::DELETE, &format!("/api/v1/accounts/{first}"), None, &[]).await;
+        assert!(r.status().is_success(), "{}", r.text);
+        let r = c.send(Method::DELETE, &format!("/api/v1/accounts/{first}/purge"), None, &[]).await;
+        assert!(r.status().is_success(), "{}", r.text);
+        assert_eq!(exported_company(&c, "Пушкин").await, "Бета");
+        let stored = app
+            .db
+            .opt(
+                Q::new("SELECT account_id FROM contacts WHERE tenant_id = $1 AND id = $2")
+                    .bind(&app.tenant_a)
+                    .bind(&person),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .s("account_id");
+        assert_eq!(stored, second);
+        app.finish().await;
+    }
+}

@@ -1346,7 +1346,7 @@ async fn write_batch(
                 party::parse(Entity::Account, input, &ctx.country).ok().map(|d| (id.clone(), d))
             })
             .collect();
-        qs.extend(insert_many(ctx, Entity::Account, datas.iter().map(|(id, d)| (id.as_str(), d, "")), now));
+        qs.extend(insert_many(ctx, Entity::Account, datas.iter().map(|(id, d)| (id.as_str(), d, "", "")), now));
         qs.extend(audit_many(ctx, Entity::Account, datas.iter().map(|(id, _)| id.as_str()), &imp.id, now));
     }
     let mut ids: Vec<String> = Vec::with_capacity(inserts.len());
@@ -1355,9 +1355,12 @@ async fn write_batch(
         qs.extend(insert_many(
             ctx,
             entity,
-            with_ids
-                .iter()
-                .map(|(id, p)| (id.as_str(), &p.data, if stores_hash(imp.dedup, p) { p.hash.as_str() } else { "" })),
+            with_ids.iter().map(|(id, p)| {
+                let hash = if stores_hash(imp.dedup, p) { p.hash.as_str() } else { "" };
+                // The company the row links to is the new contact's primary one (see migration 0009).
+                let account = if entity == Entity::Contact { accounts.get(&p.account_key) } else { None };
+                (id.as_str(), &p.data, hash, account.map_or("", String::as_str))
+            }),
             now,
         ));
         qs.extend(audit_many(ctx, entity, with_ids.iter().map(|(id, _)| id.as_str()), &imp.id, now));
@@ -1481,10 +1484,11 @@ fn rejects_qs(ctx: &Ctx, import_id: &str, rejects: &[&Reject]) -> Vec<Q> {
         .collect()
 }
 
+/// Inserts new records: id, data, import hash and, for contacts, the primary account's id.
 fn insert_many<'a>(
     ctx: &Ctx,
     entity: Entity,
-    rows: impl Iterator<Item = (&'a str, &'a PartyData, &'a str)>,
+    rows: impl Iterator<Item = (&'a str, &'a PartyData, &'a str, &'a str)>,
     now: i64,
 ) -> Option<Q> {
     let mut q = Q::new("");
@@ -1494,14 +1498,20 @@ fn insert_many<'a>(
     let up = q.arg(&ctx.user_id);
     let nowp = q.arg(now);
     let one = q.arg(1);
-    for (id, data, hash) in rows {
+    for (id, data, hash, account) in rows {
         let cols = parties::columns(data);
         if names.is_empty() {
             names.extend(META);
+            if entity == Entity::Contact {
+                names.push("account_id");
+            }
             names.extend(cols.iter().map(|(n, _)| *n));
         }
         let mut ps =
             vec![tp.clone(), q.arg(id), one.clone(), nowp.clone(), up.clone(), nowp.clone(), up.clone(), q.arg(hash)];
+        if entity == Entity::Contact {
+            ps.push(q.arg(account));
+        }
         ps.extend(cols.into_iter().map(|(_, a)| q.arg(a)));
         values.push(format!("({})", ps.join(", ")));
     }
