@@ -13,6 +13,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,7 +32,10 @@ pub struct Readers {
 /// The column names of a query's rows, with their positions by name: a record is read
 /// field by field, by name, and a wide table has some fifty columns.
 #[derive(Debug)]
-struct Cols(std::collections::HashMap<String, usize, std::hash::BuildHasherDefault<NameHasher>>);
+struct Cols {
+    names: Vec<String>,
+    at: std::collections::HashMap<String, usize, std::hash::BuildHasherDefault<NameHasher>>,
+}
 
 /// FNV-1a: column names are short and chosen by us, so a keyed hash buys nothing here, and
 /// an export looks up some fifty names per row.
@@ -62,16 +66,27 @@ enum Cell {
 
 /// A result row: column names shared by the rows of one query, and the values. Reals and
 /// blobs read as NULL: no table stores them.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LiteRow {
     cols: Arc<Cols>,
     text: String,
     cells: Vec<Cell>,
+    /// The column after the one read last: rows are mostly read in their columns' order, so
+    /// one comparison usually finds the next one without hashing.
+    next: AtomicUsize,
 }
 
 impl LiteRow {
     fn cell(&self, col: &str) -> Cell {
-        self.cols.0.get(col).and_then(|i| self.cells.get(*i)).copied().unwrap_or(Cell::Null)
+        let guess = self.next.load(Ordering::Relaxed);
+        let at = if self.cols.names.get(guess).is_some_and(|n| n == col) {
+            Some(guess)
+        } else {
+            self.cols.at.get(col).copied()
+        };
+        let Some(at) = at else { return Cell::Null };
+        self.next.store(at + 1, Ordering::Relaxed);
+        self.cells.get(at).copied().unwrap_or(Cell::Null)
     }
 
     /// A text column by name; `None` for NULL, a number or a missing column.
@@ -377,11 +392,15 @@ fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -
     let names = st.column_names();
     let width = names.len();
     // The first of equal names wins, as a search from the left would find it.
-    let mut map = std::collections::HashMap::with_capacity_and_hasher(width, std::hash::BuildHasherDefault::default());
-    for (i, n) in names.into_iter().enumerate() {
-        map.entry(n.to_string()).or_insert(i);
+    let mut at = std::collections::HashMap::with_capacity_and_hasher(width, std::hash::BuildHasherDefault::default());
+    let names: Vec<String> = names.into_iter().map(str::to_string).collect();
+    for (i, n) in names.iter().enumerate() {
+        at.entry(n.clone()).or_insert(i);
     }
-    let cols = Arc::new(Cols(map));
+    // A name that appears twice is found by the map (the first one), never by the guess.
+    let names =
+        names.iter().enumerate().map(|(i, n)| if at.get(n) == Some(&i) { n.clone() } else { String::new() }).collect();
+    let cols = Arc::new(Cols { names, at });
     let mut rows = st.raw_query();
     // Sized like the row before, which is most often about as long.
     let mut last_len = 0;
@@ -403,7 +422,7 @@ fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -
             });
         }
         last_len = text.len();
-        if !f(LiteRow { cols: Arc::clone(&cols), text, cells }) {
+        if !f(LiteRow { cols: Arc::clone(&cols), text, cells, next: AtomicUsize::new(0) }) {
             break;
         }
     }

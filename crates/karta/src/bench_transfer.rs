@@ -218,17 +218,15 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
         ],
         &url,
     )?;
-    // The raw read: the same statement an export streams (every column, each contact's
-    // company, name order), a few columns of each row written out unchecked.
+    // The raw read: the same statement an export streams (the columns it writes, name
+    // order), a few columns of each row written out unchecked.
     let started = Instant::now();
     let mut n = 0u64;
     let mut sink = std::io::sink();
     let mut rx = scratch.stream(
         Q::new(format!(
-            "SELECT t.*, {} AS company FROM contacts t{} WHERE t.tenant_id = $1 AND t.deleted_at IS NULL \
-             ORDER BY t.name_key, t.id",
-            parties::COMPANY_OF_CONTACT,
-            parties::COMPANY_JOIN
+            "SELECT {} FROM contacts t WHERE t.tenant_id = $1 AND t.deleted_at IS NULL ORDER BY t.name_key, t.id",
+            parties::export_cols(karta_core::Entity::Contact)
         ))
         .bind(&t.id),
         1000,
@@ -244,7 +242,7 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
                 r.s("emails"),
                 r.s("phones"),
                 r.s("city"),
-                r.s("company")
+                r.s("company_id")
             )?;
         }
     }

@@ -3,6 +3,7 @@
 
 use karta_core::party::{Address, Labeled, NamedDate, PartyInput};
 use karta_core::Entity;
+use std::borrow::Cow;
 
 /// A standard column.
 #[derive(Debug, Clone, Copy)]
@@ -355,61 +356,74 @@ pub fn apply(key: &str, cell: &str, input: &mut PartyInput, extras: &mut RowExtr
     Ok(())
 }
 
-/// The cell of a standard column for a stored profile (the inverse of [`apply`]).
+/// The cell of a standard column for a stored profile (the inverse of [`apply`]); borrowed
+/// where it can be, since an export writes a million rows of them.
 #[must_use]
-pub fn cell(key: &str, input: &PartyInput, extras: &RowExtras) -> String {
+pub fn cell<'a>(key: &str, input: &'a PartyInput, extras: &'a RowExtras) -> Cow<'a, str> {
     let addr = input.addresses.first();
-    let a = |f: fn(&Address) -> &String| addr.map(|x| f(x).clone()).unwrap_or_default();
-    let yn = |b: bool| if b { "yes".to_string() } else { String::new() };
+    let a = |f: fn(&Address) -> &String| addr.map_or(Cow::Borrowed(""), |x| Cow::Borrowed(f(x).as_str()));
+    let yn = |b: bool| Cow::Borrowed(if b { "yes" } else { "" });
+    let b = |s: &'a String| Cow::Borrowed(s.as_str());
     match key {
-        "id" => extras.id.clone(),
-        "owner" => extras.owner_email.clone(),
-        "account" => extras.account.clone(),
-        "name" => input.name.clone(),
+        "id" => b(&extras.id),
+        "owner" => b(&extras.owner_email),
+        "account" => b(&extras.account),
+        "name" => b(&input.name),
         "full_name" => [&input.last_name, &input.first_name, &input.middle_name]
             .iter()
             .filter(|s| !s.is_empty())
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
-            .join(" "),
-        "first_name" => input.first_name.clone(),
-        "last_name" => input.last_name.clone(),
-        "middle_name" => input.middle_name.clone(),
-        "job_title" => input.job_title.clone(),
-        "legal_name" => input.legal_name.clone(),
-        "tax_id" => input.tax_id.clone(),
-        "employees" => input.employees.map(|n| n.to_string()).unwrap_or_default(),
-        "email" => join_labeled(&input.emails),
-        "phone" => join_labeled(&input.phones),
-        "messengers" => join_labeled(&input.messengers),
-        "website" => input.website.clone(),
-        "industry" => input.industry.clone(),
-        "region" => input.region.clone(),
-        "segment" => input.segment.clone(),
-        "relationship" => input.relationship.clone(),
-        "source" => input.source.clone(),
-        "first_contact" => input.first_contact.clone(),
-        "tags" => input.tags.join(", "),
-        "birthday" => input.birthday.clone(),
+            .join(" ")
+            .into(),
+        "first_name" => b(&input.first_name),
+        "last_name" => b(&input.last_name),
+        "middle_name" => b(&input.middle_name),
+        "job_title" => b(&input.job_title),
+        "legal_name" => b(&input.legal_name),
+        "tax_id" => b(&input.tax_id),
+        "employees" => input.employees.map(|n| n.to_string()).unwrap_or_default().into(),
+        "email" => labeled(&input.emails),
+        "phone" => labeled(&input.phones),
+        "messengers" => labeled(&input.messengers),
+        "website" => b(&input.website),
+        "industry" => b(&input.industry),
+        "region" => b(&input.region),
+        "segment" => b(&input.segment),
+        "relationship" => b(&input.relationship),
+        "source" => b(&input.source),
+        "first_contact" => b(&input.first_contact),
+        "tags" => input.tags.join(", ").into(),
+        "birthday" => b(&input.birthday),
         "important_dates" => input
             .important_dates
             .iter()
             .map(|d| if d.label.is_empty() { d.date.clone() } else { format!("{}: {}", d.label, d.date) })
             .collect::<Vec<_>>()
-            .join("; "),
+            .join("; ")
+            .into(),
         "street" => a(|x| &x.street),
         "city" => a(|x| &x.city),
         "address_region" => a(|x| &x.region),
         "postcode" => a(|x| &x.postcode),
         "country" => a(|x| &x.country),
-        "interests" => input.interests.clone(),
-        "preferences" => input.preferences.clone(),
-        "family_status" => input.family_status.clone(),
-        "income_band" => input.income_band.clone(),
+        "interests" => b(&input.interests),
+        "preferences" => b(&input.preferences),
+        "family_status" => b(&input.family_status),
+        "income_band" => b(&input.income_band),
         "do_not_contact" => yn(input.do_not_contact),
         "do_not_email" => yn(input.do_not_email),
-        "description" => input.description.clone(),
-        _ => String::new(),
+        "description" => b(&input.description),
+        _ => Cow::Borrowed(""),
+    }
+}
+
+/// [`join_labeled`], borrowed when there is nothing to join.
+fn labeled(items: &[Labeled]) -> Cow<'_, str> {
+    match items {
+        [] => Cow::Borrowed(""),
+        [one] if one.label.is_empty() => Cow::Borrowed(one.value.as_str()),
+        _ => join_labeled(items).into(),
     }
 }
 

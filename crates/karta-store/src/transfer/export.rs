@@ -266,14 +266,14 @@ impl Writer {
         })
     }
 
-    fn row(&mut self, n: u64, cells: &[String]) -> std::io::Result<()> {
+    fn row<S: AsRef<str>>(&mut self, n: u64, cells: &[S]) -> std::io::Result<()> {
         match self {
             Self::Csv(out) => {
                 for (i, c) in cells.iter().enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    csv_cell(out, c);
+                    csv_cell(out, c.as_ref());
                 }
                 out.extend_from_slice(b"\r\n");
             }
@@ -281,6 +281,7 @@ impl Writer {
             Self::Xlsx(z, _) => {
                 let mut s = format!("<row r=\"{n}\">");
                 for (i, c) in cells.iter().enumerate() {
+                    let c = c.as_ref();
                     if c.is_empty() {
                         continue;
                     }
@@ -379,14 +380,17 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
     if spec.entity != Entity::Deal {
         // Accounts and contacts: one statement, streamed.
         let mut rx = db.stream(parties::export_query(db, ctx, spec.entity, &spec.query).await?, STREAM_CHUNK);
+        let mut companies = Companies::default();
         while let Some(rows) = rx.recv().await {
-            for r in &rows? {
+            let rows = rows?;
+            let names = companies.of(db, ctx, &rows).await?;
+            for (r, account) in rows.iter().zip(names) {
                 n += 1;
                 let p = parties::from_row(spec.entity, r);
                 let extras = RowExtras {
                     id: p.id.clone(),
                     owner_email: emails.get(&p.input.owner_id).cloned().unwrap_or_default(),
-                    account: r.s("company"),
+                    account,
                 };
                 party_row(&mut w, n, &cols, &p, &extras).map_err(io)?;
             }
@@ -435,18 +439,80 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
     Ok(n)
 }
 
+/// Account names an export has looked up, by id; `None` for one in the trash.
+#[derive(Default)]
+struct Companies(HashMap<String, Option<String>>);
+
+/// Account names kept at most; past that the cache starts over (memory stays flat).
+const COMPANIES_KEPT: usize = 50_000;
+
+impl Companies {
+    /// The company of each row (its `company_id`, or when that account is in the trash the
+    /// earliest other linked account that is not), with one look-up per chunk for the names
+    /// not seen yet and one for the contacts whose company is in the trash.
+    async fn of(&mut self, db: &Db, ctx: &Ctx, rows: &[crate::db::Row]) -> Result<Vec<String>> {
+        let ids: Vec<String> = rows.iter().map(|r| r.s("company_id")).collect();
+        let mut missing: Vec<&str> =
+            ids.iter().map(String::as_str).filter(|a| !a.is_empty() && !self.0.contains_key(*a)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if self.0.len() + missing.len() > COMPANIES_KEPT {
+            self.0.clear();
+        }
+        if !missing.is_empty() {
+            let mut q = Q::new("");
+            let t = q.arg(&ctx.tenant_id);
+            let ps: Vec<String> = missing.iter().map(|a| q.arg(*a)).collect();
+            q.sql = format!(
+                "SELECT id, name, deleted_at FROM accounts WHERE tenant_id = {t} AND id IN ({})",
+                ps.join(", ")
+            );
+            for a in &missing {
+                self.0.insert((*a).to_string(), None);
+            }
+            for r in db.all(q).await? {
+                let name = r.oi("deleted_at").is_none().then(|| r.s("name"));
+                self.0.insert(r.s("id"), name);
+            }
+        }
+        let mut out: Vec<String> = ids.iter().map(|a| self.0.get(a).cloned().flatten().unwrap_or_default()).collect();
+        // A company in the trash gives way to the contact's earliest link that is not.
+        let trashed: Vec<usize> =
+            (0..rows.len()).filter(|i| !ids[*i].is_empty() && matches!(self.0.get(&ids[*i]), Some(None))).collect();
+        if !trashed.is_empty() {
+            let mut q = Q::new("");
+            let t = q.arg(&ctx.tenant_id);
+            let ps: Vec<String> = trashed.iter().map(|i| q.arg(rows[*i].s("id"))).collect();
+            q.sql = format!(
+                "SELECT ca.contact_id, a.name FROM contact_accounts ca JOIN accounts a ON a.tenant_id = ca.tenant_id \
+                 AND a.id = ca.account_id WHERE ca.tenant_id = {t} AND ca.contact_id IN ({}) AND a.deleted_at IS NULL \
+                 ORDER BY ca.contact_id, ca.created_at, ca.account_id",
+                ps.join(", ")
+            );
+            let mut first: HashMap<String, String> = HashMap::new();
+            for r in db.all(q).await? {
+                first.entry(r.s("contact_id")).or_insert_with(|| r.s("name"));
+            }
+            for i in trashed {
+                out[i] = first.get(&rows[i].s("id")).cloned().unwrap_or_default();
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Writes one account or contact.
 fn party_row(w: &mut Writer, n: u64, cols: &[Col], p: &Party, extras: &RowExtras) -> std::io::Result<()> {
     if let Writer::Vcf(out) = w {
         vcard::write(out, &p.id, &p.input, &extras.account);
         return Ok(());
     }
-    let cells: Vec<String> = cols
+    let cells: Vec<std::borrow::Cow<'_, str>> = cols
         .iter()
         .map(|c| match c {
             Col::Std(c) => columns::cell(c.key, &p.input, extras),
-            Col::Custom(d) => p.input.custom.get(&d.key).map(|v| d.text(v)).unwrap_or_default(),
-            Col::Deal(..) => String::new(),
+            Col::Custom(d) => p.input.custom.get(&d.key).map(|v| d.text(v)).unwrap_or_default().into(),
+            Col::Deal(..) => "".into(),
         })
         .collect();
     w.row(n + 1, &cells)
@@ -525,8 +591,8 @@ mod tests {
     fn an_xlsx_export_reads_back_with_calamine() {
         use calamine::Reader;
         let mut w = Writer::new(ExportFormat::Xlsx).expect("new");
-        w.row(1, &["Name".into(), "E-mail".into()]).expect("row");
-        w.row(2, &["Ёлка & <Ко>".into(), "=cmd".into()]).expect("row");
+        w.row(1, &["Name", "E-mail"]).expect("row");
+        w.row(2, &["Ёлка & <Ко>", "=cmd"]).expect("row");
         let mut bytes = w.take(true);
         bytes.extend(w.finish().expect("finish"));
         let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("open");
