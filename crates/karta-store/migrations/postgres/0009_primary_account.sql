@@ -9,8 +9,7 @@ UPDATE contacts c SET account_id = p.account_id FROM (
   ORDER BY tenant_id, contact_id, created_at, account_id) p
 WHERE c.tenant_id = p.tenant_id AND c.id = p.contact_id;
 
--- Recomputes one contact's primary company; writes only when it changes, so an import that
--- sets it on insert costs one look-up per link.
+-- Recomputes one contact's primary company; writes only when it changes.
 CREATE FUNCTION contact_primary_account(t TEXT, c TEXT) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE a TEXT;
 BEGIN
@@ -19,13 +18,16 @@ BEGIN
   UPDATE contacts SET account_id = COALESCE(a, '') WHERE tenant_id = t AND id = c AND account_id <> COALESCE(a, '');
 END $$;
 
--- A merge moves links by updating their contact or account: both contacts are recomputed.
+-- A merge moves links by updating their contact or account: both contacts are recomputed. A
+-- new link to the account the contact already names (an import sets it with the new contact)
+-- is skipped after one look-up.
 CREATE FUNCTION contact_accounts_primary() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
     PERFORM contact_primary_account(OLD.tenant_id, OLD.contact_id);
   END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+  IF TG_OP = 'UPDATE' OR (TG_OP = 'INSERT' AND EXISTS (SELECT 1 FROM contacts
+      WHERE tenant_id = NEW.tenant_id AND id = NEW.contact_id AND account_id <> NEW.account_id)) THEN
     PERFORM contact_primary_account(NEW.tenant_id, NEW.contact_id);
   END IF;
   RETURN NULL;

@@ -8,9 +8,10 @@ UPDATE contacts SET account_id = (SELECT ca.account_id FROM contact_accounts ca
   WHERE ca.tenant_id = contacts.tenant_id AND ca.contact_id = contacts.id ORDER BY ca.created_at, ca.account_id LIMIT 1)
 WHERE EXISTS (SELECT 1 FROM contact_accounts ca WHERE ca.tenant_id = contacts.tenant_id AND ca.contact_id = contacts.id);
 
--- Each trigger writes only when the primary changes: an import that sets it on insert costs
--- one look-up per link.
-CREATE TRIGGER contact_accounts_primary_ai AFTER INSERT ON contact_accounts BEGIN
+-- Each trigger writes only when the primary changes. A new link to the account the contact
+-- already names (an import sets it with the new contact) is skipped after one look-up.
+CREATE TRIGGER contact_accounts_primary_ai AFTER INSERT ON contact_accounts
+WHEN (SELECT account_id FROM contacts WHERE tenant_id = new.tenant_id AND id = new.contact_id) <> new.account_id BEGIN
   UPDATE contacts SET account_id = COALESCE((SELECT ca.account_id FROM contact_accounts ca
     WHERE ca.tenant_id = new.tenant_id AND ca.contact_id = new.contact_id ORDER BY ca.created_at, ca.account_id LIMIT 1), '')
   WHERE tenant_id = new.tenant_id AND id = new.contact_id AND account_id <> COALESCE((SELECT ca.account_id FROM contact_accounts ca
