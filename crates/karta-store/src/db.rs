@@ -1,7 +1,7 @@
 //! One code path over SQLite and PostgreSQL: [`Db`] wraps either pool, SQL is written once
 //! with `$1…` placeholders (both engines accept them) and arguments are [`Arg`] values.
 
-use crate::lite::{LiteRow, Readers};
+use crate::lite::{LiteRow, Readers, RowBuilder, Val};
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -351,14 +351,17 @@ impl Db {
                 let p = p.clone();
                 tokio::spawn(async move {
                     let rows = bind_all!(sqlx::query::<Sqlite>(&q.sql), q.args).fetch(&p);
-                    pump(rows, Row::S, chunk, &tx).await;
+                    pump(rows, |r| Ok(Row::S(r)), chunk, &tx).await;
                 });
             }
             Self::Pg(p) => {
                 let p = p.clone();
                 tokio::spawn(async move {
                     let rows = bind_all!(sqlx::query::<Postgres>(&q.sql), q.args).fetch(&p);
-                    pump(rows, Row::P, chunk, &tx).await;
+                    // Decoded here, on the reading task, rather than column by column where the
+                    // rows are used: an export's formatting has enough to do.
+                    let mut build = None;
+                    pump(rows, |r| pg_compact(&mut build, &r), chunk, &tx).await;
                 });
             }
         }
@@ -410,7 +413,7 @@ impl Db {
 /// Hands a sqlx row stream on in chunks.
 async fn pump<R>(
     mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
-    wrap: fn(R) -> Row,
+    mut wrap: impl FnMut(R) -> Result<Row, sqlx::Error>,
     chunk: usize,
     tx: &tokio::sync::mpsc::Sender<Result<Vec<Row>, sqlx::Error>>,
 ) {
@@ -419,7 +422,13 @@ async fn pump<R>(
     loop {
         match rows.try_next().await {
             Ok(Some(r)) => {
-                buf.push(wrap(r));
+                match wrap(r) {
+                    Ok(r) => buf.push(r),
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
                 if buf.len() >= chunk
                     && tx.send(Ok(std::mem::replace(&mut buf, Vec::with_capacity(chunk)))).await.is_err()
                 {
@@ -436,6 +445,28 @@ async fn pump<R>(
     if !buf.is_empty() {
         let _ = tx.send(Ok(buf)).await;
     }
+}
+
+/// A PostgreSQL row as a compact row: text and integer columns decoded, other types NULL (as
+/// [`Row::s`] and [`Row::oi`] read them).
+fn pg_compact(build: &mut Option<RowBuilder>, r: &PgRow) -> Result<Row, sqlx::Error> {
+    use sqlx::{Column as _, Decode, TypeInfo as _, ValueRef as _};
+    let dec = |e| sqlx::Error::Decode(e);
+    let b = build.get_or_insert_with(|| RowBuilder::new(&r.columns().iter().map(|c| c.name()).collect::<Vec<_>>()));
+    let vals = r.columns().iter().enumerate().map(|(i, c)| -> Result<Val<'_>, sqlx::Error> {
+        let raw = r.try_get_raw(i)?;
+        if raw.is_null() {
+            return Ok(Val::Null);
+        }
+        Ok(match c.type_info().name() {
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Val::Text(<&str as Decode<Postgres>>::decode(raw).map_err(dec)?),
+            "INT8" => Val::Int(<i64 as Decode<Postgres>>::decode(raw).map_err(dec)?),
+            "INT4" => Val::Int(i64::from(<i32 as Decode<Postgres>>::decode(raw).map_err(dec)?)),
+            "INT2" => Val::Int(i64::from(<i16 as Decode<Postgres>>::decode(raw).map_err(dec)?)),
+            _ => Val::Null,
+        })
+    });
+    Ok(Row::L(b.row(vals)?))
 }
 
 fn rows_l(v: Vec<LiteRow>) -> Vec<Row> {

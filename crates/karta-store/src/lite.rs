@@ -387,42 +387,90 @@ fn run(conn: &Connection, sql: &str, args: &[Arg], limit: usize) -> rusqlite::Re
     Ok(out)
 }
 
-/// Feeds a bound statement's rows to `f` until it returns false.
-fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -> bool) -> rusqlite::Result<()> {
-    let names = st.column_names();
-    let width = names.len();
-    // The first of equal names wins, as a search from the left would find it.
-    let mut at = std::collections::HashMap::with_capacity_and_hasher(width, std::hash::BuildHasherDefault::default());
-    let names: Vec<String> = names.into_iter().map(str::to_string).collect();
-    for (i, n) in names.iter().enumerate() {
-        at.entry(n.clone()).or_insert(i);
+/// A value handed to a [`RowBuilder`].
+#[derive(Debug, Clone, Copy)]
+pub enum Val<'a> {
+    /// NULL, or a type no table stores (reals, blobs).
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(&'a str),
+}
+
+/// Builds compact rows of one query (its column names shared), from SQLite's statements or
+/// PostgreSQL's streamed rows: the decoding is done where the rows are read, not where they
+/// are used.
+#[derive(Debug)]
+pub struct RowBuilder {
+    cols: Arc<Cols>,
+    last_len: usize,
+}
+
+impl RowBuilder {
+    /// A builder for rows with these column names, in order.
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Self {
+        let mut at =
+            std::collections::HashMap::with_capacity_and_hasher(names.len(), std::hash::BuildHasherDefault::default());
+        for (i, n) in names.iter().enumerate() {
+            at.entry(n.as_ref().to_string()).or_insert(i);
+        }
+        // A name that appears twice is found by the map (the first one), never by the guess.
+        let names = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| if at.get(n.as_ref()) == Some(&i) { n.as_ref().to_string() } else { String::new() })
+            .collect();
+        Self { cols: Arc::new(Cols { names, at }), last_len: 0 }
     }
-    // A name that appears twice is found by the map (the first one), never by the guess.
-    let names =
-        names.iter().enumerate().map(|(i, n)| if at.get(n) == Some(&i) { n.clone() } else { String::new() }).collect();
-    let cols = Arc::new(Cols { names, at });
-    let mut rows = st.raw_query();
-    // Sized like the row before, which is most often about as long.
-    let mut last_len = 0;
-    while let Some(r) = rows.next()? {
-        let mut cells = Vec::with_capacity(width);
-        let mut text = String::with_capacity(last_len);
-        for i in 0..width {
-            cells.push(match r.get_ref(i)? {
-                ValueRef::Integer(v) => Cell::Int(v),
-                ValueRef::Text(t) => {
+
+    /// How many columns a row has.
+    #[must_use]
+    pub fn width(&self) -> usize {
+        self.cols.names.len()
+    }
+
+    /// One row from its values, in column order.
+    ///
+    /// # Errors
+    /// The first error of `vals`.
+    pub fn row<'a, E>(&mut self, vals: impl Iterator<Item = Result<Val<'a>, E>>) -> Result<LiteRow, E> {
+        let mut cells = Vec::with_capacity(self.width());
+        // Sized like the row before, which is most often about as long.
+        let mut text = String::with_capacity(self.last_len);
+        for v in vals {
+            cells.push(match v? {
+                Val::Null => Cell::Null,
+                Val::Int(i) => Cell::Int(i),
+                Val::Text(t) => {
                     let start = text.len();
-                    match std::str::from_utf8(t) {
-                        Ok(t) => text.push_str(t),
-                        Err(_) => text.push_str(&String::from_utf8_lossy(t)),
-                    }
+                    text.push_str(t);
                     Cell::Text(start, text.len())
                 }
-                ValueRef::Null | ValueRef::Real(_) | ValueRef::Blob(_) => Cell::Null,
             });
         }
-        last_len = text.len();
-        if !f(LiteRow { cols: Arc::clone(&cols), text, cells, next: AtomicUsize::new(0) }) {
+        self.last_len = text.len();
+        Ok(LiteRow { cols: Arc::clone(&self.cols), text, cells, next: AtomicUsize::new(0) })
+    }
+}
+
+/// Feeds a bound statement's rows to `f` until it returns false.
+fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -> bool) -> rusqlite::Result<()> {
+    let mut build = RowBuilder::new(&st.column_names());
+    let width = build.width();
+    let mut rows = st.raw_query();
+    while let Some(r) = rows.next()? {
+        let vals = (0..width).map(|i| {
+            Ok(match r.get_ref(i)? {
+                ValueRef::Integer(v) => Val::Int(v),
+                ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(t) => Val::Text(t),
+                    Err(e) => return Err(rusqlite::Error::Utf8Error(e)),
+                },
+                ValueRef::Null | ValueRef::Real(_) | ValueRef::Blob(_) => Val::Null,
+            })
+        });
+        if !f(build.row(vals)?) {
             break;
         }
     }
