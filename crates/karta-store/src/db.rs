@@ -459,7 +459,9 @@ fn pg_compact(build: &mut Option<RowBuilder>, r: &PgRow) -> Result<Row, sqlx::Er
             return Ok(Val::Null);
         }
         Ok(match c.type_info().name() {
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Val::Text(<&str as Decode<Postgres>>::decode(raw).map_err(dec)?),
+            "TEXT" | "VARCHAR" | "CHAR" | "BPCHAR" | "NAME" => {
+                Val::Text(<&str as Decode<Postgres>>::decode(raw).map_err(dec)?)
+            }
             "INT8" => Val::Int(<i64 as Decode<Postgres>>::decode(raw).map_err(dec)?),
             "INT4" => Val::Int(i64::from(<i32 as Decode<Postgres>>::decode(raw).map_err(dec)?)),
             "INT2" => Val::Int(i64::from(<i16 as Decode<Postgres>>::decode(raw).map_err(dec)?)),

@@ -241,7 +241,7 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
                 r.s("name"),
                 r.s("emails"),
                 r.s("phones"),
-                r.s("city"),
+                r.s("job_title"),
                 r.s("company_id")
             )?;
         }

@@ -9,10 +9,13 @@ UPDATE contacts c SET account_id = p.account_id FROM (
   ORDER BY tenant_id, contact_id, created_at, account_id) p
 WHERE c.tenant_id = p.tenant_id AND c.id = p.contact_id;
 
--- Recomputes one contact's primary company; writes only when it changes.
+-- Recomputes one contact's primary company; writes only when it changes. The contact's row
+-- is locked first, so that two transactions changing its links one after the other each
+-- compute from the other's committed links (READ COMMITTED: the next statement sees them).
 CREATE FUNCTION contact_primary_account(t TEXT, c TEXT) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE a TEXT;
 BEGIN
+  PERFORM 1 FROM contacts WHERE tenant_id = t AND id = c FOR UPDATE;
   SELECT ca.account_id INTO a FROM contact_accounts ca WHERE ca.tenant_id = t AND ca.contact_id = c
   ORDER BY ca.created_at, ca.account_id LIMIT 1;
   UPDATE contacts SET account_id = COALESCE(a, '') WHERE tenant_id = t AND id = c AND account_id <> COALESCE(a, '');

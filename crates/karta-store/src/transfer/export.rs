@@ -381,9 +381,14 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
         // Accounts and contacts: one statement, streamed.
         let mut rx = db.stream(parties::export_query(db, ctx, spec.entity, &spec.query).await?, STREAM_CHUNK);
         let mut companies = Companies::default();
+        // Names are looked up only when written: on PostgreSQL a look-up takes a second
+        // connection while the stream holds one.
+        let wants_company = spec.format == ExportFormat::Vcf
+            || (spec.entity == Entity::Contact && cols.iter().any(|c| matches!(c, Col::Std(c) if c.key == "account")));
         while let Some(rows) = rx.recv().await {
             let rows = rows?;
-            let names = companies.of(db, ctx, &rows).await?;
+            let names =
+                if wants_company { companies.of(db, ctx, &rows).await? } else { vec![String::new(); rows.len()] };
             for (r, account) in rows.iter().zip(names) {
                 n += 1;
                 let p = parties::from_row(spec.entity, r);
@@ -452,13 +457,14 @@ impl Companies {
     /// not seen yet and one for the contacts whose company is in the trash.
     async fn of(&mut self, db: &Db, ctx: &Ctx, rows: &[crate::db::Row]) -> Result<Vec<String>> {
         let ids: Vec<String> = rows.iter().map(|r| r.s("company_id")).collect();
+        // Cleared before the chunk's own names are gathered, so that all of them are looked up.
+        if self.0.len() >= COMPANIES_KEPT {
+            self.0.clear();
+        }
         let mut missing: Vec<&str> =
             ids.iter().map(String::as_str).filter(|a| !a.is_empty() && !self.0.contains_key(*a)).collect();
         missing.sort_unstable();
         missing.dedup();
-        if self.0.len() + missing.len() > COMPANIES_KEPT {
-            self.0.clear();
-        }
         if !missing.is_empty() {
             let mut q = Q::new("");
             let t = q.arg(&ctx.tenant_id);
