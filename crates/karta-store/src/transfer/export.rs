@@ -444,12 +444,18 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
     Ok(n)
 }
 
-/// Account names an export has looked up, by id; `None` for one in the trash.
-#[derive(Default)]
-struct Companies(HashMap<String, Option<String>>);
+/// Account names an export has looked up, by id (`None` for one in the trash), at most
+/// `kept` of them: past that the cache starts over, so memory stays flat.
+struct Companies {
+    names: HashMap<String, Option<String>>,
+    kept: usize,
+}
 
-/// Account names kept at most; past that the cache starts over (memory stays flat).
-const COMPANIES_KEPT: usize = 50_000;
+impl Default for Companies {
+    fn default() -> Self {
+        Self { names: HashMap::new(), kept: 50_000 }
+    }
+}
 
 impl Companies {
     /// The company of each row (its `company_id`, or when that account is in the trash the
@@ -458,11 +464,11 @@ impl Companies {
     async fn of(&mut self, db: &Db, ctx: &Ctx, rows: &[crate::db::Row]) -> Result<Vec<String>> {
         let ids: Vec<String> = rows.iter().map(|r| r.s("company_id")).collect();
         // Cleared before the chunk's own names are gathered, so that all of them are looked up.
-        if self.0.len() >= COMPANIES_KEPT {
-            self.0.clear();
+        if self.names.len() >= self.kept {
+            self.names.clear();
         }
         let mut missing: Vec<&str> =
-            ids.iter().map(String::as_str).filter(|a| !a.is_empty() && !self.0.contains_key(*a)).collect();
+            ids.iter().map(String::as_str).filter(|a| !a.is_empty() && !self.names.contains_key(*a)).collect();
         missing.sort_unstable();
         missing.dedup();
         if !missing.is_empty() {
@@ -474,17 +480,18 @@ impl Companies {
                 ps.join(", ")
             );
             for a in &missing {
-                self.0.insert((*a).to_string(), None);
+                self.names.insert((*a).to_string(), None);
             }
             for r in db.all(q).await? {
                 let name = r.oi("deleted_at").is_none().then(|| r.s("name"));
-                self.0.insert(r.s("id"), name);
+                self.names.insert(r.s("id"), name);
             }
         }
-        let mut out: Vec<String> = ids.iter().map(|a| self.0.get(a).cloned().flatten().unwrap_or_default()).collect();
+        let mut out: Vec<String> =
+            ids.iter().map(|a| self.names.get(a).cloned().flatten().unwrap_or_default()).collect();
         // A company in the trash gives way to the contact's earliest link that is not.
         let trashed: Vec<usize> =
-            (0..rows.len()).filter(|i| !ids[*i].is_empty() && matches!(self.0.get(&ids[*i]), Some(None))).collect();
+            (0..rows.len()).filter(|i| !ids[*i].is_empty() && matches!(self.names.get(&ids[*i]), Some(None))).collect();
         if !trashed.is_empty() {
             let mut q = Q::new("");
             let t = q.arg(&ctx.tenant_id);
@@ -591,6 +598,35 @@ mod tests {
         assert_eq!(col_name(25), "Z");
         assert_eq!(col_name(26), "AA");
         assert_eq!(col_name(27), "AB");
+    }
+
+    #[tokio::test]
+    async fn a_full_name_cache_starts_over_without_losing_a_chunks_companies() {
+        use karta_core::party::PartyInput;
+        let dir = std::env::temp_dir().join(format!("karta-companies-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let db = Db::connect(&url, &crate::DbOptions::default()).await.expect("db");
+        crate::migrate(&db).await.expect("migrate");
+        let t = crate::tenants::create(&db, "t", "T", "RU").await.expect("tenant");
+        let u = crate::users::create(&db, &t.id, "a@t.test", "A", karta_core::Role::Admin, None).await.expect("user");
+        let ctx =
+            Ctx { tenant_id: t.id, country: "RU".into(), user_id: u.id, role: karta_core::Role::Admin, team_id: None };
+        for name in ["Альфа", "Бета", "Гамма"] {
+            let input = PartyInput { name: name.into(), ..PartyInput::default() };
+            let a = parties::create(&db, &ctx, Entity::Account, input).await.expect("account");
+            let input = PartyInput { last_name: format!("Контакт {name}"), ..PartyInput::default() };
+            let c = parties::create(&db, &ctx, Entity::Contact, input).await.expect("contact");
+            crate::links::link(&db, &ctx, &c.id, &a.id, "").await.expect("link");
+        }
+        let q = parties::export_query(&db, &ctx, Entity::Contact, &ListQuery::default()).await.expect("query");
+        let rows = db.all(q).await.expect("rows");
+        // Two names fill the cache; the next chunk starts it over and still names all three.
+        let mut companies = Companies { names: HashMap::new(), kept: 2 };
+        assert_eq!(companies.of(&db, &ctx, &rows[..2]).await.expect("first"), ["Альфа", "Бета"]);
+        assert_eq!(companies.of(&db, &ctx, &rows).await.expect("all"), ["Альфа", "Бета", "Гамма"]);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
