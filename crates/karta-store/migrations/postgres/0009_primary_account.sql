@@ -36,5 +36,6 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER contact_accounts_primary AFTER INSERT OR UPDATE OR DELETE ON contact_accounts
-FOR EACH ROW EXECUTE FUNCTION contact_accounts_primary();
+-- A change of role alone changes nothing here.
+CREATE TRIGGER contact_accounts_primary AFTER INSERT OR DELETE OR UPDATE OF contact_id, account_id, created_at
+ON contact_accounts FOR EACH ROW EXECUTE FUNCTION contact_accounts_primary();

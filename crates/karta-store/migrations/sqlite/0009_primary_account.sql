@@ -23,8 +23,9 @@ CREATE TRIGGER contact_accounts_primary_ad AFTER DELETE ON contact_accounts BEGI
   WHERE tenant_id = old.tenant_id AND id = old.contact_id AND account_id <> COALESCE((SELECT ca.account_id FROM contact_accounts ca
     WHERE ca.tenant_id = old.tenant_id AND ca.contact_id = old.contact_id ORDER BY ca.created_at, ca.account_id LIMIT 1), '');
 END;
--- A merge moves links by updating their contact or account: both contacts are recomputed.
-CREATE TRIGGER contact_accounts_primary_au AFTER UPDATE ON contact_accounts BEGIN
+-- A merge moves links by updating their contact or account: both contacts are recomputed. A
+-- change of role alone changes nothing here.
+CREATE TRIGGER contact_accounts_primary_au AFTER UPDATE OF contact_id, account_id, created_at ON contact_accounts BEGIN
   UPDATE contacts SET account_id = COALESCE((SELECT ca.account_id FROM contact_accounts ca
     WHERE ca.tenant_id = old.tenant_id AND ca.contact_id = old.contact_id ORDER BY ca.created_at, ca.account_id LIMIT 1), '')
   WHERE tenant_id = old.tenant_id AND id = old.contact_id AND account_id <> COALESCE((SELECT ca.account_id FROM contact_accounts ca
