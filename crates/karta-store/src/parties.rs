@@ -633,9 +633,17 @@ pub async fn export_query(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) ->
 /// export reads a million rows), and `company_id`.
 #[must_use]
 pub fn export_cols(entity: Entity) -> String {
+    let mut cols = export_exprs(entity);
+    if let Some(company) = cols.last_mut() {
+        company.push_str(" AS company_id");
+    }
+    cols.join(", ")
+}
+
+/// The expressions [`export_cols`] selects, without their names; the company id is last.
+pub fn export_exprs(entity: Entity) -> Vec<String> {
     let company = if entity == Entity::Contact { "t.account_id" } else { "''" };
-    let cols: Vec<String> = RECORD_COLS.iter().map(|c| format!("t.{c}")).collect();
-    format!("{}, {company} AS company_id", cols.join(", "))
+    RECORD_COLS.iter().map(|c| format!("t.{c}")).chain(std::iter::once(company.to_string())).collect()
 }
 
 /// The columns of an account or contact row that [`from_row`] reads, mostly in the order it
