@@ -179,9 +179,9 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
     let raw_secs = raw_load(&scratch, "contacts", &raw_t.id, &u.id, &csv).await?;
     // In an empty database of its own, as the import had: the same rows into a copy of the
     // table without its indexes and search index (what those cost), then the database's own
-    // floor: those rows copied inside the engine, by one INSERT … SELECT, into the empty
-    // indexed table. No program parses, checks or sends a row there, so nothing an import
-    // does can be faster.
+    // floor: those rows copied inside the engine by INSERT … SELECT (in the raw load's
+    // transactions) into the empty indexed table. No program parses, checks or sends a row
+    // there, so nothing an import does can be faster.
     let (floor_db, _, floor_pg) = scratch_db(config, db, &dir, "floor").await?;
     let floor_t = tenants::create(&floor_db, "floor", "Floor", "RU").await?;
     floor_db
@@ -192,7 +192,22 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
         .await?;
     let bare_secs = raw_load(&floor_db, "contacts_bare", &floor_t.id, &u.id, &csv).await?;
     let started = Instant::now();
-    floor_db.exec(Q::new(format!("INSERT INTO contacts ({RAW_COLS}) SELECT {} FROM contacts_bare", RAW_COLS))).await?;
+    let copy = format!("INSERT INTO contacts ({RAW_COLS}) SELECT {RAW_COLS} FROM contacts_bare");
+    let mut bulk = floor_db.bulk().await?;
+    match db.engine() {
+        // In the raw load's transactions of 50,000 rows, on the same kind of write session.
+        Engine::Sqlite => {
+            for lo in (0..rows).step_by(50_000) {
+                let range = Q::new(format!("{copy} WHERE rowid > $1 AND rowid <= $2"));
+                bulk.batch(vec![range.bind(lo as i64).bind((lo + 50_000) as i64)]).await?;
+                bulk.commit().await?;
+            }
+        }
+        Engine::Postgres => {
+            bulk.batch(vec![Q::new(copy)]).await?;
+            bulk.commit().await?;
+        }
+    }
     let engine_secs = started.elapsed().as_secs_f64();
     floor_db.close().await;
     if let Some(name) = floor_pg {
@@ -214,7 +229,7 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
         rows as f64 / bare_secs.max(1e-9)
     ));
     out.push_str(&format!(
-        "  the database alone copying those rows into the empty indexed table (one INSERT … SELECT): {:.1} s, {:.0} rows/s\n",
+        "  the database alone copying those rows into the empty indexed table (INSERT … SELECT): {:.1} s, {:.0} rows/s\n",
         engine_secs,
         rows as f64 / engine_secs.max(1e-9)
     ));
