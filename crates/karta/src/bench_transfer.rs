@@ -213,6 +213,12 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
     if let Some(name) = floor_pg {
         db.script(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
     }
+    for f in ["floor.db", "floor.db-wal", "floor.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    // The loads above leave gigabytes for the kernel to write back: written now, so that
+    // their write-back does not land on the export's clock.
+    let _ = Command::new("sync").status();
     let mut out = String::from("\nImport and export (child processes; peak = the child's resident memory)\n");
     out.push_str(&format!(
         "import {rows} contacts from CSV, dedup by e-mail: {:.1} s, {:.0} rows/s, peak {:.0} MB; raw INSERTs of the same rows: {:.1} s, {:.0} rows/s; ratio {:.1}\n",
