@@ -504,16 +504,22 @@ fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -
 mod tests {
     use super::*;
 
-    #[test]
-    fn placeholders_bind_by_their_number_not_their_position() {
-        let dir = std::env::temp_dir().join(format!("karta-lite-{}", std::process::id()));
+    /// Readers of a new database in a folder of its own made by `sql`, and the folder.
+    fn readers_of(name: &str, sql: &str) -> (Arc<Readers>, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("karta-lite-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("t.db");
         let _ = std::fs::remove_file(&path);
-        let w = Connection::open(&path).expect("opens");
-        w.execute_batch("CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'y');")
-            .expect("creates");
-        let r = Readers::new(&path);
+        Connection::open(&path).expect("opens").execute_batch(sql).expect("creates");
+        (Readers::new(&path), dir)
+    }
+
+    #[test]
+    fn placeholders_bind_by_their_number_not_their_position() {
+        let (r, dir) = readers_of(
+            "numbers",
+            "CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'y');",
+        );
         let rows = r
             .query(
                 "SELECT a, b FROM t WHERE b = $2 AND a >= $1 AND a <> $1 + 5 ORDER BY a",
@@ -533,19 +539,13 @@ mod tests {
 
     #[test]
     fn a_text_that_is_not_utf8_is_an_error_even_when_its_row_reads_as_utf8() {
-        let dir = std::env::temp_dir().join(format!("karta-lite-utf8-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("t.db");
-        let _ = std::fs::remove_file(&path);
-        let w = Connection::open(&path).expect("opens");
         // Row 2 splits "а" (d0 b0) across its two columns: the row's bytes are valid UTF-8,
         // neither column is. Row 3 holds a byte that is never UTF-8.
-        w.execute_batch(
+        let (r, dir) = readers_of(
+            "utf8",
             "CREATE TABLE t (a INTEGER, b TEXT, c TEXT); INSERT INTO t VALUES (1, 'при', 'вет'), \
              (2, CAST(x'd0' AS TEXT), CAST(x'b0' AS TEXT)), (3, CAST(x'ff' AS TEXT), 'x');",
-        )
-        .expect("creates");
-        let r = Readers::new(&path);
+        );
         let one = r.query("SELECT b, c FROM t WHERE a = 1", &[], 10).expect("valid");
         assert_eq!((one[0].text("b"), one[0].text("c")), (Some("при"), Some("вет")));
         for a in [2, 3] {
