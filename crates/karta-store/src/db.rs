@@ -460,7 +460,7 @@ fn pg_compact(build: &mut Option<RowBuilder>, r: &PgRow) -> Result<Row, sqlx::Er
         }
         Ok(match c.type_info().name() {
             "TEXT" | "VARCHAR" | "CHAR" | "BPCHAR" | "NAME" => {
-                Val::Text(<&str as Decode<Postgres>>::decode(raw).map_err(dec)?)
+                Val::Text(<&str as Decode<Postgres>>::decode(raw).map_err(dec)?.as_bytes())
             }
             "INT8" => Val::Int(<i64 as Decode<Postgres>>::decode(raw).map_err(dec)?),
             "INT4" => Val::Int(i64::from(<i32 as Decode<Postgres>>::decode(raw).map_err(dec)?)),
@@ -468,7 +468,7 @@ fn pg_compact(build: &mut Option<RowBuilder>, r: &PgRow) -> Result<Row, sqlx::Er
             _ => Val::Null,
         })
     });
-    Ok(Row::L(b.row(vals)?))
+    Ok(Row::L(b.row(vals, |e| sqlx::Error::Decode(Box::new(e)))?))
 }
 
 fn rows_l(v: Vec<LiteRow>) -> Vec<Row> {

@@ -394,8 +394,8 @@ pub enum Val<'a> {
     Null,
     /// An integer.
     Int(i64),
-    /// Text.
-    Text(&'a str),
+    /// Text, as bytes: [`RowBuilder::row`] checks a row's texts as UTF-8 once for the row.
+    Text(&'a [u8]),
 }
 
 /// Builds compact rows of one query (its column names shared), from SQLite's statements or
@@ -430,60 +430,45 @@ impl RowBuilder {
         self.cols.names.len()
     }
 
-    /// One row from its values, in column order.
+    /// One row from its values, in column order. Its texts are copied as bytes and checked
+    /// as UTF-8 once for the whole row rather than column by column (an export reads some
+    /// forty short texts a row, and the check's cost is mostly per call). A valid whole cut
+    /// at character boundaries is valid in every piece, so each column is checked all the
+    /// same; a column that is not UTF-8 is reported through `bad_utf8`.
     ///
     /// # Errors
-    /// The first error of `vals`.
-    pub fn row<'a, E>(&mut self, vals: impl Iterator<Item = Result<Val<'a>, E>>) -> Result<LiteRow, E> {
+    /// The first error of `vals`, or a text that is not UTF-8.
+    pub fn row<'a, E>(
+        &mut self,
+        vals: impl Iterator<Item = Result<Val<'a>, E>>,
+        bad_utf8: impl FnOnce(std::str::Utf8Error) -> E,
+    ) -> Result<LiteRow, E> {
         let mut cells = Vec::with_capacity(self.width());
         // Sized like the row before, which is most often about as long.
-        let mut text = String::with_capacity(self.last_len);
+        let mut bytes = Vec::with_capacity(self.last_len);
         for v in vals {
             cells.push(match v? {
                 Val::Null => Cell::Null,
                 Val::Int(i) => Cell::Int(i),
                 Val::Text(t) => {
-                    let start = text.len();
-                    text.push_str(t);
-                    Cell::Text(start, text.len())
-                }
-            });
-        }
-        self.last_len = text.len();
-        Ok(LiteRow { cols: Arc::clone(&self.cols), text, cells, next: AtomicUsize::new(0) })
-    }
-}
-
-impl RowBuilder {
-    /// One row of a SQLite statement. Its texts are copied as bytes and checked as UTF-8 once
-    /// for the whole row rather than column by column (an export reads some forty short texts
-    /// a row, and the check's cost is mostly per call). A valid whole cut at character
-    /// boundaries is valid in every piece, so each column is checked all the same.
-    fn sqlite_row(&mut self, r: &rusqlite::Row<'_>) -> rusqlite::Result<LiteRow> {
-        let mut cells = Vec::with_capacity(self.width());
-        let mut bytes = Vec::with_capacity(self.last_len);
-        for i in 0..self.width() {
-            cells.push(match r.get_ref(i)? {
-                ValueRef::Integer(v) => Cell::Int(v),
-                ValueRef::Text(t) => {
                     let start = bytes.len();
                     bytes.extend_from_slice(t);
                     Cell::Text(start, bytes.len())
                 }
-                ValueRef::Null | ValueRef::Real(_) | ValueRef::Blob(_) => Cell::Null,
             });
         }
         self.last_len = bytes.len();
-        let text = String::from_utf8(bytes).map_err(|e| rusqlite::Error::Utf8Error(e.utf8_error()))?;
-        for c in &cells {
-            if let Cell::Text(a, b) = *c {
-                if !text.is_char_boundary(a) || !text.is_char_boundary(b) {
-                    // Only a column that is not UTF-8 itself ends or starts mid-character.
-                    let e = std::str::from_utf8(text.as_bytes().get(a..b).unwrap_or_default()).err();
-                    return Err(e.map_or(rusqlite::Error::InvalidQuery, rusqlite::Error::Utf8Error));
+        let text = String::from_utf8(bytes).map_err(|e| e.utf8_error()).and_then(|text| {
+            let split = cells.iter().find_map(|c| match *c {
+                // Only a column that is not UTF-8 itself starts or ends mid-character.
+                Cell::Text(a, b) if !text.is_char_boundary(a) || !text.is_char_boundary(b) => {
+                    std::str::from_utf8(text.as_bytes().get(a..b).unwrap_or_default()).err()
                 }
-            }
-        }
+                _ => None,
+            });
+            split.map_or(Ok(text), Err)
+        });
+        let text = text.map_err(bad_utf8)?;
         Ok(LiteRow { cols: Arc::clone(&self.cols), text, cells, next: AtomicUsize::new(0) })
     }
 }
@@ -491,9 +476,17 @@ impl RowBuilder {
 /// Feeds a bound statement's rows to `f` until it returns false.
 fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -> bool) -> rusqlite::Result<()> {
     let mut build = RowBuilder::new(&st.column_names());
+    let width = build.width();
     let mut rows = st.raw_query();
     while let Some(r) = rows.next()? {
-        if !f(build.sqlite_row(r)?) {
+        let vals = (0..width).map(|i| {
+            Ok(match r.get_ref(i)? {
+                ValueRef::Integer(v) => Val::Int(v),
+                ValueRef::Text(t) => Val::Text(t),
+                ValueRef::Null | ValueRef::Real(_) | ValueRef::Blob(_) => Val::Null,
+            })
+        });
+        if !f(build.row(vals, rusqlite::Error::Utf8Error)?) {
             break;
         }
     }
