@@ -35,6 +35,20 @@ impl Clock {
     }
 }
 
+/// The start of the day containing `now` for a user `offset_min` minutes east of UTC.
+#[must_use]
+pub fn day_start(now: i64, offset_min: i64) -> i64 {
+    let off = offset_min * 60_000;
+    (now + off).div_euclid(86_400_000) * 86_400_000 - off
+}
+
+/// The UTC date of `now` (milliseconds) as `YYYY-MM-DD`.
+#[must_use]
+pub fn today(now: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(now / 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

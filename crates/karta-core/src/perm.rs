@@ -31,6 +31,18 @@ impl Entity {
         }
     }
 
+    /// The table its records are stored in.
+    #[must_use]
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Account => "accounts",
+            Self::Contact => "contacts",
+            Self::Deal => "deals",
+            Self::Product => "products",
+            Self::Activity => "activities",
+        }
+    }
+
     /// Parses the stable name.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {

@@ -6,11 +6,14 @@
 
 use anyhow::Context as _;
 use karta_core::{new_id, now_ms, Entity, Role};
-use karta_store::deals::{self, DealContactInput, DealInput, MoveInput};
-use karta_store::listq::{self, Filter, ListQuery};
-use karta_store::pipelines::{self, Pipeline, Stage};
-use karta_store::tenants::{self, Tenant};
-use karta_store::{audit, links, notes, parties, search, users, Ctx, Db, Engine, Q};
+use karta_kernel::listq::{self, Filter, ListQuery};
+use karta_kernel::tenants::{self, Tenant};
+use karta_kernel::{audit, search, users, Ctx, Db, Engine, Q};
+use karta_parties::links;
+use karta_parties::notes;
+use karta_parties::parties;
+use karta_sales::deals::{self, DealContactInput, DealInput, MoveInput};
+use karta_sales::pipelines::{self, Pipeline, Stage};
 use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -294,7 +297,7 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
             let rel = links::related(db, ctx, Entity::Account, &a.id, 200).await?;
             let notes = notes::list_for(db, ctx, &a, 50).await?;
             let hist = audit::history(db, ctx, Entity::Account.as_str(), &a.id, 50).await?;
-            let tl = karta_store::activities::timeline(db, ctx, now, Entity::Account, &a.id, &[], 50).await?;
+            let tl = karta_organizer::store::timeline(db, ctx, now, Entity::Account, &a.id, &[], 50).await?;
             let ds = deals::for_party(db, ctx, now, Entity::Account, &a.id, 50).await?;
             Ok(1 + rel.len() + notes.len() + hist.len() + tl.len() + ds.len())
         },
@@ -380,12 +383,12 @@ async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
     let now = now_ms();
     let t = ctx.tenant_id.as_str();
     let u = ctx.user_id.as_str();
-    let start = karta_store::activities::day_start(now, 180);
+    let start = karta_core::clock::day_start(now, 180);
     measure(
         "My day (salesperson)",
         n,
         |_| async move {
-            let d = karta_store::activities::my_day(db, ctx, now, 180).await?;
+            let d = karta_organizer::store::my_day(db, ctx, now, 180).await?;
             Ok(d.overdue.len() + d.today.len() + d.meetings.len() + d.deals.len() + d.dates.len())
         },
         |_| async move {

@@ -6,7 +6,8 @@
 use crate::{open_db, Config};
 use anyhow::Context as _;
 use karta_core::Role;
-use karta_store::{parties, tenants, users, Db, Engine, Q};
+use karta_kernel::{tenants, users, Db, Engine, Q};
+use karta_parties::parties;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;

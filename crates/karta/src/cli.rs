@@ -4,7 +4,7 @@ use crate::{build, demo, open_db, transfer_cli, Config};
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use karta_core::Role;
-use karta_store::{tenants, users, Engine};
+use karta_kernel::{tenants, users, Engine};
 use std::path::PathBuf;
 
 /// Karta CRM: one binary with the web UI, the JSON API and these admin commands.
@@ -268,11 +268,11 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
-async fn tenant_id(db: &karta_store::Db, slug: &str) -> anyhow::Result<karta_store::tenants::Tenant> {
+async fn tenant_id(db: &karta_kernel::Db, slug: &str) -> anyhow::Result<karta_kernel::tenants::Tenant> {
     tenants::by_slug(db, slug).await?.with_context(|| format!("unknown tenant {slug:?}"))
 }
 
-async fn user_of(db: &karta_store::Db, slug: &str, email: &str) -> anyhow::Result<(String, users::User)> {
+async fn user_of(db: &karta_kernel::Db, slug: &str, email: &str) -> anyhow::Result<(String, users::User)> {
     let t = tenant_id(db, slug).await?;
     let u = users::by_email(db, &t.id, email)
         .await?
@@ -280,12 +280,12 @@ async fn user_of(db: &karta_store::Db, slug: &str, email: &str) -> anyhow::Resul
     Ok((t.id, u))
 }
 
-pub(crate) fn store_err(e: karta_store::StoreError) -> anyhow::Error {
+pub(crate) fn store_err(e: karta_kernel::StoreError) -> anyhow::Error {
     match e {
-        karta_store::StoreError::Invalid(errs) => {
+        karta_kernel::StoreError::Invalid(errs) => {
             anyhow::anyhow!(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
         }
-        karta_store::StoreError::Conflict(f) => anyhow::anyhow!("{f} is already taken"),
+        karta_kernel::StoreError::Conflict(f) => anyhow::anyhow!("{f} is already taken"),
         other => anyhow::anyhow!(other),
     }
 }
@@ -320,7 +320,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "{} the demo company (tenant \"demo\") in {}",
                 if created { "Loaded" } else { "Reusing" },
-                karta_store::db::redact(&c.database_url)
+                karta_kernel::db::redact(&c.database_url)
             );
             println!(
                 "Sign in as admin@demo.test (admin) or sales@demo.test (salesperson), password {}",
@@ -336,8 +336,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Migrate { db } => {
             let c = db.config();
-            let database = karta_store::Db::connect(&c.database_url, &karta_store::DbOptions::default()).await?;
-            let n = karta_store::migrate(&database).await?;
+            let database = karta_kernel::Db::connect(&c.database_url, &karta_kernel::DbOptions::default()).await?;
+            let n = karta_kernel::migrate(&database).await?;
             println!("applied {n} migration(s)");
             Ok(())
         }
@@ -378,7 +378,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let path = file.to_str().context("the backup path is not valid UTF-8")?;
             database
-                .exec(karta_store::Q::new("VACUUM INTO $1").bind(path))
+                .exec(karta_kernel::Q::new("VACUUM INTO $1").bind(path))
                 .await
                 .with_context(|| format!("backup to {} failed", file.display()))?;
             println!("backed up to {}", file.display());
@@ -479,7 +479,7 @@ async fn bench_cmd(db: DbArgs, iterations: usize, seconds: f64, transfer_rows: u
     let (_, token) = users::create_token(&database, &t.id, &admin.id, "bench").await.map_err(store_err)?;
     let ids = database
         .all(
-            karta_store::Q::new(
+            karta_kernel::Q::new(
                 "SELECT id FROM contacts WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1000",
             )
             .bind(&t.id),

@@ -9,7 +9,7 @@
 use anyhow::Context as _;
 use karta_core::party::{self, Address, Labeled, NamedDate, PartyData, PartyInput, RELATIONSHIPS};
 use karta_core::{new_id, now_ms, Entity, Role};
-use karta_store::{tenants, users, Arg, Db, Engine, Tx, Q};
+use karta_kernel::{tenants, users, Arg, Db, Engine, Tx, Q};
 use std::time::Instant;
 
 mod organizer;
@@ -355,7 +355,7 @@ async fn create_staff(db: &Db, tenant_id: &str) -> anyhow::Result<Staff> {
 // Bulk insertion
 
 /// Columns of `accounts` / `contacts` in the order [`Gen::party_row`] binds them; the same
-/// set `karta_store::parties` writes.
+/// set `karta_parties::parties` writes.
 #[rustfmt::skip]
 const PARTY_COLS: [&str; 43] = [
     "tenant_id", "id", "version", "created_at", "created_by", "updated_at", "updated_by", "name", "name_key",
@@ -1155,8 +1155,8 @@ mod tests {
         let path = std::env::temp_dir().join(format!("karta-demo-{name}-{}.db", std::process::id()));
         remove_db(&path);
         let url = format!("sqlite://{}", path.display());
-        let db = Db::connect(&url, &karta_store::DbOptions { max_connections: 4 }).await.expect("connect");
-        karta_store::migrate(&db).await.expect("migrate");
+        let db = Db::connect(&url, &karta_kernel::DbOptions { max_connections: 4 }).await.expect("connect");
+        karta_kernel::migrate(&db).await.expect("migrate");
         (db, path)
     }
 

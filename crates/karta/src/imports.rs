@@ -2,8 +2,8 @@
 //! run in the background, one at a time per process, as the user who started them.
 
 use karta_core::now_ms;
-use karta_store::transfer::import;
-use karta_store::{users, Ctx, Db, Q};
+use karta_kernel::{users, Ctx, Db, Q};
+use karta_transfer::import;
 use std::sync::Mutex;
 
 /// Imports being run in this process, so no import ever has two runners.
@@ -53,7 +53,7 @@ pub(crate) async fn run_pending(db: Db) {
 
 /// Runs one import as its user; a user who was disabled since fails it.
 #[tracing::instrument(skip_all, fields(tenant = tenant_id, import = id))]
-async fn run_one(db: &Db, tenant_id: &str, id: &str, user_id: &str) -> karta_store::error::Result<()> {
+async fn run_one(db: &Db, tenant_id: &str, id: &str, user_id: &str) -> karta_kernel::error::Result<()> {
     let user = users::by_id(db, tenant_id, user_id).await?;
     let Some(user) = user.filter(|u| !u.disabled) else {
         return fail(db, tenant_id, id, "the user who started the import is disabled").await;
@@ -70,7 +70,7 @@ async fn run_one(db: &Db, tenant_id: &str, id: &str, user_id: &str) -> karta_sto
     Ok(())
 }
 
-async fn fail(db: &Db, tenant_id: &str, id: &str, why: &str) -> karta_store::error::Result<()> {
+async fn fail(db: &Db, tenant_id: &str, id: &str, why: &str) -> karta_kernel::error::Result<()> {
     db.exec(
         Q::new("UPDATE imports SET status = 'failed', error = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)

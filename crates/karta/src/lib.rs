@@ -4,14 +4,17 @@
 pub mod bench;
 pub mod bench_transfer;
 pub mod cli;
+pub mod contexts;
 pub mod demo;
 mod imports;
+#[cfg(test)]
+mod texts_check;
 pub mod transfer_cli;
 
 use anyhow::Context as _;
-use karta_store::users::SessionPolicy;
-use karta_store::{Db, DbOptions};
-use karta_web::{AppState, WebConfig};
+use karta_kernel::users::SessionPolicy;
+use karta_kernel::{Db, DbOptions};
+use karta_webkit::{AppState, WebConfig};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -72,7 +75,8 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     }
     let db = Db::connect(&config.database_url, &DbOptions { max_connections: config.max_connections }).await?;
-    karta_store::migrate(&db).await?;
+    karta_kernel::migrate(&db).await?;
+    contexts::register();
     Ok(db)
 }
 
@@ -112,7 +116,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     Ok(App {
         db,
         listener,
-        router: karta_web::app(state),
+        router: karta_webkit::app(state, contexts::pages(), contexts::api()),
         clock: config.clock.clone(),
         jobs_every: config.jobs_every,
         imports_wake,
@@ -178,7 +182,7 @@ async fn run_jobs(
             imports = Some(tokio::spawn(imports::run_pending(db.clone())));
         }
         loop {
-            match karta_store::jobs::run_due(&db, clock.now(), 100).await {
+            match karta_kernel::jobs::run_due(&db, clock.now(), 100).await {
                 Ok(100) => continue,
                 Ok(_) => break,
                 Err(e) => {

@@ -3,11 +3,11 @@
 
 use anyhow::{bail, Context as _};
 use karta_core::Entity;
-use karta_store::transfer::csvread::Encoding;
-use karta_store::transfer::export::{self, ExportFormat, ExportSpec};
-use karta_store::transfer::import::{self, Dedup};
-use karta_store::transfer::source;
-use karta_store::{tenants, users, views, Ctx, Db};
+use karta_formats::csvread::Encoding;
+use karta_formats::source;
+use karta_kernel::{tenants, users, views, Ctx, Db};
+use karta_transfer::export::{self, ExportFormat, ExportSpec};
+use karta_transfer::import::{self, Dedup};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -99,7 +99,7 @@ pub async fn import_cmd(db: &Db, a: ImportArgs) -> anyhow::Result<()> {
                 .await
                 .map_err(crate::cli::store_err)?;
             import::run_from_cli(db, &ctx, &imp.id).await.map_err(crate::cli::store_err)?;
-            let defs = karta_store::fields::list(db, &ctx, entity, true).await?;
+            let defs = karta_kernel::fields::list(db, &ctx, entity, true).await?;
             let mapping = import::auto_mapping(entity, &opened.headers, &defs);
             for (h, m) in opened.headers.iter().zip(&mapping) {
                 eprintln!("  {h:?} -> {}", if m.is_empty() { "(ignored)" } else { m });
@@ -179,7 +179,7 @@ pub async fn export_cmd(db: &Db, a: ExportArgs) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("no view {v:?} of {}s that {} can see", entity.as_str(), a.as_user))?;
             (view.list_query(), view.columns.clone())
         }
-        None => (karta_store::listq::ListQuery::default(), Vec::new()),
+        None => (karta_kernel::listq::ListQuery::default(), Vec::new()),
     };
     export::authorise(&ctx, entity, format).map_err(crate::cli::store_err)?;
     let ru = match a.lang.as_str() {

@@ -3,7 +3,7 @@
 
 mod common;
 use common::{kinds, Client, TestApp, PASSWORD};
-use karta_store::users::SessionPolicy;
+use karta_kernel::users::SessionPolicy;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -21,12 +21,12 @@ async fn sign_in_opens_the_app_and_sign_out_kills_the_session() {
         assert_eq!(page.status(), StatusCode::OK);
         assert!(page.text.contains("sales1"), "the user's name is shown");
         let csrf = page.csrf();
-        let secret = app.db.all(karta_store::Q::new("SELECT id_hash FROM sessions")).await.unwrap().len();
+        let secret = app.db.all(karta_kernel::Q::new("SELECT id_hash FROM sessions")).await.unwrap().len();
         assert_eq!(secret, 1);
         let out = c.form("/logout", &[("_csrf", &csrf)]).await;
         assert_eq!(out.status(), StatusCode::SEE_OTHER);
         assert_eq!(
-            app.db.all(karta_store::Q::new("SELECT id_hash FROM sessions")).await.unwrap().len(),
+            app.db.all(karta_kernel::Q::new("SELECT id_hash FROM sessions")).await.unwrap().len(),
             0,
             "session row deleted"
         );
@@ -104,7 +104,7 @@ async fn unsafe_requests_without_the_csrf_token_or_from_another_origin_are_refus
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "foreign origin");
-        let n = app.db.all(karta_store::Q::new("SELECT id FROM contacts")).await.unwrap().len();
+        let n = app.db.all(karta_kernel::Q::new("SELECT id FROM contacts")).await.unwrap().len();
         assert_eq!(n, 0, "nothing was created by refused requests");
         let r = c.form("/contacts", &[("_csrf", &csrf), ("last_name", "Иванов")]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text);
@@ -140,7 +140,7 @@ async fn api_tokens_authenticate_and_stop_working_when_revoked() {
         assert_eq!(created.status(), StatusCode::CREATED);
         let secret = created.json()["token"].as_str().unwrap().to_string();
         let id = created.json()["id"].as_str().unwrap().to_string();
-        let stored = app.db.all(karta_store::Q::new("SELECT token_hash FROM api_tokens")).await.unwrap();
+        let stored = app.db.all(karta_kernel::Q::new("SELECT token_hash FROM api_tokens")).await.unwrap();
         assert!(stored.iter().all(|r| r.s("token_hash") != secret), "tokens are stored hashed");
         let c2 = Client::new(&app.base, Some(secret));
         assert_eq!(c2.get("/api/v1/me").await.status(), StatusCode::OK);
@@ -158,8 +158,8 @@ async fn a_disabled_user_loses_sessions_and_tokens() {
         let app = TestApp::spawn(k).await;
         let b = app.browser("sales2@acme.test").await;
         let api = app.api("acme", "sales2@acme.test").await;
-        let u = karta_store::users::by_email(&app.db, &app.tenant_a, "sales2@acme.test").await.unwrap().unwrap();
-        karta_store::users::set_disabled(&app.db, &app.tenant_a, &u.id, true).await.unwrap();
+        let u = karta_kernel::users::by_email(&app.db, &app.tenant_a, "sales2@acme.test").await.unwrap().unwrap();
+        karta_kernel::users::set_disabled(&app.db, &app.tenant_a, &u.id, true).await.unwrap();
         assert_eq!(b.get("/contacts").await.status(), StatusCode::SEE_OTHER);
         assert_eq!(api.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
@@ -185,7 +185,7 @@ async fn an_admin_manages_users_and_teams_and_others_cannot() {
         assert_eq!(page.status(), StatusCode::OK);
         let csrf = page.csrf();
         assert_eq!(a.form("/admin/teams", &[("_csrf", &csrf), ("name", "Юг")]).await.status(), StatusCode::SEE_OTHER);
-        let team = karta_store::tenants::team_by_name(&app.db, &app.tenant_a, "Юг").await.unwrap().unwrap();
+        let team = karta_kernel::tenants::team_by_name(&app.db, &app.tenant_a, "Юг").await.unwrap().unwrap();
         let r = a
             .form(
                 "/admin/users",
@@ -201,7 +201,7 @@ async fn an_admin_manages_users_and_teams_and_others_cannot() {
         assert_eq!(r.status(), StatusCode::OK);
         let pw_line = r.text.split("<code class=\"secret\">").nth(1).unwrap();
         let pw = pw_line[..pw_line.find("</code>").unwrap()].trim_start_matches("new@acme.test: ").to_string();
-        let u = karta_store::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
+        let u = karta_kernel::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
         assert_eq!(u.role, karta_core::Role::Support);
         assert_eq!(u.team_id.as_deref(), Some(team.as_str()));
         let dup = a.form("/admin/users", &[("_csrf", &csrf), ("email", "new@acme.test"), ("role", "support")]).await;
@@ -218,17 +218,17 @@ async fn an_admin_manages_users_and_teams_and_others_cannot() {
             )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let u = karta_store::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
+        let u = karta_kernel::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
         assert!(u.disabled && u.role == karta_core::Role::ReadOnly && u.team_id.is_none());
         // An admin cannot lock themselves out.
-        let me = karta_store::users::by_email(&app.db, &app.tenant_a, "admin@acme.test").await.unwrap().unwrap();
+        let me = karta_kernel::users::by_email(&app.db, &app.tenant_a, "admin@acme.test").await.unwrap().unwrap();
         let r = a.form(&format!("/admin/users/{}", me.id), &[("_csrf", &csrf), ("role", "salesperson")]).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         // Another tenant's user id is not reachable.
-        let other = karta_store::users::by_email(&app.db, &app.tenant_b, "admin@globex.test").await.unwrap().unwrap();
+        let other = karta_kernel::users::by_email(&app.db, &app.tenant_b, "admin@globex.test").await.unwrap().unwrap();
         let r = a.form(&format!("/admin/users/{}", other.id), &[("_csrf", &csrf), ("role", "read_only")]).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let other = karta_store::users::by_email(&app.db, &app.tenant_b, "admin@globex.test").await.unwrap().unwrap();
+        let other = karta_kernel::users::by_email(&app.db, &app.tenant_b, "admin@globex.test").await.unwrap().unwrap();
         assert_eq!(other.role, karta_core::Role::Admin, "untouched");
         app.finish().await;
     }

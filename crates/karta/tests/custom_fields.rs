@@ -96,7 +96,7 @@ async fn every_kind_of_field_stores_a_normalised_value_and_bad_values_name_the_f
         )
         .await;
         let cu = &c["custom"];
-        let sales1 = karta_store::users::by_email(&app.db, &app.tenant_a, "sales1@acme.test").await.unwrap().unwrap();
+        let sales1 = karta_kernel::users::by_email(&app.db, &app.tenant_a, "sales1@acme.test").await.unwrap().unwrap();
         assert_eq!(cu["nickname"], "Kit");
         assert_eq!(cu["biography"], "line 1\nline 2");
         assert_eq!(cu["score"], 1234.5);

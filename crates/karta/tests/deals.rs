@@ -331,7 +331,7 @@ async fn stalled_and_overdue_deals_are_flagged_as_the_clock_moves() {
         let app = TestApp::spawn(k).await;
         let c = app.api("acme", "sales1@acme.test").await;
         let (pid, stages) = pipeline(&c).await;
-        let tomorrow = karta_store::deals::today(app.clock.now() + DAY);
+        let tomorrow = karta_core::clock::today(app.clock.now() + DAY);
         let d = new_deal(&c, json!({"title": "Slow deal", "close_date": tomorrow})).await;
         let id = d["id"].as_str().unwrap().to_string();
         assert_eq!((d["stalled"].as_bool(), d["overdue"].as_bool()), (Some(false), Some(false)));

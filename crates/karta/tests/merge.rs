@@ -4,7 +4,7 @@
 
 mod common;
 use common::{kinds, Client, TestApp};
-use karta_store::Q;
+use karta_kernel::Q;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{kinds, Client, TestApp};
+use common::{kinds, Client, Kind, TestApp};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -22,6 +22,82 @@ async fn health_readiness_metrics_and_openapi_are_served() {
         assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
         assert!(!page.text.contains("<script>") && !page.text.contains(" style=\""), "no inline script or style");
         assert_eq!(c.get("/api/v1/nothing/here/at/all").await.status(), StatusCode::NOT_FOUND);
+        app.finish().await;
+    }
+}
+
+/// Tables not distributed by tenant (Citus: reference or coordinator-local tables).
+const REFERENCE_TABLES: &[&str] = &[
+    "tenants",          // the tenant registry itself: the domain of the distribution key
+    "karta_migrations", // schema bookkeeping: one row per migration, no tenant
+    "login_failures",   // sign-in throttling by e-mail and address, before any tenant is known
+    "search_deferred",  // SQLite only: a transaction's full-text bookkeeping, never committed
+];
+
+// Each query yields (tbl, idx, lead, cols) for every primary key and unique index, including
+// SQLite's implicit `INTEGER PRIMARY KEY` (a rowid alias has no index); FTS5 tables and their
+// shadow tables are 'virtual'/'shadow' in pragma_table_list, so they are left out.
+const SQLITE_KEYS: &str = r#"SELECT t.name AS tbl, l.name AS idx,
+  COALESCE((SELECT i.name FROM pragma_index_info(l.name) i WHERE i.seqno = 0), '(expression)') AS lead,
+  (SELECT group_concat(COALESCE(i.name, '(expression)'), ', ') FROM pragma_index_info(l.name) i) AS cols
+FROM pragma_table_list t JOIN pragma_index_list(t.name) l
+WHERE t.schema = 'main' AND t.type = 'table' AND t.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND l."unique" = 1
+UNION ALL
+SELECT t.name, 'INTEGER PRIMARY KEY', c.name, c.name
+FROM pragma_table_list t JOIN pragma_table_info(t.name) c ON c.pk = 1
+WHERE t.schema = 'main' AND t.type = 'table' AND t.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+  AND NOT EXISTS (SELECT 1 FROM pragma_index_list(t.name) l WHERE l.origin = 'pk')"#;
+const SQLITE_UNTENANTED: &str = r"SELECT t.name AS tbl FROM pragma_table_list t
+WHERE t.schema = 'main' AND t.type = 'table' AND t.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+  AND NOT EXISTS (SELECT 1 FROM pragma_table_info(t.name) c WHERE c.name = 'tenant_id')";
+const PG_KEYS: &str = "SELECT c.relname::text AS tbl, ic.relname::text AS idx,
+  COALESCE(a.attname::text, '(expression)') AS lead, pg_get_indexdef(i.indexrelid) AS cols
+FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND i.indisunique";
+const PG_UNTENANTED: &str = "SELECT c.relname::text AS tbl FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)";
+
+/// What breaks the rule on this database, one line each.
+async fn violations(kind: Kind, db: &karta_kernel::Db) -> Vec<String> {
+    let (keys, untenanted) = match kind {
+        Kind::Sqlite => (SQLITE_KEYS, SQLITE_UNTENANTED),
+        Kind::Postgres => (PG_KEYS, PG_UNTENANTED),
+    };
+    let exempt = |t: &str| REFERENCE_TABLES.contains(&t);
+    let mut bad: Vec<String> = db
+        .all(karta_kernel::Q::new(keys))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.s("lead") != "tenant_id" && !exempt(&r.s("tbl")))
+        .map(|r| {
+            let (t, i, c) = (r.s("tbl"), r.s("idx"), r.s("cols"));
+            format!("{kind:?}: table {t}, key {i} ({c}) does not lead with tenant_id")
+        })
+        .collect();
+    bad.extend(
+        db.all(karta_kernel::Q::new(untenanted))
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| !exempt(&r.s("tbl")))
+            .map(|r| format!("{kind:?}: table {} has no tenant_id and is not a reference table", r.s("tbl"))),
+    );
+    bad
+}
+
+#[tokio::test]
+async fn every_key_of_a_business_table_leads_with_tenant_id() {
+    for kind in kinds() {
+        let app = TestApp::spawn(kind).await;
+        let bad = violations(kind, &app.db).await;
+        assert!(
+            bad.is_empty(),
+            "declare a reference table in REFERENCE_TABLES or lead with tenant_id:\n{}",
+            bad.join("\n")
+        );
         app.finish().await;
     }
 }

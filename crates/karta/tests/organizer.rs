@@ -177,7 +177,7 @@ async fn my_day_lists_what_is_due_what_needs_attention_and_whom_to_congratulate(
         let c = app.api("acme", "sales1@acme.test").await;
         let other = app.api("acme", "sales2@acme.test").await;
         let now = app.clock.now();
-        let start = karta_store::activities::day_start(now, 0);
+        let start = karta_core::clock::day_start(now, 0);
         let later_today = (now + 60 * MIN).min(start + DAY - 1);
         activity(&c, json!({"kind": "task", "subject": "Просрочено", "due_at": now - DAY})).await;
         activity(&c, json!({"kind": "task", "subject": "Сегодня", "due_at": later_today})).await;
@@ -187,8 +187,8 @@ async fn my_day_lists_what_is_due_what_needs_attention_and_whom_to_congratulate(
         c.post("/api/v1/deals", &json!({"title": "Без шага"})).await;
         c.post("/api/v1/deals", &json!({"title": "С шагом", "next_step": "Звонок"})).await;
         // Birthdays: today (any year) and in ten days.
-        let today = karta_store::deals::today(now);
-        let in_ten = karta_store::deals::today(now + 10 * DAY);
+        let today = karta_core::clock::today(now);
+        let in_ten = karta_core::clock::today(now + 10 * DAY);
         let bd = |d: &str| format!("1985{}", &d[4..]);
         c.post("/api/v1/contacts", &json!({"first_name": "Именинник", "last_name": "Сегодня", "birthday": bd(&today)}))
             .await;

@@ -69,7 +69,7 @@ async fn every_bad_field_is_named_and_nothing_is_saved() {
         assert_eq!(c.get("/api/v1/contacts?limit=100000").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(c.get("/api/v1/contacts?sort=password").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(c.get("/api/v1/contacts/not-an-id").await.status(), StatusCode::NOT_FOUND);
-        let n = app.db.all(karta_store::Q::new("SELECT id FROM contacts")).await.unwrap().len();
+        let n = app.db.all(karta_kernel::Q::new("SELECT id FROM contacts")).await.unwrap().len();
         assert_eq!(n, 0, "no half-written record");
         app.finish().await;
     }
@@ -151,7 +151,7 @@ async fn a_trashed_contact_is_restored_with_its_links_notes_and_history() {
         assert_eq!(c.delete(&format!("/api/v1/contacts/{id}/purge")).await.status(), StatusCode::FORBIDDEN);
         assert_eq!(admin.delete(&format!("/api/v1/contacts/{id}/purge")).await.status(), StatusCode::NO_CONTENT);
         assert!(admin.get("/api/v1/contacts?trash=true").await.json()["items"].as_array().unwrap().is_empty());
-        let left = app.db.all(karta_store::Q::new("SELECT id FROM notes")).await.unwrap().len();
+        let left = app.db.all(karta_kernel::Q::new("SELECT id FROM notes")).await.unwrap().len();
         assert_eq!(left, 0, "purge erases notes");
         app.finish().await;
     }
@@ -186,7 +186,7 @@ async fn every_change_is_audited_with_who_and_before_after() {
         // The audit row and the change are one transaction: counts match versions.
         let rows = app
             .db
-            .all(karta_store::Q::new("SELECT version FROM audit_log WHERE entity = 'contact' ORDER BY version"))
+            .all(karta_kernel::Q::new("SELECT version FROM audit_log WHERE entity = 'contact' ORDER BY version"))
             .await
             .unwrap();
         assert_eq!(rows.iter().map(|r| r.i("version")).collect::<Vec<_>>(), [1, 2]);
@@ -258,7 +258,7 @@ async fn a_stale_write_is_refused_and_shows_what_changed() {
 async fn seed_contacts(app: &TestApp, owner: &str, n: usize) {
     let mut tx = app.db.begin().await.unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
-        let mut q = karta_store::Q::new("");
+        let mut q = karta_kernel::Q::new("");
         let mut rows = Vec::new();
         for i in chunk {
             let d = parse(

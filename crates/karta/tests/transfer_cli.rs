@@ -5,7 +5,7 @@
 mod common;
 
 use common::{kinds, TestApp};
-use karta_store::Q;
+use karta_kernel::Q;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -209,7 +209,7 @@ async fn a_user_field_given_by_e_mail_is_stored_as_that_users_id_and_an_unknown_
         .await;
         assert_eq!(last, "imported 1, updated 0, skipped 0, rejected 1", "{kind:?}");
         assert!(rejected.contains("3,") && rejected.contains("no active user"), "{rejected}");
-        let sales1 = karta_store::users::by_email(&app.db, &app.tenant_a, "sales1@acme.test").await.unwrap().unwrap();
+        let sales1 = karta_kernel::users::by_email(&app.db, &app.tenant_a, "sales1@acme.test").await.unwrap().unwrap();
         assert_eq!(contacts_holding(&app, &sales1.id).await, 1, "the curator is stored by id");
         app.finish().await;
     }
@@ -241,7 +241,7 @@ async fn a_link_field_given_by_id_or_account_name_is_stored_as_the_id_and_an_unk
 /// Reads a CSV export into rows without the id column, sorted (ties in the list order are
 /// broken by ids, which differ after a re-import).
 fn rows_of(bytes: &[u8]) -> Vec<Vec<String>> {
-    use karta_store::transfer::csvread::{CsvReader, Encoding};
+    use karta_formats::csvread::{CsvReader, Encoding};
     let mut r = CsvReader::new(bytes, Encoding::Utf8, b',');
     let header = r.next_record().unwrap().unwrap().fields;
     let id = header.iter().position(|h| h == "Id").unwrap();
@@ -426,7 +426,7 @@ async fn killing_an_import_half_way_leaves_whole_batches_and_a_rerun_resumes_to_
         };
         assert_eq!(contacts, committed, "the records and the progress are committed together");
         assert!(rows < 40_000, "killed before the end");
-        assert_eq!(rows % karta_store::transfer::import::BATCH as i64, 0, "whole batches only");
+        assert_eq!(rows % karta_transfer::import::BATCH as i64, 0, "whole batches only");
         let o = import(&app, "admin@acme.test", &file, &[]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("after row {rows}")), "{kind:?} resumed: {err}");

@@ -23,7 +23,7 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
             .json();
         // "Today" on My day is the user's local date (Moscow for a Russian tenant), which
         // differs from the UTC date late in the evening.
-        let today = karta_store::deals::today(now + karta_web::tz::default_offset("RU") * 60_000);
+        let today = karta_core::clock::today(now + karta_webkit::tz::default_offset("RU") * 60_000);
         api.post(
             "/api/v1/contacts",
             &json!({"first_name": "Мария", "last_name": "Юбилярова", "birthday": format!("1990{}", &today[4..])}),

@@ -15,7 +15,7 @@ const MSK: i64 = 180;
 
 /// The local date of an instant, `YYYY-MM-DD`.
 fn local_date(ms: i64) -> String {
-    karta_store::deals::today(ms + MSK * 60_000)
+    karta_core::clock::today(ms + MSK * 60_000)
 }
 
 /// The HTML of one hour slot of the day or week view.
@@ -34,7 +34,7 @@ fn row<'a>(html: &'a str, user: &str) -> &'a str {
 }
 
 async fn user_id(app: &TestApp, email: &str) -> String {
-    karta_store::users::by_email(&app.db, &app.tenant_a, email).await.unwrap().unwrap().id
+    karta_kernel::users::by_email(&app.db, &app.tenant_a, email).await.unwrap().unwrap().id
 }
 
 async fn activity(c: &Client, body: Value) -> String {
@@ -70,7 +70,7 @@ async fn the_week_shows_my_meetings_in_their_local_hour_and_a_manager_sees_the_t
         let mgr = app.api("acme", "manager@acme.test").await;
         let (id1, id2) = (user_id(&app, "sales1@acme.test").await, user_id(&app, "sales2@acme.test").await);
         // Next week, same weekday: 10:00–11:00 Moscow time is 07:00 UTC.
-        let day = karta_store::activities::day_start(now, MSK) + 7 * DAY;
+        let day = karta_core::clock::day_start(now, MSK) + 7 * DAY;
         let date = local_date(day);
         let acc = s1.post("/api/v1/accounts", &json!({"name": "ООО Ромашка"})).await.json();
         let mine = activity(
@@ -134,7 +134,7 @@ async fn the_day_and_month_views_place_items_mark_overdue_ones_and_speak_russian
         let app = TestApp::spawn(k).await;
         let now = app.clock.now();
         let s1 = app.api("acme", "sales1@acme.test").await;
-        let day = karta_store::activities::day_start(now, MSK) + 3 * DAY;
+        let day = karta_core::clock::day_start(now, MSK) + 3 * DAY;
         let date = local_date(day);
         activity(&s1, json!({"kind": "call", "subject": "Звонок утром", "due_at": day + 9 * HOUR + 30 * 60_000})).await;
         for i in 0..6 {

@@ -52,7 +52,7 @@ async fn get_ru(c: &Client, path: &str) -> Resp {
 }
 
 async fn user_id(app: &TestApp, email: &str) -> String {
-    karta_store::users::by_email(&app.db, &app.tenant_a, email).await.unwrap().unwrap().id
+    karta_kernel::users::by_email(&app.db, &app.tenant_a, email).await.unwrap().unwrap().id
 }
 
 #[tokio::test]
@@ -196,7 +196,7 @@ async fn pipeline_settings_are_for_admins_who_add_and_change_stages_pipelines_an
         assert_eq!(page.status(), StatusCode::OK, "{}", page.text);
         assert!(page.text.contains("Qualification") && page.text.contains("Chose a competitor"));
         let csrf = page.csrf();
-        let team = karta_store::tenants::team_by_name(&app.db, &app.tenant_a, "Sales").await.unwrap().unwrap();
+        let team = karta_kernel::tenants::team_by_name(&app.db, &app.tenant_a, "Sales").await.unwrap().unwrap();
         let r = a
             .form(
                 &format!("/admin/pipelines/{pid}/stages"),

@@ -6,8 +6,8 @@
 use super::{Acc, Gen, Loader, Table, DAY_MS};
 use anyhow::Context as _;
 use karta_core::new_id;
-use karta_store::activities::{self, ActivityInput};
-use karta_store::{Arg, Ctx, Db};
+use karta_kernel::{Arg, Ctx, Db};
+use karta_organizer::store::{self as activities, ActivityInput};
 
 /// Kinds with their weights in the history.
 const HISTORY: &[(&str, usize)] =
@@ -71,8 +71,8 @@ pub(super) async fn small(db: &Db, gen: &mut Gen, accounts: &[Acc], ctxs: &[Ctx]
     // An admin records them, assigned to the contact's owner: the account may be someone
     // else's, which a salesperson could not link to.
     let admin = ctxs.iter().find(|c| c.role.is_admin()).context("the demo has an admin")?;
-    let err = |e: karta_store::StoreError| match e {
-        karta_store::StoreError::Invalid(v) => {
+    let err = |e: karta_kernel::StoreError| match e {
+        karta_kernel::StoreError::Invalid(v) => {
             anyhow::anyhow!("demo activity: {}", v.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
         }
         other => anyhow::anyhow!("demo activity: {other}"),

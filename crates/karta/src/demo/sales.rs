@@ -11,12 +11,12 @@
 use super::words::{RU_CITIES, SOURCES};
 use super::{Acc, Gen, Loader, Rng, Table, DAY_MS};
 use anyhow::Context as _;
+use karta_catalog::store::{self as products, PriceInput, Product, ProductInput};
 use karta_core::text::norm;
 use karta_core::{new_id, Action, Currency, Entity, Money};
-use karta_store::deals::{self, Deal, DealContactInput, DealInput, LineInput, MoveInput, Outcome};
-use karta_store::pipelines::{self, LostReason, Pipeline, StageInput};
-use karta_store::products::{self, PriceInput, Product, ProductInput};
-use karta_store::{users, Arg, Ctx, Db, StoreError, Q};
+use karta_kernel::{users, Arg, Ctx, Db, StoreError, Q};
+use karta_sales::deals::{self, Deal, DealContactInput, DealInput, LineInput, MoveInput, Outcome};
+use karta_sales::pipelines::{self, LostReason, Pipeline, StageInput};
 use std::time::Instant;
 
 const HOUR_MS: i64 = 3_600_000;

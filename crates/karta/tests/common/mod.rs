@@ -5,8 +5,8 @@
 
 use karta::{build, Config};
 use karta_core::Role;
-use karta_store::users::SessionPolicy;
-use karta_store::{tenants, users, Db, DbOptions, Q};
+use karta_kernel::users::SessionPolicy;
+use karta_kernel::{tenants, users, Db, DbOptions, Q};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -1,0 +1,31 @@
+//! Customization: custom fields (the admin page and the API; the engine is the kernel's) and
+//! saved views with mass update (the API; the list pages' views panel is the web kit's).
+
+pub mod fields_api;
+pub mod fields_page;
+pub mod texts_fields;
+pub mod texts_views;
+pub mod views_api;
+
+use axum::routing::{get, post};
+use axum::Router;
+use karta_webkit::AppState;
+
+/// The custom-field admin pages.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/admin/fields", get(fields_page::page).post(fields_page::create))
+        .route("/admin/fields/{id}", post(fields_page::update))
+        .route("/admin/fields/{id}/move", post(fields_page::move_field))
+}
+
+/// The API routes (nested under `/api/v1`).
+pub fn api() -> Router<AppState> {
+    fields_api::router().merge(views_api::router())
+}
+
+/// Registers the texts.
+pub fn register() {
+    karta_webkit::i18n::register(texts_fields::TEXTS);
+    karta_webkit::i18n::register(texts_views::TEXTS);
+}

@@ -1,0 +1,190 @@
+//! The admin's pages: users (add, role, team, disable) and teams.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use karta_core::Role;
+use karta_kernel::{tenants, users, StoreError};
+use karta_webkit::auth::PageUser;
+use karta_webkit::ui::pages::{message_page, render, Layout};
+use karta_webkit::AppState;
+
+/// A user row.
+pub struct UserView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Role code.
+    pub role: String,
+    /// Team id.
+    pub team: String,
+    /// Disabled.
+    pub disabled: bool,
+    /// The viewing admin.
+    pub me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    l: Layout,
+    users: Vec<UserView>,
+    roles: Vec<(String, String)>,
+    teams: Vec<(String, String)>,
+    error: String,
+    password: String,
+}
+
+async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, password: String) -> Response {
+    let t = u.t;
+    let list = match users::list_all(&st.db, &u.p.ctx).await {
+        Ok(l) => l,
+        Err(StoreError::Forbidden) => return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden")),
+        Err(e) => {
+            tracing::error!(error = %e, "users page");
+            return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.s("error.internal"));
+        }
+    };
+    let teams = tenants::teams(&st.db, &u.p.ctx.tenant_id).await.unwrap_or_default();
+    let tpl = UsersPage {
+        l: Layout::new(t, &u.p, t.s("admin.users"), "users"),
+        users: list
+            .into_iter()
+            .map(|x| UserView {
+                me: x.id == u.p.ctx.user_id,
+                id: x.id,
+                name: x.display_name,
+                email: x.email,
+                role: x.role.as_str().to_string(),
+                team: x.team_id.unwrap_or_default(),
+                disabled: x.disabled,
+            })
+            .collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), t.s(&format!("role.{}", r.as_str())).to_string()))
+            .collect(),
+        teams,
+        error,
+        password,
+    };
+    render(status, &tpl)
+}
+
+/// GET /admin/users
+pub async fn page(State(st): State<AppState>, u: PageUser) -> Response {
+    show(&st, &u, StatusCode::OK, String::new(), String::new()).await
+}
+
+/// New user form.
+#[derive(Debug, serde::Deserialize)]
+pub struct AddUser {
+    email: String,
+    #[serde(default)]
+    name: String,
+    role: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn messages(u: &PageUser, e: &StoreError) -> String {
+    match e {
+        StoreError::Invalid(errs) => {
+            errs.iter().map(|x| format!("{}: {}", u.t.f(&x.field), u.t.err(x.code))).collect::<Vec<_>>().join("; ")
+        }
+        StoreError::Conflict(_) => u.t.s("admin.taken").to_string(),
+        StoreError::Forbidden => u.t.s("error.forbidden").to_string(),
+        StoreError::NotFound => u.t.s("error.not_found").to_string(),
+        other => {
+            tracing::error!(error = %other, "users admin");
+            u.t.s("error.internal").to_string()
+        }
+    }
+}
+
+/// POST /admin/users — without a password one is generated and shown once.
+pub async fn add(State(st): State<AppState>, u: PageUser, Form(f): Form<AddUser>) -> Response {
+    if !u.p.ctx.role.is_admin() {
+        return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden"));
+    }
+    let Some(role) = Role::parse(&f.role) else {
+        return show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice").into(), String::new()).await;
+    };
+    let (pw, shown) = if f.password.is_empty() { (users::random_hex(8), true) } else { (f.password.clone(), false) };
+    let tid = u.p.ctx.tenant_id.clone();
+    let res = async {
+        let created = users::create(&st.db, &tid, &f.email, &f.name, role, Some(&pw)).await?;
+        if !f.team.is_empty() {
+            users::set_role_and_team(&st.db, &u.p.ctx, &created.id, role, Some(&f.team)).await?;
+        }
+        Ok::<_, StoreError>(created)
+    }
+    .await;
+    match res {
+        Ok(created) => {
+            let note = if shown { format!("{}: {pw}", created.email) } else { String::new() };
+            show(&st, &u, StatusCode::OK, String::new(), note).await
+        }
+        Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, messages(&u, &e), String::new()).await,
+    }
+}
+
+/// Role / team / disable form.
+#[derive(Debug, serde::Deserialize)]
+pub struct ChangeUser {
+    role: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    disabled: Option<String>,
+}
+
+/// POST /admin/users/{id}
+pub async fn change(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<ChangeUser>,
+) -> Response {
+    let Some(role) = Role::parse(&f.role) else {
+        return show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice").into(), String::new()).await;
+    };
+    let team = Some(f.team.as_str()).filter(|t| !t.is_empty());
+    let disable = f.disabled.is_some();
+    let res = async {
+        users::set_role_and_team(&st.db, &u.p.ctx, &id, role, team).await?;
+        if disable && id == u.p.ctx.user_id {
+            return Err(StoreError::field("disabled", "invalid_choice"));
+        }
+        users::set_disabled(&st.db, &u.p.ctx.tenant_id, &id, disable).await
+    }
+    .await;
+    match res {
+        Ok(()) => Redirect::to("/admin/users").into_response(),
+        Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, messages(&u, &e), String::new()).await,
+    }
+}
+
+/// Team form.
+#[derive(Debug, serde::Deserialize)]
+pub struct AddTeam {
+    name: String,
+}
+
+/// POST /admin/teams
+pub async fn add_team(State(st): State<AppState>, u: PageUser, Form(f): Form<AddTeam>) -> Response {
+    if !u.p.ctx.role.is_admin() {
+        return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden"));
+    }
+    match tenants::create_team(&st.db, &u.p.ctx.tenant_id, &f.name).await {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, messages(&u, &e), String::new()).await,
+    }
+}

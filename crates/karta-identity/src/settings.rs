@@ -1,0 +1,115 @@
+//! The user's settings: language and personal API tokens.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use karta_kernel::users;
+use karta_webkit::auth::PageUser;
+use karta_webkit::i18n::Tr;
+use karta_webkit::ui::pages::{fmt_ts, message_page, render, Layout};
+use karta_webkit::AppState;
+
+/// A token row.
+pub struct TokenView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Created.
+    pub created: String,
+    /// Last used.
+    pub used: String,
+    /// Revoked.
+    pub revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    l: Layout,
+    email: String,
+    role: String,
+    lang: &'static str,
+    tokens: Vec<TokenView>,
+    new_token: String,
+}
+
+async fn show(st: &AppState, u: &PageUser, t: Tr, new_token: String) -> Response {
+    let tokens = match users::tokens(&st.db, &u.p.ctx).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "tokens");
+            return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.s("error.internal"));
+        }
+    };
+    let tokens = tokens
+        .into_iter()
+        .map(|k| TokenView {
+            id: k.id,
+            name: k.name,
+            created: fmt_ts(k.created_at),
+            used: k.last_used_at.map_or_else(|| t.s("settings.never").to_string(), fmt_ts),
+            revoked: k.revoked_at.is_some(),
+        })
+        .collect();
+    let tpl = SettingsPage {
+        l: Layout::new(t, &u.p, t.s("settings.title"), "settings"),
+        email: u.p.user.email.clone(),
+        role: t.s(&format!("role.{}", u.p.user.role.as_str())).to_string(),
+        lang: if u.p.user.locale.is_empty() { "" } else { t.code() },
+        tokens,
+        new_token,
+    };
+    render(StatusCode::OK, &tpl)
+}
+
+/// GET /settings
+pub async fn page(State(st): State<AppState>, u: PageUser) -> Response {
+    let t = u.t;
+    show(&st, &u, t, String::new()).await
+}
+
+/// Language form.
+#[derive(Debug, serde::Deserialize)]
+pub struct LangForm {
+    lang: String,
+}
+
+/// POST /settings/language
+pub async fn language(State(st): State<AppState>, u: PageUser, Form(f): Form<LangForm>) -> Response {
+    match users::set_locale(&st.db, &u.p.ctx, &f.lang).await {
+        Ok(()) => Redirect::to("/settings").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "locale");
+            message_page(u.t, StatusCode::INTERNAL_SERVER_ERROR, u.t.s("error.internal"))
+        }
+    }
+}
+
+/// Token form.
+#[derive(Debug, serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// POST /settings/tokens — shows the new secret once, in this response only.
+pub async fn create_token(State(st): State<AppState>, u: PageUser, Form(f): Form<TokenForm>) -> Response {
+    match users::create_token(&st.db, &u.p.ctx.tenant_id, &u.p.ctx.user_id, &f.name).await {
+        Ok((_, secret)) => show(&st, &u, u.t, secret).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "token");
+            message_page(u.t, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("too_long"))
+        }
+    }
+}
+
+/// POST /settings/tokens/{id}/revoke
+pub async fn revoke_token(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    match users::revoke_token(&st.db, &u.p.ctx, &id).await {
+        Ok(()) => Redirect::to("/settings").into_response(),
+        Err(_) => message_page(u.t, StatusCode::NOT_FOUND, u.t.s("error.not_found")),
+    }
+}

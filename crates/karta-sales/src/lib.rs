@@ -1,0 +1,73 @@
+//! Sales: pipelines and their stages, deals (lines, contacts, the negotiation log, stage
+//! history), the board, mass update of deals — with their pages and API. Adds the deals card
+//! to account and contact pages and the deals to the trash.
+
+pub mod api;
+pub mod board;
+pub mod deals;
+pub mod hooks;
+pub mod mass;
+pub mod pages;
+pub mod panels;
+pub mod pipelines;
+pub mod pipelines_admin;
+pub mod texts_board;
+pub mod texts_sales;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use karta_core::Entity;
+use karta_webkit::plugins::{Panel, Slot, RECORD_PANELS, STYLES, TRASH};
+use karta_webkit::AppState;
+
+async fn board_js() -> axum::response::Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/board.js"),
+    )
+        .into_response()
+}
+
+/// The sales pages.
+pub fn pages() -> Router<AppState> {
+    use pipelines_admin as pa;
+    pages::router()
+        .route("/board", get(board::page))
+        .route("/static/board.js", get(board_js))
+        .route("/admin/pipelines", get(pa::page).post(pa::create))
+        .route("/admin/pipelines/{id}", post(pa::update))
+        .route("/admin/pipelines/{id}/stages", post(pa::add_stage))
+        .route("/admin/stages/{id}", post(pa::update_stage))
+        .route("/admin/stages/{id}/move", post(pa::move_stage))
+        .route("/admin/stages/{id}/delete", post(pa::remove_stage))
+        .route("/admin/lost-reasons", post(pa::add_reason))
+        .route("/admin/lost-reasons/{id}", post(pa::set_reason))
+}
+
+/// The API routes (nested under `/api/v1`).
+pub fn api() -> Router<AppState> {
+    api::router()
+}
+
+/// Registers texts, styles, the mass updater, the deals card, the trash list and the
+/// listener that keeps deals' search text in step with their accounts' names.
+pub fn register() {
+    karta_webkit::i18n::register(texts_sales::TEXTS);
+    karta_webkit::i18n::register(texts_board::TEXTS);
+    STYLES.add("sales", include_str!("../static/sales.css"));
+    STYLES.add("board", include_str!("../static/board.css"));
+    mass::register();
+    RECORD_PANELS.add(
+        "sales.deals",
+        Panel {
+            entities: &[Entity::Account, Entity::Contact],
+            slot: Slot::Side,
+            render: |st, u, req| Box::pin(panels::deals_of_party(st, u, req)),
+        },
+    );
+    TRASH.add("sales", |st, u| Box::pin(panels::trashed(st, u)));
+    karta_parties::hooks::ACCOUNTS_RENAMED
+        .add("sales.deal_search", |tx, db, ctx, ids| Box::pin(deals::refresh_account_search(tx, db, ctx, ids)));
+}

@@ -1,0 +1,30 @@
+//! Data in and out: imports of CSV, XLSX and vCard files into accounts and contacts (the
+//! wizard, the API and the engine behind `karta import`), and exports of lists to CSV, XLSX
+//! and vCard. The file formats themselves are `karta-formats`'.
+
+pub mod api;
+pub mod columns;
+pub mod export;
+pub mod import;
+pub mod pages;
+pub mod texts;
+
+use axum::Router;
+use karta_webkit::plugins::STYLES;
+use karta_webkit::AppState;
+
+/// The import wizard's pages and the list pages' export.
+pub fn pages() -> Router<AppState> {
+    pages::router()
+}
+
+/// The API routes (nested under `/api/v1`).
+pub fn api() -> Router<AppState> {
+    api::router()
+}
+
+/// Registers texts and styles.
+pub fn register() {
+    karta_webkit::i18n::register(texts::TEXTS);
+    STYLES.add("imports", include_str!("../static/imports.css"));
+}

@@ -1,0 +1,196 @@
+//! Page models shared by the UI handlers, and formatting helpers.
+
+use crate::i18n::Tr;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use karta_kernel::users::Principal;
+
+/// What every page's frame (navigation, header, search) needs.
+pub struct Layout {
+    /// Language.
+    pub t: Tr,
+    /// Page title.
+    pub title: String,
+    /// Signed-in user's name (empty on the sign-in page).
+    pub me: String,
+    /// Company name.
+    pub tenant: String,
+    /// CSRF token for forms.
+    pub csrf: String,
+    /// Active navigation item.
+    pub active: &'static str,
+    /// Search box content.
+    pub q: String,
+    /// The user is an admin (shows the admin pages).
+    pub admin: bool,
+    /// Unread notifications, for the bell.
+    pub unread: i64,
+    /// The user leads others (admin or sales manager): shows the workload page.
+    pub manager: bool,
+    /// Pinned saved views: (list path such as `contacts`, link, name).
+    pub pinned: Vec<(&'static str, String, String)>,
+}
+
+impl Layout {
+    /// The frame for a signed-in user.
+    #[must_use]
+    pub fn new(t: Tr, p: &Principal, title: impl Into<String>, active: &'static str) -> Self {
+        Self {
+            t,
+            title: title.into(),
+            me: p.user.display_name.clone(),
+            tenant: p.tenant_name.clone(),
+            csrf: p.csrf.clone(),
+            active,
+            q: String::new(),
+            admin: p.user.role.is_admin(),
+            unread: p.unread,
+            manager: matches!(p.user.role, karta_core::Role::Admin | karta_core::Role::SalesManager),
+            pinned: super::views::nav(&p.pinned),
+        }
+    }
+}
+
+/// Renders a template into a response; a template error is logged and becomes a 500.
+pub fn render(status: StatusCode, tpl: &impl Template) -> Response {
+    match tpl.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// A page with one message (errors, refusals).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// Frame.
+    pub l: Layout,
+    /// The message.
+    pub message: String,
+}
+
+/// A bare message page (no user frame).
+#[must_use]
+pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
+    let l = Layout {
+        t,
+        title: message.to_string(),
+        me: String::new(),
+        tenant: String::new(),
+        csrf: String::new(),
+        active: "",
+        q: String::new(),
+        admin: false,
+        unread: 0,
+        manager: false,
+        pinned: Vec::new(),
+    };
+    render(status, &MessagePage { l, message: message.to_string() })
+}
+
+/// Formats ms since the epoch as `YYYY-MM-DD HH:MM` (UTC; the script shows local time).
+#[must_use]
+pub fn fmt_ts(ms: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ms / 1000) else { return String::new() };
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// ISO 8601 of ms since the epoch, for `<time datetime>`.
+#[must_use]
+pub fn iso_ts(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Formats `YYYY-MM-DD` as the user reads dates.
+#[must_use]
+pub fn fmt_date(t: Tr, iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match (t.ru, parts.as_slice()) {
+        (true, [y, m, d]) => format!("{d}.{m}.{y}"),
+        _ => iso.to_string(),
+    }
+}
+
+/// A phone in E.164 shown with light grouping: `+7 916 123-45-67`, `+1 312 555-0123`,
+/// `+44 207 946 0958`.
+#[must_use]
+pub fn fmt_phone(p: &str) -> String {
+    let d: String = p.chars().filter(char::is_ascii_digit).collect();
+    if !p.starts_with('+') || d.len() < 8 {
+        return p.to_string();
+    }
+    if d.len() == 11 && (d.starts_with('7') || d.starts_with('1')) {
+        let (cc, rest) = d.split_at(1);
+        return if cc == "7" {
+            format!("+7 {} {}-{}-{}", &rest[..3], &rest[3..6], &rest[6..8], &rest[8..])
+        } else {
+            format!("+1 {} {}-{}", &rest[..3], &rest[3..6], &rest[6..])
+        };
+    }
+    let cc_len = if ["380", "375", "370", "371", "372", "373", "374", "994", "995", "996", "998"]
+        .iter()
+        .any(|c| d.starts_with(c))
+    {
+        3
+    } else {
+        2
+    };
+    let (cc, rest) = d.split_at(cc_len);
+    let groups: Vec<&str> = rest.as_bytes().chunks(3).filter_map(|c| std::str::from_utf8(c).ok()).collect();
+    let mut out = format!("+{cc} ");
+    // Join the last two groups when the tail would be a lone digit.
+    if groups.len() > 1 && groups.last().is_some_and(|g| g.len() == 1) {
+        let (head, tail) = groups.split_at(groups.len() - 2);
+        out.push_str(&head.join(" "));
+        if !head.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&tail.concat());
+    } else {
+        out.push_str(&groups.join(" "));
+    }
+    out
+}
+
+/// True for an id that may go into a URL or header as is (UUIDs and the like).
+#[must_use]
+pub fn plain_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Formats minor units of a currency code for people in `lang`.
+#[must_use]
+pub fn money(minor: i64, currency: &str, lang: &str) -> String {
+    match karta_core::Currency::parse(currency, "currency") {
+        Ok(c) => karta_core::Money::new(minor, c).format(lang),
+        Err(_) => format!("{minor} {currency}"),
+    }
+}
+
+/// True for a same-site relative path, the only kind of redirect target a form may name.
+#[must_use]
+pub fn is_local_path(p: &str) -> bool {
+    p.bytes().all(|b| (0x21..0x7f).contains(&b)) && p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_phone;
+
+    #[test]
+    fn phones_are_grouped_for_reading() {
+        assert_eq!(fmt_phone("+79161234567"), "+7 916 123-45-67");
+        assert_eq!(fmt_phone("+13125556916"), "+1 312 555-6916");
+        assert_eq!(fmt_phone("+442079460958"), "+44 207 946 0958");
+        assert_eq!(fmt_phone("+380441234567"), "+380 441 234 567");
+        assert_eq!(fmt_phone("+4915361404938"), "+49 153 614 049 38");
+        assert_eq!(fmt_phone("12"), "12");
+    }
+}

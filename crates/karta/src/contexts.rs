@@ -1,0 +1,109 @@
+//! The contexts assembled: their registrations (texts, styles, panels, hooks, jobs), their
+//! pages and API routes, and the OpenAPI document. The order of the contexts, lowest first,
+//! is the one their crates depend on each other in (see the README's layout section).
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use karta_webkit::error::{ApiError, ApiResult};
+use karta_webkit::AppState;
+use utoipa::OpenApi;
+
+/// Registers every context's contributions; safe to call more than once.
+pub fn register() {
+    karta_webkit::i18n::register_own();
+    karta_customization::register();
+    karta_parties::register();
+    karta_sales::register();
+    karta_organizer::register();
+    karta_transfer::register();
+}
+
+/// Every context's pages.
+pub fn pages() -> Router<AppState> {
+    // The parties' `/{kind}` routes are the only ones with a parameter first; static paths
+    // of the other contexts win over them.
+    Router::new()
+        .merge(karta_identity::pages())
+        .merge(karta_customization::pages())
+        .merge(karta_catalog::pages())
+        .merge(karta_sales::pages())
+        .merge(karta_organizer::pages())
+        .merge(karta_transfer::pages())
+        .merge(karta_parties::pages())
+}
+
+/// Every context's API routes, with the OpenAPI document (nested under `/api/v1`).
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .merge(karta_identity::api())
+        .merge(karta_customization::api())
+        .merge(karta_catalog::api())
+        .merge(karta_sales::api())
+        .merge(karta_organizer::api())
+        .merge(karta_transfer::api())
+        .merge(karta_parties::api())
+}
+
+/// The OpenAPI 3.1 document of the whole API.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = karta_parties::api::PartiesDoc::openapi();
+    doc.merge(karta_parties::merge_api::MergeDoc::openapi());
+    doc.merge(karta_identity::api::IdentityDoc::openapi());
+    doc.merge(karta_identity::notifications::NotificationsDoc::openapi());
+    doc.merge(karta_customization::views_api::ViewsDoc::openapi());
+    doc.merge(karta_customization::fields_api::FieldsDoc::openapi());
+    doc.merge(karta_catalog::api::CatalogDoc::openapi());
+    doc.merge(karta_sales::api::SalesDoc::openapi());
+    doc.merge(karta_organizer::api::OrganizerDoc::openapi());
+    doc.merge(karta_transfer::api::TransferDoc::openapi());
+    doc
+}
+
+async fn openapi_json(
+    State(st): State<AppState>,
+    authed: Option<axum::Extension<karta_webkit::auth::Authed>>,
+) -> ApiResult<Response> {
+    let Some(axum::Extension(a)) = authed else {
+        let mut r = Json(openapi()).into_response();
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+        return Ok(r);
+    };
+    // Signed in: the document also describes this company's custom fields.
+    let mut doc = serde_json::to_value(openapi()).map_err(|e| ApiError::Internal(e.into()))?;
+    karta_customization::fields_api::add_tenant_fields(&st, &a.p.ctx, &mut doc).await?;
+    let mut r = Json(doc).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_document_lists_every_route_and_is_3_1() {
+        let doc = serde_json::to_value(openapi()).expect("serialises");
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+        for p in [
+            "/api/v1/{kind}",
+            "/api/v1/{kind}/{id}",
+            "/api/v1/search",
+            "/api/v1/me",
+            "/api/v1/tokens",
+            "/api/v1/deals",
+            "/api/v1/products",
+            "/api/v1/activities",
+            "/api/v1/imports",
+            "/api/v1/notifications",
+        ] {
+            assert!(doc["paths"].get(p).is_some(), "{p} missing");
+        }
+        assert!(doc["components"]["schemas"].get("PartyInput").is_some());
+        assert!(doc["components"]["securitySchemes"].get("bearer").is_some());
+    }
+}
