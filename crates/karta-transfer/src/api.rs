@@ -80,7 +80,7 @@ pub fn import_entity(s: &str) -> Option<Entity> {
 }
 
 /// `auto` (or empty) is `None`; an unknown name is an error.
-pub fn encoding_of(s: &str) -> Result<Option<Encoding>, ()> {
+pub(crate) fn encoding_of(s: &str) -> Result<Option<Encoding>, ()> {
     match s.trim() {
         "" | "auto" => Ok(None),
         e => Encoding::parse(e).map(Some).ok_or(()),
