@@ -182,7 +182,7 @@ async fn with_prices(db: &Db, ctx: &Ctx, mut items: Vec<Product>) -> Result<Vec<
         return Ok(items);
     }
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let ids: Vec<String> = items.iter().map(|p| q.arg(&p.id)).collect();
     q.sql = format!(
         "SELECT * FROM product_prices WHERE tenant_id = {t} AND product_id IN ({}) ORDER BY price_list, currency",
@@ -207,7 +207,7 @@ async fn with_prices(db: &Db, ctx: &Ctx, mut items: Vec<Product>) -> Result<Vec<
 pub async fn list(db: &Db, ctx: &Ctx, q_text: &str, active_only: bool, limit: i64) -> Result<Vec<Product>> {
     ctx.scope(Entity::Product, Action::Read)?;
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let mut cond = String::new();
     if active_only {
         cond.push_str(" AND active = 1");
@@ -236,7 +236,7 @@ pub async fn by_ids(db: &Db, ctx: &Ctx, ids: &[String]) -> Result<Vec<Product>> 
         return Ok(Vec::new());
     }
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let ps: Vec<String> = ids.iter().map(|id| q.arg(id)).collect();
     q.sql = format!("SELECT * FROM products WHERE tenant_id = {t} AND id IN ({})", ps.join(", "));
     let items = db.all(q).await?.iter().map(from_row).collect();
@@ -259,7 +259,7 @@ async fn write_prices(
     prices: &[(String, Currency, i64)],
 ) -> Result<()> {
     tx.exec(
-        Q::new("DELETE FROM product_prices WHERE tenant_id = $1 AND product_id = $2").bind(&ctx.tenant_id).bind(id),
+        Q::new("DELETE FROM product_prices WHERE tenant_id = $1 AND product_id = $2").bind(ctx.tenant_id()).bind(id),
     )
     .await?;
     for (pl, c, minor) in prices {
@@ -267,7 +267,7 @@ async fn write_prices(
             Q::new(
                 "INSERT INTO product_prices (tenant_id, product_id, price_list, currency, price) VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(pl)
             .bind(c.code())
@@ -280,7 +280,7 @@ async fn write_prices(
 
 async fn sku_taken(db: &Db, ctx: &Ctx, sku: &str, except: &str) -> Result<bool> {
     let r = db
-        .opt(Q::new("SELECT id FROM products WHERE tenant_id = $1 AND sku = $2").bind(&ctx.tenant_id).bind(sku))
+        .opt(Q::new("SELECT id FROM products WHERE tenant_id = $1 AND sku = $2").bind(ctx.tenant_id()).bind(sku))
         .await?;
     Ok(r.is_some_and(|r| r.s("id") != except))
 }
@@ -303,7 +303,7 @@ pub async fn create(db: &Db, ctx: &Ctx, p: &ProductInput) -> Result<Product> {
             "INSERT INTO products (tenant_id, id, sku, name_ru, name_en, unit, product_group, kind, active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(&c.sku)
         .bind(&c.ru)
@@ -345,7 +345,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, p: &ProductInput) -> Result<Pr
         .bind(&c.kind)
         .bind(p.active.unwrap_or(before.active))
         .bind(now_ms())
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(id),
     )
     .await?;

@@ -68,7 +68,7 @@ fn entity_or_contact(s: &str) -> Entity {
 /// GET /admin/fields
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(pq): Query<PageQuery>) -> Response {
     let t = u.t;
-    if !u.p.ctx.role.is_admin() {
+    if !u.p.ctx.is_admin() {
         return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden"));
     }
     let e = entity_or_contact(pq.entity.as_deref().unwrap_or_default());

@@ -42,7 +42,8 @@ struct UsersPage {
 
 async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, password: String) -> Response {
     let t = u.t;
-    let list = match users::list_all(&st.db, &u.p.ctx).await {
+    let Ok(admin) = u.p.ctx.admin() else { return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden")) };
+    let list = match users::list_all(&st.db, &admin).await {
         Ok(l) => l,
         Err(StoreError::Forbidden) => return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden")),
         Err(e) => {
@@ -50,13 +51,13 @@ async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, pa
             return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.s("error.internal"));
         }
     };
-    let teams = tenants::teams(&st.db, &u.p.ctx.tenant_id).await.unwrap_or_default();
+    let teams = tenants::teams(&st.db, u.p.ctx.tenant_id()).await.unwrap_or_default();
     let tpl = UsersPage {
         l: Layout::new(t, &u.p, t.s("admin.users"), "users"),
         users: list
             .into_iter()
             .map(|x| UserView {
-                me: x.id == u.p.ctx.user_id,
+                me: x.id == u.p.ctx.user_id(),
                 id: x.id,
                 name: x.display_name,
                 email: x.email,
@@ -111,18 +112,15 @@ fn messages(u: &PageUser, e: &StoreError) -> String {
 
 /// POST /admin/users — without a password one is generated and shown once.
 pub async fn add(State(st): State<AppState>, u: PageUser, Form(f): Form<AddUser>) -> Response {
-    if !u.p.ctx.role.is_admin() {
-        return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden"));
-    }
+    let Ok(admin) = u.p.ctx.admin() else { return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")) };
     let Some(role) = Role::parse(&f.role) else {
         return show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice").into(), String::new()).await;
     };
     let (pw, shown) = if f.password.is_empty() { (users::random_hex(8), true) } else { (f.password.clone(), false) };
-    let tid = u.p.ctx.tenant_id.clone();
     let res = async {
-        let created = users::create(&st.db, &tid, &f.email, &f.name, role, Some(&pw)).await?;
+        let created = users::create(&st.db, &admin, &f.email, &f.name, role, Some(&pw)).await?;
         if !f.team.is_empty() {
-            users::set_role_and_team(&st.db, &u.p.ctx, &created.id, role, Some(&f.team)).await?;
+            users::set_role_and_team(&st.db, &admin, &created.id, role, Some(&f.team)).await?;
         }
         Ok::<_, StoreError>(created)
     }
@@ -159,11 +157,12 @@ pub async fn change(
     let team = Some(f.team.as_str()).filter(|t| !t.is_empty());
     let disable = f.disabled.is_some();
     let res = async {
-        users::set_role_and_team(&st.db, &u.p.ctx, &id, role, team).await?;
-        if disable && id == u.p.ctx.user_id {
+        let admin = u.p.ctx.admin()?;
+        users::set_role_and_team(&st.db, &admin, &id, role, team).await?;
+        if disable && id == u.p.ctx.user_id() {
             return Err(StoreError::field("disabled", "invalid_choice"));
         }
-        users::set_disabled(&st.db, &u.p.ctx.tenant_id, &id, disable).await
+        users::set_disabled(&st.db, &admin, &id, disable).await
     }
     .await;
     match res {
@@ -180,10 +179,8 @@ pub struct AddTeam {
 
 /// POST /admin/teams
 pub async fn add_team(State(st): State<AppState>, u: PageUser, Form(f): Form<AddTeam>) -> Response {
-    if !u.p.ctx.role.is_admin() {
-        return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden"));
-    }
-    match tenants::create_team(&st.db, &u.p.ctx.tenant_id, &f.name).await {
+    let Ok(admin) = u.p.ctx.admin() else { return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")) };
+    match tenants::create_team(&st.db, &admin, &f.name).await {
         Ok(_) => Redirect::to("/admin/users").into_response(),
         Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, messages(&u, &e), String::new()).await,
     }

@@ -74,7 +74,7 @@ async fn create_token(
     body: Bytes,
 ) -> ApiResult<Response> {
     let b: TokenBody = if body.is_empty() { TokenBody::default() } else { parse_json(&headers, &body)? };
-    let (info, token) = users::create_token(&st.db, &p.ctx.tenant_id, &p.ctx.user_id, &b.name).await?;
+    let (info, token) = users::create_token(&st.db, p.ctx.tenant_id(), p.ctx.user_id(), &b.name).await?;
     Ok((StatusCode::CREATED, Json(NewToken { info, token })).into_response())
 }
 

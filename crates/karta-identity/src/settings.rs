@@ -97,7 +97,7 @@ pub struct TokenForm {
 
 /// POST /settings/tokens — shows the new secret once, in this response only.
 pub async fn create_token(State(st): State<AppState>, u: PageUser, Form(f): Form<TokenForm>) -> Response {
-    match users::create_token(&st.db, &u.p.ctx.tenant_id, &u.p.ctx.user_id, &f.name).await {
+    match users::create_token(&st.db, u.p.ctx.tenant_id(), u.p.ctx.user_id(), &f.name).await {
         Ok((_, secret)) => show(&st, &u, u.t, secret).await,
         Err(e) => {
             tracing::warn!(error = %e, "token");

@@ -71,13 +71,13 @@ pub async fn record(
             "INSERT INTO audit_log (tenant_id, id, entity, entity_id, action, version, user_id, at, changes) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(new_id())
         .bind(entity)
         .bind(entity_id)
         .bind(action)
         .bind(version)
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(now_ms())
         .bind(changes.to_string()),
     )
@@ -97,7 +97,7 @@ pub async fn history(db: &Db, ctx: &Ctx, entity: &str, entity_id: &str, limit: i
                  LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id \
                  WHERE a.tenant_id = $1 AND a.entity = $2 AND a.entity_id = $3 ORDER BY a.at DESC, a.id DESC LIMIT $4",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(entity)
             .bind(entity_id)
             .bind(limit),
@@ -135,7 +135,7 @@ pub async fn changes_since(
                  LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id \
                  WHERE a.tenant_id = $1 AND a.entity = $2 AND a.entity_id = $3 AND a.version > $4 ORDER BY a.at, a.id",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(entity)
             .bind(entity_id)
             .bind(since_version),

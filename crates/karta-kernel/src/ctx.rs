@@ -5,21 +5,133 @@ use crate::error::{Result, StoreError};
 use karta_core::{Action, Entity, Role, Scope};
 
 /// Who is asking: the tenant, the user and what the user may do.
+///
+/// Only authentication makes one: a session or an API token ([`crate::users`]), or the
+/// operator of the installation acting as a user from the command line
+/// ([`crate::users::act_as`]). Its fields are private, so no other code can make one up:
+///
+/// ```compile_fail,E0451
+/// let ctx = karta_kernel::Ctx {
+///     tenant_id: "t".into(),
+///     country: "RU".into(),
+///     user_id: "u".into(),
+///     role: karta_core::Role::Admin,
+///     team_id: None,
+/// };
+/// ```
+///
+/// nor widen one it was given:
+///
+/// ```compile_fail,E0616
+/// fn widen(ctx: &mut karta_kernel::Ctx) {
+///     ctx.role = karta_core::Role::Admin;
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    /// The tenant every query is limited to.
-    pub tenant_id: String,
-    /// The tenant's default country for phone numbers.
-    pub country: String,
-    /// The acting user.
-    pub user_id: String,
-    /// The user's role.
-    pub role: Role,
-    /// The user's team, for team scope.
-    pub team_id: Option<String>,
+    tenant_id: String,
+    country: String,
+    user_id: String,
+    role: Role,
+    team_id: Option<String>,
+}
+
+/// The right to administer one tenant (its users and teams): [`Ctx::admin`] hands it to an
+/// admin, the way a lock hands out its key, and [`Admin::operator`] to the operator of the
+/// installation on the command line (who holds the database itself).
+#[derive(Debug, Clone)]
+pub struct Admin {
+    tenant_id: String,
+    by: Option<String>,
+}
+
+impl Admin {
+    /// The operator's authority over `tenant_id`: for the command line (`karta user add`,
+    /// `karta team add`, the demo), which reaches the database directly. Web handlers get
+    /// theirs from [`Ctx::admin`]; a test keeps every other caller out.
+    #[must_use]
+    pub fn operator(tenant_id: &str) -> Self {
+        Self { tenant_id: tenant_id.to_string(), by: None }
+    }
+
+    /// The administered tenant.
+    #[must_use]
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// The admin user acting, or `None` for the operator.
+    #[must_use]
+    pub fn by(&self) -> Option<&str> {
+        self.by.as_deref()
+    }
 }
 
 impl Ctx {
+    /// A context for an authenticated user (authentication is this crate's).
+    pub(crate) fn new(
+        tenant_id: String,
+        country: String,
+        user_id: String,
+        role: Role,
+        team_id: Option<String>,
+    ) -> Self {
+        Self { tenant_id, country, user_id, role, team_id }
+    }
+
+    /// The same caller seen as a member of `team_id` (for rules about a record's owner).
+    pub(crate) fn with_team(&self, team_id: Option<String>) -> Self {
+        Self { team_id, ..self.clone() }
+    }
+
+    /// The tenant every query is limited to.
+    #[must_use]
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// The tenant's default country for phone numbers.
+    #[must_use]
+    pub fn country(&self) -> &str {
+        &self.country
+    }
+
+    /// The acting user.
+    #[must_use]
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The user's role.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The user's team, for team scope.
+    #[must_use]
+    pub fn team_id(&self) -> Option<&str> {
+        self.team_id.as_deref()
+    }
+
+    /// The admin capability, for an admin.
+    ///
+    /// # Errors
+    /// `Forbidden` for every other role.
+    pub fn admin(&self) -> Result<Admin> {
+        if self.role.is_admin() {
+            Ok(Admin { tenant_id: self.tenant_id.clone(), by: Some(self.user_id.clone()) })
+        } else {
+            Err(StoreError::Forbidden)
+        }
+    }
+
+    /// True for an admin (what pages show; operations demand [`Ctx::admin`]).
+    #[must_use]
+    pub fn is_admin(&self) -> bool {
+        self.admin().is_ok()
+    }
+
     /// The scope the caller has for `action`, or `Forbidden`.
     ///
     /// # Errors
@@ -79,5 +191,28 @@ impl Ctx {
                 owner_id == self.user_id || (self.team_id.is_some() && self.team_id.as_deref() == owner_team)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The doc tests above must fail for privacy alone: the same literal and assignment
+    /// compile here, inside the kernel (rustdoc on stable does not check the error code).
+    #[test]
+    fn the_refused_snippets_are_otherwise_valid_and_only_admins_get_the_admin_capability() {
+        let mut ctx = Ctx {
+            tenant_id: "t".into(),
+            country: "RU".into(),
+            user_id: "u".into(),
+            role: karta_core::Role::Salesperson,
+            team_id: None,
+        };
+        assert!(matches!(ctx.admin(), Err(StoreError::Forbidden)));
+        ctx.role = karta_core::Role::Admin;
+        let admin = ctx.admin().expect("an admin gets the capability");
+        assert_eq!((admin.tenant_id(), admin.by()), ("t", Some("u")));
+        assert_eq!(Admin::operator("t2").by(), None);
     }
 }

@@ -51,7 +51,7 @@ fn from_row(r: &Row) -> FieldDef {
 ///
 /// # Errors
 /// Database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, include_inactive: bool) -> Result<Vec<FieldDef>> {
     let active = if include_inactive { "" } else { " AND active = 1" };
     let rows = db
@@ -59,7 +59,7 @@ pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, include_inactive: bool) ->
             Q::new(format!(
                 "SELECT * FROM custom_fields WHERE tenant_id = $1 AND entity = $2{active} ORDER BY position, key"
             ))
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(entity.as_str()),
         )
         .await?;
@@ -84,7 +84,7 @@ pub async fn list_all(db: &Db, ctx: &Ctx, include_inactive: bool) -> Result<Vec<
 /// `NotFound`.
 pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<FieldDef> {
     let r = db
-        .opt(Q::new("SELECT * FROM custom_fields WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(id))
+        .opt(Q::new("SELECT * FROM custom_fields WHERE tenant_id = $1 AND id = $2").bind(ctx.tenant_id()).bind(id))
         .await?;
     r.map(|r| from_row(&r)).ok_or(StoreError::NotFound)
 }
@@ -156,7 +156,7 @@ pub enum Saved {
 }
 
 fn admin(ctx: &Ctx) -> Result<()> {
-    if ctx.role.is_admin() {
+    if ctx.is_admin() {
         Ok(())
     } else {
         Err(StoreError::Forbidden)
@@ -238,7 +238,7 @@ fn parse_target(s: &str) -> Option<Entity> {
 /// # Errors
 /// `Forbidden`, `Invalid` (labels, kind, options, target, default), `Conflict("key")` for an
 /// explicit key already in use.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn create(db: &Db, ctx: &Ctx, input: &FieldInput) -> Result<FieldDef> {
     admin(ctx)?;
     let mut errs = Vec::new();
@@ -271,7 +271,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: &FieldInput) -> Result<FieldDef> 
         active: true,
         version: 1,
     };
-    errs.extend(validate(&mut d, &ctx.country));
+    errs.extend(validate(&mut d, ctx.country()));
     if !errs.is_empty() {
         return Err(StoreError::Invalid(errs));
     }
@@ -304,7 +304,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: &FieldInput) -> Result<FieldDef> 
              default_value, options, target, position, active, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, 1, $14, $14)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&d.id)
         .bind(entity.as_str())
         .bind(&d.key)
@@ -361,14 +361,14 @@ async fn conversions(
                 table(d.entity),
                 has_value(db, &d.key)
             ))
-            .bind(&ctx.tenant_id),
+            .bind(ctx.tenant_id()),
         )
         .await?;
     let mut out = Vec::new();
     for r in rows {
         let map: Map<String, Value> = serde_json::from_str(&r.s("custom")).unwrap_or_default();
         let Some(v) = map.get(&d.key).filter(|v| !v.is_null()) else { continue };
-        let converted = d.convert(v, kind, options, &ctx.country);
+        let converted = d.convert(v, kind, options, ctx.country());
         out.push((r.s("id"), map, converted));
     }
     Ok(out)
@@ -391,7 +391,7 @@ pub async fn would_lose(db: &Db, ctx: &Ctx, id: &str, kind: FieldKind, options: 
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`, `Invalid`, `Stale`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: i64, patch: &FieldPatch) -> Result<Saved> {
     admin(ctx)?;
     let before = get(db, ctx, id).await?;
@@ -433,7 +433,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: i64, patch: &FieldPat
     if let Some(v) = patch.position {
         d.position = v.clamp(0, 100_000);
     }
-    errs.extend(validate(&mut d, &ctx.country));
+    errs.extend(validate(&mut d, ctx.country()));
     if d.kind == FieldKind::Link && before.kind == FieldKind::Link && d.target != before.target {
         // Stored ids point at records of the old target.
         let n = conversions(db, ctx, &before, d.kind, &d.options).await?.len() as i64;
@@ -484,7 +484,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: i64, patch: &FieldPat
             .bind(d.position)
             .bind(d.active)
             .bind(now)
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(version),
         )
@@ -496,7 +496,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: i64, patch: &FieldPat
         tx.exec(
             Q::new(format!("UPDATE {} SET custom = $1 WHERE tenant_id = $2 AND id = $3", table(d.entity)))
                 .bind(text)
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(rid),
         )
         .await?;
@@ -514,7 +514,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: i64, patch: &FieldPat
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn move_field(db: &Db, ctx: &Ctx, id: &str, up: bool) -> Result<()> {
     admin(ctx)?;
     let d = get(db, ctx, id).await?;
@@ -534,7 +534,7 @@ pub async fn move_field(db: &Db, ctx: &Ctx, id: &str, up: bool) -> Result<()> {
                 )
                 .bind(pos)
                 .bind(now_ms())
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&f.id),
             )
             .await?;
@@ -606,7 +606,7 @@ pub async fn check_values(
             }
         }
     }
-    let mut values = match custom::check(&defs, &raw, before.is_none(), &ctx.country) {
+    let mut values = match custom::check(&defs, &raw, before.is_none(), ctx.country()) {
         Ok(m) if errors.is_empty() => m,
         Ok(_) => return Ok(Values { errors, ..Values::default() }),
         Err(more) => {
@@ -625,7 +625,7 @@ pub async fn check_values(
                     "SELECT id FROM users WHERE tenant_id = $1 AND disabled = 0 AND (id = $2 OR lower(email) = $3) \
                      ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END",
                 )
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&v)
                 .bind(v.to_lowercase()),
             )
@@ -673,7 +673,7 @@ pub fn readable_q<'a>(ctx: &Ctx, target: Entity, ids: impl IntoIterator<Item = &
         Entity::Product | Entity::Activity => return None,
     };
     let mut q = Q::new("");
-    let tp = q.arg(&ctx.tenant_id);
+    let tp = q.arg(ctx.tenant_id());
     let list = ids.into_iter().map(|i| q.arg(i)).collect::<Vec<_>>().join(", ");
     if list.is_empty() {
         return None;

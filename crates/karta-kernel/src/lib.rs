@@ -19,6 +19,6 @@ pub mod tenants;
 pub mod users;
 pub mod views;
 
-pub use ctx::Ctx;
+pub use ctx::{Admin, Ctx};
 pub use db::{migrate, Arg, Bulk, Db, DbOptions, Engine, Row, Tx, Q};
 pub use error::StoreError;

@@ -63,8 +63,8 @@ pub async fn list(db: &Db, ctx: &Ctx, now: i64, limit: i64) -> Result<Vec<Notifi
             Q::new(
                 "SELECT * FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND at <= $3 ORDER BY at DESC, id DESC LIMIT $4",
             )
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id)
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id())
             .bind(now)
             .bind(limit.clamp(1, 500)),
         )
@@ -93,8 +93,8 @@ pub async fn unread(db: &Db, ctx: &Ctx, now: i64) -> Result<i64> {
                 "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM notifications WHERE tenant_id = $1 AND user_id = $2 \
                  AND read_at IS NULL AND at <= $3 LIMIT 100) x",
             )
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id)
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id())
             .bind(now),
         )
         .await?;
@@ -108,14 +108,14 @@ pub async fn unread(db: &Db, ctx: &Ctx, now: i64) -> Result<i64> {
 pub async fn mark_read(db: &Db, ctx: &Ctx, now: i64, id: Option<&str>) -> Result<()> {
     let mut q = Q::new("");
     let at = q.arg(now);
-    let t = q.arg(&ctx.tenant_id);
-    let u = q.arg(&ctx.user_id);
+    let t = q.arg(ctx.tenant_id());
+    let u = q.arg(ctx.user_id());
     q.sql =
         format!("UPDATE notifications SET read_at = {at} WHERE tenant_id = {t} AND user_id = {u} AND read_at IS NULL");
     if let Some(id) = id {
         let one = Q::new("SELECT id FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND id = $3")
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id)
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id())
             .bind(id);
         if db.opt(one).await?.is_none() {
             return Err(StoreError::NotFound);

@@ -78,7 +78,7 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
     let phrase = terms.join(" ");
     if !phrase.is_empty() && !phrase.chars().all(|c| c.is_ascii_digit()) {
         let mut q = Q::new("");
-        let t = q.arg(&ctx.tenant_id);
+        let t = q.arg(ctx.tenant_id());
         // A prefix is a range in code-point order; PostgreSQL needs the "C" collation (and
         // its own index) for that, SQLite compares that way already.
         let key = match db.engine() {
@@ -105,7 +105,7 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
         return Ok(hits);
     }
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let sc = ctx.scope_sql(&mut q, "t", scope);
     let mut conds: Vec<String> = Vec::new();
     let from = match db.engine() {
@@ -143,7 +143,7 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
 ///
 /// # Errors
 /// Database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn search_in(db: &Db, ctx: &Ctx, entity: Entity, query: &str, limit: i64) -> Result<Vec<Hit>> {
     let terms = terms(query);
     if terms.is_empty() || !matches!(entity, Entity::Account | Entity::Contact | Entity::Deal) {
@@ -156,7 +156,7 @@ pub async fn search_in(db: &Db, ctx: &Ctx, entity: Entity, query: &str, limit: i
 ///
 /// # Errors
 /// Database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn search(db: &Db, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Hit>> {
     let terms = terms(query);
     if terms.is_empty() {

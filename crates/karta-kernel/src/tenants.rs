@@ -79,11 +79,12 @@ pub async fn team_by_name(db: &Db, tenant_id: &str, name: &str) -> Result<Option
     Ok(r.map(|r| r.s("id")))
 }
 
-/// Creates a team in a tenant.
+/// Creates a team in the administered tenant.
 ///
 /// # Errors
-/// Database errors.
-pub async fn create_team(db: &Db, tenant_id: &str, name: &str) -> Result<String> {
+/// `Invalid` for an empty or long name; database errors.
+pub async fn create_team(db: &Db, admin: &crate::ctx::Admin, name: &str) -> Result<String> {
+    let tenant_id = admin.tenant_id();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(StoreError::field("name", "invalid_value"));

@@ -1,6 +1,6 @@
 //! Users, passwords, sessions, API tokens and sign-in throttling.
 
-use crate::ctx::Ctx;
+use crate::ctx::{Admin, Ctx};
 use crate::db::{Arg, Db, Row, Q};
 use crate::error::{Result, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -81,18 +81,19 @@ fn verify_password(pw: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
 }
 
-/// Adds a user to a tenant.
+/// Adds a user to the administered tenant.
 ///
 /// # Errors
 /// `Invalid` for a bad e-mail or short password, `Conflict` when the e-mail is taken.
 pub async fn create(
     db: &Db,
-    tenant_id: &str,
+    admin: &Admin,
     email: &str,
     display_name: &str,
     role: Role,
     password: Option<&str>,
 ) -> Result<User> {
+    let tenant_id = admin.tenant_id();
     let email = Email::parse(email, "email").map_err(|e| StoreError::Invalid(vec![e]))?;
     let email = email.as_str().to_lowercase();
     let hash = match password {
@@ -155,43 +156,38 @@ pub async fn list(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
     let rows = db
         .all(
             Q::new("SELECT * FROM users WHERE tenant_id = $1 AND disabled = 0 ORDER BY display_name, id")
-                .bind(&ctx.tenant_id),
+                .bind(ctx.tenant_id()),
         )
         .await?;
     Ok(rows.iter().map(user_from).collect())
 }
 
-/// Every user of the caller's tenant, disabled ones included (admins only).
+/// Every user of the administered tenant, disabled ones included.
 ///
 /// # Errors
-/// `Forbidden` for non-admins.
-pub async fn list_all(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
-    if !ctx.role.is_admin() {
-        return Err(StoreError::Forbidden);
-    }
+/// Database errors.
+pub async fn list_all(db: &Db, admin: &Admin) -> Result<Vec<User>> {
     let rows = db
         .all(
-            Q::new("SELECT * FROM users WHERE tenant_id = $1 ORDER BY disabled, display_name, id").bind(&ctx.tenant_id),
+            Q::new("SELECT * FROM users WHERE tenant_id = $1 ORDER BY disabled, display_name, id")
+                .bind(admin.tenant_id()),
         )
         .await?;
     Ok(rows.iter().map(user_from).collect())
 }
 
-/// Changes a user's role and team (admins only; an admin cannot demote themselves, so a
-/// tenant always keeps one).
+/// Changes a user's role and team (an admin cannot demote themselves, so a tenant always
+/// keeps one).
 ///
 /// # Errors
-/// `Forbidden`, `NotFound`, `Invalid` for an unknown team.
-pub async fn set_role_and_team(db: &Db, ctx: &Ctx, user_id: &str, role: Role, team_id: Option<&str>) -> Result<()> {
-    if !ctx.role.is_admin() {
-        return Err(StoreError::Forbidden);
-    }
-    if user_id == ctx.user_id && role != Role::Admin {
+/// `NotFound`, `Invalid` for an unknown team or one's own demotion.
+pub async fn set_role_and_team(db: &Db, admin: &Admin, user_id: &str, role: Role, team_id: Option<&str>) -> Result<()> {
+    if admin.by() == Some(user_id) && role != Role::Admin {
         return Err(StoreError::field("role", "invalid_choice"));
     }
     if let Some(t) = team_id {
         let ok = db
-            .opt(Q::new("SELECT id FROM teams WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(t))
+            .opt(Q::new("SELECT id FROM teams WHERE tenant_id = $1 AND id = $2").bind(admin.tenant_id()).bind(t))
             .await?;
         if ok.is_none() {
             return Err(StoreError::field("team_id", "not_found"));
@@ -202,7 +198,7 @@ pub async fn set_role_and_team(db: &Db, ctx: &Ctx, user_id: &str, role: Role, te
             Q::new("UPDATE users SET role = $1, team_id = $2 WHERE tenant_id = $3 AND id = $4")
                 .bind(role.as_str())
                 .bind(team_id.map(str::to_string))
-                .bind(&ctx.tenant_id)
+                .bind(admin.tenant_id())
                 .bind(user_id),
         )
         .await?;
@@ -228,16 +224,17 @@ async fn set_user_column(db: &Db, tenant_id: &str, user_id: &str, column: &'stat
 ///
 /// # Errors
 /// `Invalid` for a short password; `NotFound`.
-pub async fn set_password(db: &Db, tenant_id: &str, user_id: &str, pw: &str) -> Result<()> {
+pub async fn set_password(db: &Db, admin: &Admin, user_id: &str, pw: &str) -> Result<()> {
     let hash = hash_password(pw)?;
-    set_user_column(db, tenant_id, user_id, "password_hash", hash.into()).await
+    set_user_column(db, admin.tenant_id(), user_id, "password_hash", hash.into()).await
 }
 
 /// Disables (or enables) a user; disabling ends their sessions at once.
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn set_disabled(db: &Db, tenant_id: &str, user_id: &str, disabled: bool) -> Result<()> {
+pub async fn set_disabled(db: &Db, admin: &Admin, user_id: &str, disabled: bool) -> Result<()> {
+    let tenant_id = admin.tenant_id();
     set_user_column(db, tenant_id, user_id, "disabled", disabled.into()).await?;
     if disabled {
         db.exec(Q::new("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2").bind(tenant_id).bind(user_id))
@@ -250,8 +247,8 @@ pub async fn set_disabled(db: &Db, tenant_id: &str, user_id: &str, disabled: boo
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn set_team(db: &Db, tenant_id: &str, user_id: &str, team_id: Option<&str>) -> Result<()> {
-    set_user_column(db, tenant_id, user_id, "team_id", team_id.map(str::to_string).into()).await
+pub async fn set_team(db: &Db, admin: &Admin, user_id: &str, team_id: Option<&str>) -> Result<()> {
+    set_user_column(db, admin.tenant_id(), user_id, "team_id", team_id.map(str::to_string).into()).await
 }
 
 /// Stores the user's language choice.
@@ -263,8 +260,8 @@ pub async fn set_locale(db: &Db, ctx: &Ctx, locale: &str) -> Result<()> {
     db.exec(
         Q::new("UPDATE users SET locale = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(locale)
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id),
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id()),
     )
     .await?;
     Ok(())
@@ -371,13 +368,7 @@ const PRINCIPAL_SQL: &str = "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.d
 fn principal_from(r: &Row, csrf: String) -> Principal {
     let user = user_from(r);
     Principal {
-        ctx: Ctx {
-            tenant_id: user.tenant_id.clone(),
-            country: r.s("t_country"),
-            user_id: user.id.clone(),
-            role: user.role,
-            team_id: user.team_id.clone(),
-        },
+        ctx: Ctx::new(user.tenant_id.clone(), r.s("t_country"), user.id.clone(), user.role, user.team_id.clone()),
         user,
         tenant_slug: r.s("t_slug"),
         tenant_name: r.s("t_name"),
@@ -385,6 +376,28 @@ fn principal_from(r: &Row, csrf: String) -> Principal {
         unread: 0,
         pinned: Vec::new(),
     }
+}
+
+/// The context of an active user `user_id` of `tenant_id`, for the operator of the
+/// installation: the command line (`karta import`, `export`, `demo`, `bench`) and the
+/// background worker acting for the user who queued the work. Web requests get theirs from
+/// their session or token only; a test keeps other callers out.
+///
+/// # Errors
+/// `NotFound` for an unknown or disabled user; database errors.
+pub async fn act_as(db: &Db, tenant_id: &str, user_id: &str) -> Result<Ctx> {
+    let r = db
+        .opt(
+            Q::new(format!(
+                "{PRINCIPAL_SQL} FROM users u JOIN tenants t ON t.id = u.tenant_id \
+                 WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled = 0"
+            ))
+            .bind(tenant_id)
+            .bind(user_id),
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(principal_from(&r, String::new()).ctx)
 }
 
 /// Starts a session; returns the secret for the cookie.
@@ -508,8 +521,8 @@ pub async fn tokens(db: &Db, ctx: &Ctx) -> Result<Vec<TokenInfo>> {
     let rows = db
         .all(
             Q::new("SELECT * FROM api_tokens WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at DESC")
-                .bind(&ctx.tenant_id)
-                .bind(&ctx.user_id),
+                .bind(ctx.tenant_id())
+                .bind(ctx.user_id()),
         )
         .await?;
     Ok(rows
@@ -531,10 +544,10 @@ pub async fn tokens(db: &Db, ctx: &Ctx) -> Result<Vec<TokenInfo>> {
 pub async fn revoke_token(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
     let mut q = Q::new("UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
         .bind(now_ms())
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(id);
-    if !ctx.role.is_admin() {
-        let p = q.arg(&ctx.user_id);
+    if !ctx.is_admin() {
+        let p = q.arg(ctx.user_id());
         q.sql.push_str(&format!(" AND user_id = {p}"));
     }
     if db.exec(q).await? == 0 {

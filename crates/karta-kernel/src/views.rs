@@ -244,7 +244,7 @@ fn from_row(ctx: &Ctx, r: &Row) -> SavedView {
         id: r.s("id"),
         entity: Entity::parse(&r.s("entity")).unwrap_or(Entity::Contact),
         name: r.s("name"),
-        editable: owner_id == ctx.user_id || ctx.role.is_admin(),
+        editable: owner_id == ctx.user_id() || ctx.is_admin(),
         owner_name: r.s("owner_name"),
         owner_id,
         visibility: r.s("visibility"),
@@ -268,9 +268,9 @@ const SELECT: &str = "SELECT v.*, u.display_name AS owner_name FROM saved_views 
 /// The condition (on alias `v`) for views the caller sees: their own, their team's, the
 /// tenant's.
 fn visible_sql(ctx: &Ctx, q: &mut Q) -> String {
-    let t = q.arg(&ctx.tenant_id);
-    let me = q.arg(&ctx.user_id);
-    let team = q.arg(ctx.team_id.clone().unwrap_or_default());
+    let t = q.arg(ctx.tenant_id());
+    let me = q.arg(ctx.user_id());
+    let team = q.arg(ctx.team_id().map(str::to_string).unwrap_or_default());
     format!(
         "v.tenant_id = {t} AND (v.owner_id = {me} OR v.visibility = 'tenant' \
          OR (v.visibility = 'team' AND v.team_id <> '' AND v.team_id = {team}))"
@@ -306,7 +306,7 @@ async fn check(db: &Db, ctx: &Ctx, entity: Entity, input: &ViewInput) -> Result<
     let visibility = if input.visibility.trim().is_empty() { "private" } else { input.visibility.trim() };
     if !VISIBILITIES.contains(&visibility) {
         errs.push(FieldError::new("visibility", "invalid_choice"));
-    } else if visibility == "team" && ctx.team_id.is_none() {
+    } else if visibility == "team" && ctx.team_id().is_none() {
         errs.push(FieldError::new("visibility", "no_team"));
     }
     if !input.entity.is_empty() && Entity::parse(&input.entity) != Some(entity) {
@@ -331,7 +331,7 @@ async fn check(db: &Db, ctx: &Ctx, entity: Entity, input: &ViewInput) -> Result<
             if is_flag(entity, &f.field) {
                 Ok(String::new())
             } else {
-                listq::condition_with(db, q, entity, &lq.custom, f, &ctx.user_id)
+                listq::condition_with(db, q, entity, &lq.custom, f, ctx.user_id())
             }
         });
         if rendered.is_err() {
@@ -368,7 +368,7 @@ async fn unique_name(db: &Db, ctx: &Ctx, owner: &str, entity: Entity, name: &str
             Q::new(
                 "SELECT id FROM saved_views WHERE tenant_id = $1 AND owner_id = $2 AND entity = $3 AND name = $4 AND id <> $5",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(owner)
             .bind(entity.as_str())
             .bind(name)
@@ -385,25 +385,25 @@ async fn unique_name(db: &Db, ctx: &Ctx, owner: &str, entity: Entity, name: &str
 ///
 /// # Errors
 /// `Invalid` (name, visibility, filters, sort, columns), `Conflict` on `name`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn create(db: &Db, ctx: &Ctx, entity: Entity, input: &ViewInput) -> Result<SavedView> {
     let entity = check_entity(entity)?;
     ctx.scope(entity, karta_core::Action::Read)?;
     let (name, visibility, json) = check(db, ctx, entity, input).await?;
-    unique_name(db, ctx, &ctx.user_id, entity, &name, "").await?;
+    unique_name(db, ctx, ctx.user_id(), entity, &name, "").await?;
     let id = new_id();
     let now = now_ms();
-    let team = if visibility == "team" { ctx.team_id.clone().unwrap_or_default() } else { String::new() };
+    let team = if visibility == "team" { ctx.team_id().map(str::to_string).unwrap_or_default() } else { String::new() };
     db.exec(
         Q::new(
             "INSERT INTO saved_views (tenant_id, id, entity, name, owner_id, visibility, team_id, pinned, query, version, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(entity.as_str())
         .bind(name)
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(visibility)
         .bind(team)
         .bind(input.pinned)
@@ -418,11 +418,11 @@ pub async fn create(db: &Db, ctx: &Ctx, entity: Entity, input: &ViewInput) -> Re
 ///
 /// # Errors
 /// `NotFound`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<SavedView> {
     let mut q = Q::new("");
     let cond =
-        if ctx.role.is_admin() { format!("v.tenant_id = {}", q.arg(&ctx.tenant_id)) } else { visible_sql(ctx, &mut q) };
+        if ctx.is_admin() { format!("v.tenant_id = {}", q.arg(ctx.tenant_id())) } else { visible_sql(ctx, &mut q) };
     let i = q.arg(id);
     q.sql = format!("{SELECT} WHERE {cond} AND v.id = {i}");
     db.opt(q).await?.map(|r| from_row(ctx, &r)).ok_or(StoreError::NotFound)
@@ -442,26 +442,26 @@ async fn get_editable(db: &Db, ctx: &Ctx, id: &str) -> Result<SavedView> {
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Invalid`, `Conflict`, `Stale`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: Option<i64>, input: &ViewInput) -> Result<SavedView> {
     let before = get_editable(db, ctx, id).await?;
     if version.is_some_and(|v| v != before.version) {
         return Err(StoreError::Stale { current: before.version, changes: Vec::new() });
     }
     // Team views follow the owner's team, also when an admin edits them.
-    let owner_team = if before.owner_id == ctx.user_id {
-        ctx.team_id.clone()
+    let owner_team = if before.owner_id == ctx.user_id() {
+        ctx.team_id().map(str::to_string)
     } else {
         db.opt(
             Q::new("SELECT team_id FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&before.owner_id),
         )
         .await?
         .and_then(|r| r.os("team_id"))
         .filter(|s| !s.is_empty())
     };
-    let owner_ctx = Ctx { team_id: owner_team.clone(), ..ctx.clone() };
+    let owner_ctx = ctx.with_team(owner_team.clone());
     let (name, visibility, json) = check(db, &owner_ctx, before.entity, input).await?;
     unique_name(db, ctx, &before.owner_id, before.entity, &name, id).await?;
     let team = if visibility == "team" { owner_team.unwrap_or_default() } else { String::new() };
@@ -477,7 +477,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: Option<i64>, input: &
             .bind(input.pinned)
             .bind(json)
             .bind(now_ms())
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(before.version),
         )
@@ -492,10 +492,10 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, version: Option<i64>, input: &
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn delete(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
     get_editable(db, ctx, id).await?;
-    db.exec(Q::new("DELETE FROM saved_views WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(id)).await?;
+    db.exec(Q::new("DELETE FROM saved_views WHERE tenant_id = $1 AND id = $2").bind(ctx.tenant_id()).bind(id)).await?;
     Ok(())
 }
 
@@ -504,7 +504,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
 ///
 /// # Errors
 /// `Invalid` for an entity without views; database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn list_visible(db: &Db, ctx: &Ctx, entity: Entity) -> Result<Vec<SavedView>> {
     let entity = check_entity(entity)?;
     let mut q = Q::new("");
@@ -532,7 +532,7 @@ pub async fn pinned(db: &Db, ctx: &Ctx) -> Result<Vec<SavedView>> {
 ///
 /// # Errors
 /// `NotFound` when the caller sees no such view.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn resolve(db: &Db, ctx: &Ctx, entity: Entity, name_or_id: &str) -> Result<SavedView> {
     let entity = check_entity(entity)?;
     let key = name_or_id.trim();
@@ -540,7 +540,7 @@ pub async fn resolve(db: &Db, ctx: &Ctx, entity: Entity, name_or_id: &str) -> Re
     let cond = visible_sql(ctx, &mut q);
     let e = q.arg(entity.as_str());
     let k = q.arg(key);
-    let me = q.arg(&ctx.user_id);
+    let me = q.arg(ctx.user_id());
     q.sql = format!(
         "{SELECT} WHERE {cond} AND v.entity = {e} AND (v.id = {k} OR v.name = {k}) \
          ORDER BY CASE WHEN v.id = {k} THEN 0 WHEN v.visibility = 'private' THEN 1 WHEN v.visibility = 'team' THEN 2 ELSE 3 END, \

@@ -65,7 +65,7 @@ async fn list(
     ApiUser(p): ApiUser,
     Query(raw): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<ActivityPage>> {
-    let r = range(&raw, &p.ctx.user_id)?;
+    let r = range(&raw, p.ctx.user_id())?;
     let mut items =
         activities::list(&st.db, &p.ctx, st.clock.now(), &Range { limit: r.limit + 1, ..r.clone() }).await?;
     let next = if items.len() as i64 > r.limit {
@@ -227,7 +227,7 @@ async fn my_day(
     ApiUser(p): ApiUser,
     Query(dp): Query<DayParams>,
 ) -> ApiResult<Json<MyDay>> {
-    let tz = dp.tz.unwrap_or_else(|| karta_webkit::tz::default_offset(&p.ctx.country)).clamp(-14 * 60, 14 * 60);
+    let tz = dp.tz.unwrap_or_else(|| karta_webkit::tz::default_offset(p.ctx.country())).clamp(-14 * 60, 14 * 60);
     Ok(Json(activities::my_day(&st.db, &p.ctx, st.clock.now(), tz).await?))
 }
 
@@ -238,7 +238,7 @@ async fn workload(
     Query(dp): Query<DayParams>,
 ) -> ApiResult<Json<Vec<Workload>>> {
     let now = st.clock.now();
-    let tz = dp.tz.unwrap_or_else(|| karta_webkit::tz::default_offset(&p.ctx.country));
+    let tz = dp.tz.unwrap_or_else(|| karta_webkit::tz::default_offset(p.ctx.country()));
     let week = karta_webkit::tz::week_start(now, tz);
     Ok(Json(activities::workload(&st.db, &p.ctx, now, week).await?))
 }

@@ -333,7 +333,7 @@ enum Who {
 /// GET /calendar?view=day|week|month&date=YYYY-MM-DD&who=me|team|USERID
 async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query(pairs): Query<Pairs>) -> Response {
     let (t, ctx, db, now) = (u.t, &u.p.ctx, &st.db, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, &ctx.country);
+    let off = karta_webkit::tz::offset(&headers, ctx.country());
     let today = local_date(now, off);
     let date = parse_date(get(&pairs, "date")).unwrap_or(today);
     let view = match get(&pairs, "view") {
@@ -350,7 +350,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
             Ok(list) => {
                 people = list
                     .into_iter()
-                    .filter(|x| x.id != ctx.user_id && ctx.reaches(scope, &x.id, x.team_id.as_deref()))
+                    .filter(|x| x.id != ctx.user_id() && ctx.reaches(scope, &x.id, x.team_id.as_deref()))
                     .map(|x| (x.id, x.display_name))
                     .collect::<Vec<_>>();
             }
@@ -362,7 +362,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
         "" | "me" => Who::Me,
         _ if !can_choose => Who::Me,
         "team" => Who::Team,
-        id if id == ctx.user_id => Who::Me,
+        id if id == ctx.user_id() => Who::Me,
         id if people.iter().any(|(pid, _)| pid == id) => Who::User(id.to_string()),
         _ => {
             let tpl = MessagePage {
@@ -396,7 +396,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
     let (from, to) = (day_start_of(first, off), day_start_of(add_days(last, 1), off));
     let range = Range {
         owners: match &who {
-            Who::Me => vec![ctx.user_id.clone()],
+            Who::Me => vec![ctx.user_id().to_string()],
             Who::Team => Vec::new(),
             Who::User(id) => vec![id.clone()],
         },

@@ -131,7 +131,7 @@ struct MyDayPage {
 /// GET /my-day
 async fn my_day(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query(pairs): Query<Pairs>) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let d = match activities::my_day(&st.db, &u.p.ctx, now, off).await {
         Ok(d) => d,
         Err(e) => return error_page(&u, &e),
@@ -189,7 +189,7 @@ async fn congratulate(
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let kind = if get(&pairs, "kind") == "email" { "email" } else { "call" };
     let contact = match karta_parties::parties::get(&st.db, &u.p.ctx, Entity::Contact, get(&pairs, "contact_id")).await
     {
@@ -247,7 +247,7 @@ fn kinds(t: Tr) -> Vec<(String, String)> {
 /// GET /activities/{id}
 async fn view(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let a = match activities::get(&st.db, &u.p.ctx, &id, now).await {
         Ok(a) => a,
         Err(e) => return error_page(&u, &e),
@@ -371,12 +371,12 @@ async fn form_page(
 
 /// GET /activities/new?kind&at&account&contact&deal&after
 async fn new_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query(pairs): Query<Pairs>) -> Response {
-    let off = karta_webkit::tz::offset(&headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let now = st.clock.now();
     let mut f = FormValues::default();
     let kind = get(&pairs, "kind");
     f.values.insert("kind".into(), if activities::KINDS.contains(&kind) { kind.to_string() } else { "task".into() });
-    f.values.insert("owner_id".into(), u.p.ctx.user_id.clone());
+    f.values.insert("owner_id".into(), u.p.ctx.user_id().to_string());
     let at: i64 = get(&pairs, "at").parse().unwrap_or(now + 3_600_000);
     f.values.insert("when".into(), local(at, off));
     for (q, k) in [("account", "account_id"), ("contact", "contact_id"), ("deal", "deal_id")] {
@@ -398,7 +398,7 @@ async fn new_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Q
 
 /// GET /activities/{id}/edit
 async fn edit_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let off = karta_webkit::tz::offset(&headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let a = match activities::get(&st.db, &u.p.ctx, &id, st.clock.now()).await {
         Ok(a) => a,
         Err(e) => return error_page(&u, &e),
@@ -513,7 +513,7 @@ fn input_from(pairs: &Pairs, off: i64) -> (ActivityInput, FormValues, Vec<FieldE
 
 async fn save(st: AppState, u: PageUser, headers: HeaderMap, id: Option<String>, pairs: Pairs) -> Response {
     let now = st.clock.now();
-    let off = karta_webkit::tz::offset(&headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let (input, f, errs) = input_from(&pairs, off);
     let version: i64 = get(&pairs, "version").parse().unwrap_or(0);
     let id_s = id.clone().unwrap_or_default();
@@ -579,7 +579,7 @@ async fn complete(
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let version: i64 = get(&pairs, "version").parse().unwrap_or(0);
     let done =
         match activities::complete(&st.db, &u.p.ctx, now, &id, version, get(&pairs, "result"), get(&pairs, "interest"))
@@ -651,7 +651,7 @@ pub async fn timeline(
     kind: &str,
 ) -> Result<Timeline, StoreError> {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(headers, &u.p.ctx.country);
+    let off = karta_webkit::tz::offset(headers, u.p.ctx.country());
     let kinds: Vec<String> = if activities::KINDS.contains(&kind) { vec![kind.to_string()] } else { Vec::new() };
     let items = activities::timeline(&st.db, &u.p.ctx, now, entity, id, &kinds, 100).await?;
     let key = match entity {

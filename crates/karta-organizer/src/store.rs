@@ -203,7 +203,7 @@ async fn load(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Option<Activity>
     let r = db
         .opt(
             Q::new(format!("{SELECT} FROM activities t {JOINS} WHERE t.tenant_id = $1 AND t.id = $2"))
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(id),
         )
         .await?;
@@ -237,7 +237,7 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Activity> {
                  LEFT JOIN contacts c ON p.kind = 'contact' AND c.tenant_id = p.tenant_id AND c.id = p.ref_id \
                  WHERE p.tenant_id = $1 AND p.activity_id = $2 ORDER BY p.kind DESC, name",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
         )
         .await?;
@@ -311,7 +311,7 @@ async fn check(db: &Db, ctx: &Ctx, now: i64, raw: &mut ActivityInput, before: Op
     }
     let owner = match (raw.owner_id.trim(), before) {
         ("", Some(b)) => b.owner_id.clone(),
-        ("", None) => ctx.user_id.clone(),
+        ("", None) => ctx.user_id().to_string(),
         (o, _) => o.to_string(),
     };
     if before.is_none_or(|b| b.owner_id != owner) && !ctx.may_assign(db, scope, &owner).await? {
@@ -351,7 +351,7 @@ async fn check(db: &Db, ctx: &Ctx, now: i64, raw: &mut ActivityInput, before: Op
         }
         for (i, p) in ps.iter().enumerate() {
             let ok = match p.kind.as_str() {
-                "user" => karta_kernel::users::by_id(db, &ctx.tenant_id, &p.id).await?.is_some(),
+                "user" => karta_kernel::users::by_id(db, ctx.tenant_id(), &p.id).await?.is_some(),
                 "contact" => karta_parties::parties::get(db, ctx, Entity::Contact, &p.id).await.is_ok(),
                 _ => false,
             };
@@ -371,7 +371,7 @@ async fn check(db: &Db, ctx: &Ctx, now: i64, raw: &mut ActivityInput, before: Op
 async fn write_participants(tx: &mut Tx, ctx: &Ctx, id: &str, ps: &[Participant]) -> Result<()> {
     tx.exec(
         Q::new("DELETE FROM activity_participants WHERE tenant_id = $1 AND activity_id = $2")
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
     )
     .await?;
@@ -383,7 +383,7 @@ async fn write_participants(tx: &mut Tx, ctx: &Ctx, id: &str, ps: &[Participant]
         seen.push((&p.kind, &p.id));
         tx.exec(
             Q::new("INSERT INTO activity_participants (tenant_id, activity_id, kind, ref_id) VALUES ($1, $2, $3, $4)")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(id)
                 .bind(&p.kind)
                 .bind(&p.id),
@@ -415,7 +415,7 @@ fn audit_of(a: &Activity) -> serde_json::Value {
 ///
 /// # Errors
 /// `Forbidden`, `Invalid`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn create(db: &Db, ctx: &Ctx, now: i64, input: &ActivityInput) -> Result<Activity> {
     let mut raw = input.clone();
     let c = check(db, ctx, now, &mut raw, None).await?;
@@ -428,7 +428,7 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, input: &ActivityInput) -> Resu
              deal_id, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
              $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $24, $25)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(&raw.kind)
         .bind(&raw.subject)
@@ -452,13 +452,13 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, input: &ActivityInput) -> Resu
         .bind(raw.contact_id.trim())
         .bind(raw.deal_id.trim())
         .bind(now)
-        .bind(&ctx.user_id),
+        .bind(ctx.user_id()),
     )
     .await?;
     if let Some(ps) = &raw.participants {
         write_participants(&mut tx, ctx, &id, ps).await?;
     }
-    karta_kernel::jobs::schedule(&mut tx, &ctx.tenant_id, "remind", &id, raw.remind_at).await?;
+    karta_kernel::jobs::schedule(&mut tx, ctx.tenant_id(), "remind", &id, raw.remind_at).await?;
     let changes = audit::diff(&json!({}), &audit_json(&raw, &c));
     audit::record(&mut tx, ctx, "activity", &id, "create", 1, changes.into()).await?;
     tx.commit().await?;
@@ -523,8 +523,8 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, input:
             .bind(raw.contact_id.trim())
             .bind(raw.deal_id.trim())
             .bind(now)
-            .bind(&ctx.user_id)
-            .bind(&ctx.tenant_id)
+            .bind(ctx.user_id())
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(before.version),
         )
@@ -537,7 +537,7 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, input:
         write_participants(&mut tx, ctx, id, ps).await?;
     }
     let remind = if c.status == "planned" { raw.remind_at } else { None };
-    karta_kernel::jobs::schedule(&mut tx, &ctx.tenant_id, "remind", id, remind).await?;
+    karta_kernel::jobs::schedule(&mut tx, ctx.tenant_id(), "remind", id, remind).await?;
     audit::record(&mut tx, ctx, "activity", id, "update", v, changes.into()).await?;
     tx.commit().await?;
     get(db, ctx, id, now).await
@@ -606,11 +606,11 @@ pub async fn delete(db: &Db, ctx: &Ctx, now: i64, id: &str) -> Result<()> {
     tx.exec(
         Q::new("UPDATE activities SET deleted_at = $1, version = version + 1 WHERE tenant_id = $2 AND id = $3")
             .bind(now)
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
     )
     .await?;
-    karta_kernel::jobs::schedule(&mut tx, &ctx.tenant_id, "remind", id, None).await?;
+    karta_kernel::jobs::schedule(&mut tx, ctx.tenant_id(), "remind", id, None).await?;
     audit::record(&mut tx, ctx, "activity", id, "delete", a.version + 1, json!({})).await?;
     tx.commit().await?;
     Ok(())
@@ -646,7 +646,7 @@ pub struct Range {
 pub async fn list(db: &Db, ctx: &Ctx, now: i64, r: &Range) -> Result<Vec<Activity>> {
     let Ok(scope) = ctx.scope(Entity::Activity, Action::Read) else { return Ok(Vec::new()) };
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let mut w = format!("t.tenant_id = {t} AND t.deleted_at IS NULL");
     if let Some((e, id)) = &r.record {
         let col = match e {
@@ -713,7 +713,7 @@ pub async fn handover_task(
             "INSERT INTO activities (tenant_id, id, kind, subject, due_at, priority, owner_id, status, at, account_id, deal_id, \
              created_at, created_by, updated_at, updated_by) VALUES ($1, $2, 'task', $3, $4, 'high', $5, 'planned', $4, $6, $7, $8, $9, $8, $9)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(subject.as_str())
         .bind(due)
@@ -721,7 +721,7 @@ pub async fn handover_task(
         .bind(account_id)
         .bind(deal_id)
         .bind(now)
-        .bind(&ctx.user_id),
+        .bind(ctx.user_id()),
     )
     .await?;
     audit::record(
@@ -788,10 +788,10 @@ pub async fn workload(db: &Db, ctx: &Ctx, now: i64, week_start: i64) -> Result<V
         return Err(StoreError::Forbidden);
     }
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
-    let team = match (&ctx.team_id, scope) {
-        (Some(team), Scope::Team) => format!(" AND (u.team_id = {} OR u.id = {})", q.arg(team), q.arg(&ctx.user_id)),
-        (None, Scope::Team) => format!(" AND u.id = {}", q.arg(&ctx.user_id)),
+    let t = q.arg(ctx.tenant_id());
+    let team = match (ctx.team_id(), scope) {
+        (Some(team), Scope::Team) => format!(" AND (u.team_id = {} OR u.id = {})", q.arg(team), q.arg(ctx.user_id())),
+        (None, Scope::Team) => format!(" AND u.id = {}", q.arg(ctx.user_id())),
         _ => String::new(),
     };
     let n = q.arg(now);
@@ -837,16 +837,16 @@ pub async fn workload(db: &Db, ctx: &Ctx, now: i64, week_start: i64) -> Result<V
 pub async fn reassign_all(db: &Db, ctx: &Ctx, now: i64, from: &str, to: &str) -> Result<(u64, u64, u64, u64)> {
     let scope = ctx.scope(Entity::Deal, Action::Update)?;
     let reaches = |uid: &str, team: Option<&str>| ctx.reaches(scope, uid, team);
-    let src = karta_kernel::users::by_id(db, &ctx.tenant_id, from)
+    let src = karta_kernel::users::by_id(db, ctx.tenant_id(), from)
         .await?
         .ok_or_else(|| StoreError::field("from", "not_found"))?;
-    let dst = karta_kernel::users::by_id(db, &ctx.tenant_id, to).await?.filter(|u| !u.disabled);
+    let dst = karta_kernel::users::by_id(db, ctx.tenant_id(), to).await?.filter(|u| !u.disabled);
     let Some(dst) = dst else { return Err(StoreError::field("to", "not_found")) };
     if scope == Scope::Own || !reaches(&src.id, src.team_id.as_deref()) || !reaches(&dst.id, dst.team_id.as_deref()) {
         return Err(StoreError::Forbidden);
     }
     let mut tx = db.begin().await?;
-    let t = &ctx.tenant_id;
+    let t = ctx.tenant_id();
     let mut counts = [0u64; 4];
     for (i, sql) in [
         "UPDATE deals SET owner_id = $1, version = version + 1, updated_at = $2, updated_by = $3 WHERE tenant_id = $4 AND owner_id = $5 AND status = 'open' AND deleted_at IS NULL",
@@ -857,7 +857,7 @@ pub async fn reassign_all(db: &Db, ctx: &Ctx, now: i64, from: &str, to: &str) ->
     .iter()
     .enumerate()
     {
-        counts[i] = tx.exec(Q::new(*sql).bind(to).bind(now).bind(&ctx.user_id).bind(t).bind(from)).await?;
+        counts[i] = tx.exec(Q::new(*sql).bind(to).bind(now).bind(ctx.user_id()).bind(t).bind(from)).await?;
     }
     tx.exec(
         Q::new("UPDATE party_dates SET owner_id = $1 WHERE tenant_id = $2 AND owner_id = $3")
@@ -902,8 +902,8 @@ pub struct DateItem {
 /// Database errors.
 pub async fn dates(db: &Db, ctx: &Ctx, from_md: &str, to_md: &str, limit: i64) -> Result<Vec<DateItem>> {
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
-    let me = q.arg(&ctx.user_id);
+    let t = q.arg(ctx.tenant_id());
+    let me = q.arg(ctx.user_id());
     let (a, b) = (q.arg(from_md), q.arg(to_md));
     let range = if from_md <= to_md {
         format!("pd.md >= {a} AND pd.md <= {b}")
@@ -977,11 +977,11 @@ fn md(day_start: i64, offset_min: i64) -> String {
 ///
 /// # Errors
 /// Database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn my_day(db: &Db, ctx: &Ctx, now: i64, offset_min: i64) -> Result<MyDay> {
     let start = day_start(now, offset_min);
     let end = start + 86_400_000;
-    let me = vec![ctx.user_id.clone()];
+    let me = vec![ctx.user_id().to_string()];
     let planned = list(
         db,
         ctx,
@@ -1009,8 +1009,8 @@ pub async fn my_day(db: &Db, ctx: &Ctx, now: i64, offset_min: i64) -> Result<MyD
     // Overdue planned meetings and calls from earlier days belong with the overdue tasks.
     let overdue = overdue.into_iter().chain(meet.into_iter().filter(|a| a.at < start)).collect();
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
-    let u = q.arg(&ctx.user_id);
+    let t = q.arg(ctx.tenant_id());
+    let u = q.arg(ctx.user_id());
     let d = q.arg(karta_core::clock::today(now));
     let n = q.arg(now);
     q.sql = format!(
@@ -1048,8 +1048,8 @@ pub async fn new_feed_token(db: &Db, ctx: &Ctx, now: i64) -> Result<String> {
     db.exec(
         Q::new("INSERT INTO calendar_tokens (token_hash, tenant_id, user_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(karta_kernel::users::sha256_hex(&secret))
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id)
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id())
             .bind(now),
     )
     .await?;
@@ -1066,8 +1066,8 @@ pub async fn revoke_feed(db: &Db, ctx: &Ctx, now: i64) -> Result<()> {
             "UPDATE calendar_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
-        .bind(&ctx.tenant_id)
-        .bind(&ctx.user_id),
+        .bind(ctx.tenant_id())
+        .bind(ctx.user_id()),
     )
     .await?;
     Ok(())
@@ -1083,8 +1083,8 @@ pub async fn has_feed(db: &Db, ctx: &Ctx) -> Result<bool> {
             Q::new(
                 "SELECT token_hash FROM calendar_tokens WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
             )
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id),
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id()),
         )
         .await?;
     Ok(r.is_some())

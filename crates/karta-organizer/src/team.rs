@@ -109,7 +109,7 @@ async fn people(db: &Db, ctx: &Ctx, scope: Scope) -> Result<Vec<Person>, StoreEr
                 "SELECT id, display_name, team_id, disabled FROM users WHERE tenant_id = $1 \
                  ORDER BY disabled, display_name, id",
             )
-            .bind(&ctx.tenant_id),
+            .bind(ctx.tenant_id()),
         )
         .await?;
     Ok(rows
@@ -131,7 +131,7 @@ async fn preview_counts(db: &Db, ctx: &Ctx, from: &str) -> Result<Counts, StoreE
     .iter()
     .enumerate()
     {
-        let r = db.opt(Q::new(*sql).bind(&ctx.tenant_id).bind(from)).await?;
+        let r = db.opt(Q::new(*sql).bind(ctx.tenant_id()).bind(from)).await?;
         n[i] = r.map_or(0, |r| u64::try_from(r.i("n")).unwrap_or(0));
     }
     Ok(Counts { deals: n[0], accounts: n[1], contacts: n[2], activities: n[3] })
@@ -158,7 +158,7 @@ struct Extra {
 async fn show(st: &AppState, u: &PageUser, headers: &HeaderMap, status: StatusCode, x: Extra) -> Response {
     let (t, ctx, db, now) = (u.t, &u.p.ctx, &st.db, st.clock.now());
     let Some(scope) = team_scope(ctx) else { return forbidden(u) };
-    let off = karta_webkit::tz::offset(headers, &ctx.country);
+    let off = karta_webkit::tz::offset(headers, ctx.country());
     let week = karta_webkit::tz::week_start(now, off);
     let list = match activities::workload(db, ctx, now, week).await {
         Ok(v) => v,
@@ -226,7 +226,7 @@ async fn reassign(State(st): State<AppState>, u: PageUser, headers: HeaderMap, F
     let (from, to) = (get(&pairs, "from").trim().to_string(), get(&pairs, "to").trim().to_string());
     let refuse = |msg: &str| Extra { from: from.clone(), to: to.clone(), error: msg.to_string(), ..Extra::default() };
     // The same checks the store makes, so the preview refuses what the move would.
-    let src = match karta_kernel::users::by_id(db, &ctx.tenant_id, &from).await {
+    let src = match karta_kernel::users::by_id(db, ctx.tenant_id(), &from).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             let x = refuse(t.s("team.unknown_from"));
@@ -234,7 +234,7 @@ async fn reassign(State(st): State<AppState>, u: PageUser, headers: HeaderMap, F
         }
         Err(e) => return error_page(&u, &e),
     };
-    let dst = match karta_kernel::users::by_id(db, &ctx.tenant_id, &to).await {
+    let dst = match karta_kernel::users::by_id(db, ctx.tenant_id(), &to).await {
         Ok(Some(d)) if !d.disabled => d,
         Ok(_) => {
             let x = refuse(t.s("team.unknown_to"));

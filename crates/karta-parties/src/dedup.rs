@@ -130,7 +130,7 @@ async fn probe(db: &Db, ctx: &Ctx, entity: Entity, scope: Scope, p: Probe, exclu
     if let Probe::Cond(f) = p {
         conds.push(f(&mut q));
     }
-    conds.push(format!("t.tenant_id = {}", q.arg(&ctx.tenant_id)));
+    conds.push(format!("t.tenant_id = {}", q.arg(ctx.tenant_id())));
     conds.push("t.deleted_at IS NULL".into());
     let sc = ctx.scope_sql(&mut q, "t", scope);
     if sc != "1=1" {
@@ -167,7 +167,7 @@ fn add(out: &mut Vec<Candidate>, c: Candidate) {
 ///
 /// # Errors
 /// `Forbidden` when the caller may not read the entity; database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn candidates(
     db: &Db,
     ctx: &Ctx,
@@ -218,7 +218,7 @@ pub async fn candidates(
             if !k.is_empty() {
                 let pg = db.engine() == Engine::Postgres;
                 let account = account_id.filter(|a| !a.is_empty()).map(str::to_string);
-                let tenant = ctx.tenant_id.clone();
+                let tenant = ctx.tenant_id().to_string();
                 let cond = Probe::Cond(Box::new(move |q: &mut Q| {
                     let key = if pg { "(t.name_key COLLATE \"C\")" } else { "t.name_key" };
                     let mut c = format!("{key} >= {} AND {key} < {}", q.arg(k.clone()), q.arg(format!("{k}!")));
@@ -274,7 +274,7 @@ pub async fn candidates_for_input(
     account_id: Option<&str>,
     exclude_id: Option<&str>,
 ) -> Result<Vec<Candidate>> {
-    let data = party::parse(entity, raw, &ctx.country).map_err(StoreError::Invalid)?;
+    let data = party::parse(entity, raw, ctx.country()).map_err(StoreError::Invalid)?;
     candidates(db, ctx, entity, &data, account_id, exclude_id).await
 }
 
@@ -323,7 +323,7 @@ async fn group_keys(
 ) -> Result<Vec<GroupKey>> {
     let tbl = table(entity);
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let sc = ctx.scope_sql(&mut q, "t", scope);
     let by_account = reason == Reason::Name && entity == Entity::Contact;
     if by_account {
@@ -366,7 +366,7 @@ async fn group_records(
 ) -> Result<Vec<Candidate>> {
     let tbl = table(entity);
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let col = match reason {
         Reason::Email => "primary_email",
         Reason::Phone => "primary_phone",
@@ -412,7 +412,7 @@ fn cursor(reason: Reason, g: &GroupKey) -> String {
 ///
 /// # Errors
 /// `Invalid` for a bad cursor; `Forbidden`; database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn report(db: &Db, ctx: &Ctx, entity: Entity, limit: i64, after: Option<&str>) -> Result<Report> {
     if !matches!(entity, Entity::Account | Entity::Contact) {
         return Err(StoreError::NotFound);

@@ -37,7 +37,7 @@ pub async fn link(db: &Db, ctx: &Ctx, contact_id: &str, account_id: &str, role: 
         return Err(StoreError::field("role", "too_long"));
     }
     let mut tx = db.begin().await?;
-    let t = &ctx.tenant_id;
+    let t = ctx.tenant_id();
     let n = tx
         .exec(
             Q::new(
@@ -79,7 +79,7 @@ pub async fn unlink(db: &Db, ctx: &Ctx, contact_id: &str, account_id: &str) -> R
     let n = tx
         .exec(
             Q::new("DELETE FROM contact_accounts WHERE tenant_id = $1 AND contact_id = $2 AND account_id = $3")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&c.id)
                 .bind(&a.id),
         )
@@ -125,7 +125,7 @@ pub async fn related(db: &Db, ctx: &Ctx, entity: Entity, id: &str, limit: i64) -
     };
     let scope = ctx.scope(other, Action::Read)?;
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let me = q.arg(id);
     let scope_sql = ctx.scope_sql(&mut q, "t", scope);
     let lim = q.arg(limit);
@@ -157,7 +157,7 @@ pub async fn related(db: &Db, ctx: &Ctx, entity: Entity, id: &str, limit: i64) -
 pub async fn children(db: &Db, ctx: &Ctx, account_id: &str, limit: i64) -> Result<Vec<Party>> {
     let scope = ctx.scope(Entity::Account, Action::Read)?;
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let me = q.arg(account_id);
     let scope_sql = ctx.scope_sql(&mut q, "t", scope);
     let lim = q.arg(limit);

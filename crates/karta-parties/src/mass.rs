@@ -59,7 +59,7 @@ fn set_party(input: &mut PartyInput, field: &str, value: &str) -> Result<()> {
 /// # Errors
 /// `Invalid` naming `field` or `value` (or the field itself) for a bad request, `Forbidden`
 /// when the role may not update the entity at all; database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str(), field, n = ids.len()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str(), field, n = ids.len()))]
 pub async fn set_parties(
     db: &Db,
     ctx: &Ctx,

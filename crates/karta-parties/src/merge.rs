@@ -219,8 +219,8 @@ async fn write_profile(
     let mut q = Q::new("");
     let sets: Vec<String> = parties::columns(data).into_iter().map(|(n, a)| format!("{n} = {}", q.arg(a))).collect();
     let now = q.arg(now_ms());
-    let by = q.arg(&ctx.user_id);
-    let (t, i) = (q.arg(&ctx.tenant_id), q.arg(id));
+    let by = q.arg(ctx.user_id());
+    let (t, i) = (q.arg(ctx.tenant_id()), q.arg(id));
     let v = version.map(|v| format!(" AND version = {}", q.arg(v))).unwrap_or_default();
     q.sql = format!(
         "UPDATE {} SET {}, version = version + 1, updated_at = {now}, updated_by = {by} \
@@ -245,7 +245,7 @@ async fn move_ids(
 ) -> Result<()> {
     let mut q = Q::new("");
     let to_p = q.arg(to);
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let f = q.arg(from);
     let mut sql = format!("UPDATE {tbl} SET {col} = {to_p} WHERE tenant_id = {t} AND {col} = {f}");
     if let Some((fc, fv)) = filter {
@@ -287,7 +287,7 @@ async fn move_links(
 ) -> Result<()> {
     let cols = MOVABLE.iter().find(|(t, _)| *t == tbl).map(|(_, c)| *c).unwrap_or_default();
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let f = q.arg(from);
     let mut sql = format!("SELECT {} FROM {tbl} WHERE tenant_id = {t} AND {col} = {f}", cols.join(", "));
     if let Some((fc, fv)) = filter {
@@ -298,13 +298,13 @@ async fn move_links(
     for r in &rows {
         let kv: Vec<(String, String)> = keys.iter().map(|k| ((*k).to_string(), r.s(k))).collect();
         let mut q = Q::new("");
-        let t = q.arg(&ctx.tenant_id);
+        let t = q.arg(ctx.tenant_id());
         let to_p = q.arg(to);
         let key_sql: String = kv.iter().map(|(k, v)| format!(" AND {k} = {}", q.arg(v))).collect();
         q.sql = format!("SELECT 1 AS one FROM {tbl} WHERE tenant_id = {t} AND {col} = {to_p}{key_sql}");
         let taken = tx.opt(q).await?.is_some();
         let mut q = Q::new("");
-        let t = q.arg(&ctx.tenant_id);
+        let t = q.arg(ctx.tenant_id());
         let f = q.arg(from);
         let key_sql: String = kv.iter().map(|(k, v)| format!(" AND {k} = {}", q.arg(v))).collect();
         if taken {
@@ -389,7 +389,7 @@ async fn set_custom_link(
     }
     let mut q = Q::new("");
     let to_p = q.arg(to);
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let f = q.arg(from);
     let (set, get) = match tx {
         Tx::S(_) => (format!("json_set(custom, '$.{key}', {to_p})"), format!("json_extract(custom, '$.{key}')")),
@@ -422,7 +422,7 @@ async fn move_custom_links(
     let fields = tx
         .all(
             Q::new("SELECT entity, key FROM custom_fields WHERE tenant_id = $1 AND kind = 'link' AND target = $2")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(e),
         )
         .await?;
@@ -445,7 +445,7 @@ async fn move_back(tx: &mut Tx, ctx: &Ctx, m: &Moved) -> Result<()> {
             for chunk in ids.chunks(200) {
                 let mut q = Q::new("");
                 let f = q.arg(from);
-                let t = q.arg(&ctx.tenant_id);
+                let t = q.arg(ctx.tenant_id());
                 let to_p = q.arg(to);
                 let list: Vec<String> = chunk.iter().map(|i| q.arg(i)).collect();
                 q.sql = format!(
@@ -458,14 +458,14 @@ async fn move_back(tx: &mut Tx, ctx: &Ctx, m: &Moved) -> Result<()> {
         Moved::Row { table: tbl, col, from, to, keys } => {
             movable(tbl, std::iter::once(col.as_str()).chain(keys.iter().map(|(k, _)| k.as_str())))?;
             let mut q = Q::new("");
-            let t = q.arg(&ctx.tenant_id);
+            let t = q.arg(ctx.tenant_id());
             let f = q.arg(from);
             let key_sql: String = keys.iter().map(|(k, v)| format!(" AND {k} = {}", q.arg(v))).collect();
             q.sql = format!("SELECT 1 AS one FROM {tbl} WHERE tenant_id = {t} AND {col} = {f}{key_sql}");
             // Linked again meanwhile: the survivor's copy is the one to drop.
             let back_already = tx.opt(q).await?.is_some();
             let mut q = Q::new("");
-            let t = q.arg(&ctx.tenant_id);
+            let t = q.arg(ctx.tenant_id());
             let to_p = q.arg(to);
             let key_sql: String = keys.iter().map(|(k, v)| format!(" AND {k} = {}", q.arg(v))).collect();
             if back_already {
@@ -488,7 +488,7 @@ async fn move_back(tx: &mut Tx, ctx: &Ctx, m: &Moved) -> Result<()> {
             movable(tbl, row.iter().map(|(c, _)| c.as_str()))?;
             let mut q = Q::new("");
             let mut names = vec!["tenant_id".to_string()];
-            let mut ps = vec![q.arg(&ctx.tenant_id)];
+            let mut ps = vec![q.arg(ctx.tenant_id())];
             for (c, v) in row {
                 names.push(c.clone());
                 ps.push(q.arg(match v {
@@ -517,7 +517,7 @@ async fn move_back(tx: &mut Tx, ctx: &Ctx, m: &Moved) -> Result<()> {
 /// # Errors
 /// `NotFound` (a record not visible or already in the trash), `Forbidden`, `Invalid` (bad
 /// choices, or the merged profile fails validation), `Stale` (the survivor changed).
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str(), survivor = survivor_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str(), survivor = survivor_id))]
 pub async fn merge(
     db: &Db,
     ctx: &Ctx,
@@ -581,9 +581,9 @@ pub async fn merge(
                     table(entity)
                 ))
                 .bind(now)
-                .bind(&ctx.user_id)
+                .bind(ctx.user_id())
                 .bind(survivor_id)
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&m.id)
                 .bind(m.version),
             )
@@ -599,14 +599,14 @@ pub async fn merge(
             "INSERT INTO merges (tenant_id, id, entity, survivor_id, merged_ids, snapshot, moved, user_id, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&merge_id)
         .bind(entity.as_str())
         .bind(survivor_id)
         .bind(serde_json::to_string(&ids).map_err(|e| StoreError::Other(e.into()))?)
         .bind(serde_json::to_string(&snapshot).map_err(|e| StoreError::Other(e.into()))?)
         .bind(serde_json::to_string(&moved).map_err(|e| StoreError::Other(e.into()))?)
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(now),
     )
     .await?;
@@ -641,7 +641,7 @@ async fn load_row(db: &Db, ctx: &Ctx, id: &str) -> Result<Row> {
             "SELECT m.*, u.display_name AS user_name FROM merges m \
              LEFT JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id WHERE m.tenant_id = $1 AND m.id = $2",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(id),
     )
     .await?
@@ -674,7 +674,7 @@ fn info(r: &Row, entity: Entity, s: &Snapshot, moved: &[Moved], survivor_name: S
 ///
 /// # Errors
 /// `NotFound`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<MergeInfo> {
     let r = load_row(db, ctx, id).await?;
     let (entity, s, moved) = parse_row(&r)?;
@@ -696,7 +696,7 @@ pub async fn for_survivor(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Resul
                  WHERE m.tenant_id = $1 AND m.entity = $2 AND m.survivor_id = $3 AND m.undone_at IS NULL \
                  ORDER BY m.at DESC, m.id DESC LIMIT 20",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(entity.as_str())
             .bind(id),
         )
@@ -718,7 +718,7 @@ pub async fn survivor_of(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result
     let r = db
         .opt(
             Q::new(format!("SELECT merged_into FROM {} WHERE tenant_id = $1 AND id = $2", table(entity)))
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(id),
         )
         .await?;
@@ -734,7 +734,7 @@ pub async fn survivor_of(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result
 /// `NotFound`, `Forbidden` (the caller needs Update on the survivor and Delete on the merged
 /// records), `Conflict` on `undone_at` when the merge was already undone, or on `merged_ids`
 /// when a merged record was purged meanwhile.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id = merge_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id = merge_id))]
 pub async fn undo(db: &Db, ctx: &Ctx, merge_id: &str) -> Result<MergeInfo> {
     let r = load_row(db, ctx, merge_id).await?;
     let (entity, s, moved) = parse_row(&r)?;
@@ -759,7 +759,7 @@ pub async fn undo(db: &Db, ctx: &Ctx, merge_id: &str) -> Result<MergeInfo> {
         Ok(d) => d,
         // The values were valid before the merge; a rule that changed since (an owner
         // disabled meanwhile) does not stand in the way of putting them back.
-        Err(StoreError::Invalid(_)) => kparty::parse(entity, before, &ctx.country).map_err(StoreError::Invalid)?,
+        Err(StoreError::Invalid(_)) => kparty::parse(entity, before, ctx.country()).map_err(StoreError::Invalid)?,
         Err(e) => return Err(e),
     };
     let mut tx = db.begin().await?;
@@ -779,8 +779,8 @@ pub async fn undo(db: &Db, ctx: &Ctx, merge_id: &str) -> Result<MergeInfo> {
                     table(entity)
                 ))
                 .bind(now)
-                .bind(&ctx.user_id)
-                .bind(&ctx.tenant_id)
+                .bind(ctx.user_id())
+                .bind(ctx.tenant_id())
                 .bind(&m.id),
             )
             .await?;
@@ -793,7 +793,7 @@ pub async fn undo(db: &Db, ctx: &Ctx, merge_id: &str) -> Result<MergeInfo> {
         .exec(
             Q::new("UPDATE merges SET undone_at = $1 WHERE tenant_id = $2 AND id = $3 AND undone_at IS NULL")
                 .bind(now)
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(merge_id),
         )
         .await?;

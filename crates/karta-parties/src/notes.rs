@@ -77,7 +77,7 @@ pub async fn list_for(db: &Db, ctx: &Ctx, p: &parties::Party, limit: i64) -> Res
                  WHERE n.tenant_id = $1 AND n.entity = $2 AND n.entity_id = $3 AND n.deleted_at IS NULL \
                  ORDER BY n.created_at DESC, n.id DESC LIMIT $4",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(p.entity.as_str())
             .bind(&p.id)
             .bind(limit),
@@ -102,12 +102,12 @@ pub async fn add(db: &Db, ctx: &Ctx, entity: Entity, id: &str, body: &str) -> Re
             "INSERT INTO notes (tenant_id, id, entity, entity_id, body, author_id, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&nid)
         .bind(entity.as_str())
         .bind(&p.id)
         .bind(&body)
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(now),
     )
     .await?;
@@ -128,7 +128,7 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<Note> {
                 "SELECT n.*, u.display_name AS author_name FROM notes n LEFT JOIN users u ON u.tenant_id = n.tenant_id AND u.id = n.author_id \
                  WHERE n.tenant_id = $1 AND n.id = $2 AND n.deleted_at IS NULL",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
         )
         .await?
@@ -140,7 +140,7 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<Note> {
 
 async fn for_change(db: &Db, ctx: &Ctx, id: &str) -> Result<Note> {
     let n = get(db, ctx, id).await?;
-    if n.author_id != ctx.user_id && !ctx.role.is_admin() {
+    if n.author_id != ctx.user_id() && !ctx.is_admin() {
         return Err(StoreError::Forbidden);
     }
     Ok(n)
@@ -160,7 +160,7 @@ pub async fn edit(db: &Db, ctx: &Ctx, id: &str, version: Option<i64>, body: &str
             Q::new("UPDATE notes SET body = $1, version = version + 1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND version = $5")
                 .bind(&body)
                 .bind(now_ms())
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(id)
                 .bind(v),
         )
@@ -184,7 +184,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: &str) -> Result<Note> {
     tx.exec(
         Q::new("UPDATE notes SET deleted_at = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(now_ms())
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
     )
     .await?;

@@ -398,7 +398,7 @@ pub async fn view(
     let can = |a: Action| {
         ctx.scope(e, a).is_ok_and(|s| match s {
             karta_core::Scope::All | karta_core::Scope::Team => true,
-            karta_core::Scope::Own => p.input.owner_id == ctx.user_id,
+            karta_core::Scope::Own => p.input.owner_id == ctx.user_id(),
         })
     };
     let subtitle = match e {
@@ -433,7 +433,7 @@ pub async fn view(
         in_trash,
         can_edit: !in_trash && can(Action::Update),
         can_delete: can(Action::Delete),
-        can_purge: in_trash && ctx.role.is_admin(),
+        can_purge: in_trash && ctx.is_admin(),
         can_note: !in_trash && ctx.scope(e, Action::Update).is_ok(),
         sections: {
             let mut s = profile_sections(t, &p);
@@ -465,7 +465,7 @@ pub async fn view(
         notes: note_list
             .into_iter()
             .map(|n| NoteView {
-                can_edit: n.author_id == ctx.user_id || ctx.role.is_admin(),
+                can_edit: n.author_id == ctx.user_id() || ctx.is_admin(),
                 edited: n.updated_at > n.created_at,
                 at: fmt_ts(n.created_at),
                 iso: iso_ts(n.created_at),
@@ -703,7 +703,7 @@ pub async fn new_form(State(st): State<AppState>, u: PageUser, Path(kind): Path<
         return error_page(&u, &StoreError::Forbidden);
     }
     let mut f = FormValues::default();
-    f.values.insert("owner_id".into(), u.p.ctx.user_id.clone());
+    f.values.insert("owner_id".into(), u.p.ctx.user_id().to_string());
     form_page(&st, &u, e, "", 0, f, Vec::new(), Vec::new(), Vec::new(), StatusCode::OK).await
 }
 

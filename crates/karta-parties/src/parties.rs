@@ -201,7 +201,7 @@ async fn custom_values(
             let r = db
                 .opt(
                     Q::new(format!("SELECT custom FROM {} WHERE tenant_id = $1 AND id = $2", table(entity)))
-                        .bind(&ctx.tenant_id)
+                        .bind(ctx.tenant_id())
                         .bind(id),
                 )
                 .await?;
@@ -222,10 +222,10 @@ pub async fn check(
     scope: Scope,
 ) -> Result<PartyData> {
     if raw.owner_id.trim().is_empty() {
-        raw.owner_id.clone_from(&ctx.user_id);
+        ctx.user_id().clone_into(&mut raw.owner_id);
     }
     let cv = custom_values(db, ctx, entity, id, &std::mem::take(&mut raw.custom)).await?;
-    let mut data = match party::parse(entity, raw, &ctx.country) {
+    let mut data = match party::parse(entity, raw, ctx.country()) {
         Ok(d) if cv.errors.is_empty() => d,
         Ok(_) => return Err(StoreError::Invalid(cv.errors)),
         Err(mut e) => {
@@ -252,7 +252,7 @@ pub async fn check(
             let r = db
                 .opt(
                     Q::new("SELECT parent_id FROM accounts WHERE tenant_id = $1 AND id = $2")
-                        .bind(&ctx.tenant_id)
+                        .bind(ctx.tenant_id())
                         .bind(&cur),
                 )
                 .await?;
@@ -279,7 +279,7 @@ pub async fn check(
 ///
 /// # Errors
 /// `Forbidden`, `Invalid` with every failing field.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn create(db: &Db, ctx: &Ctx, entity: Entity, raw: PartyInput) -> Result<Party> {
     let scope = ctx.scope(entity, Action::Create)?;
     let data = check(db, ctx, entity, None, raw, scope).await?;
@@ -289,13 +289,13 @@ pub async fn create(db: &Db, ctx: &Ctx, entity: Entity, raw: PartyInput) -> Resu
     let cols = columns(&data);
     let mut names = vec!["tenant_id", "id", "version", "created_at", "created_by", "updated_at", "updated_by"];
     let mut ps = vec![
-        q.arg(&ctx.tenant_id),
+        q.arg(ctx.tenant_id()),
         q.arg(&id),
         q.arg(1),
         q.arg(now),
-        q.arg(&ctx.user_id),
+        q.arg(ctx.user_id()),
         q.arg(now),
-        q.arg(&ctx.user_id),
+        q.arg(ctx.user_id()),
     ];
     for (n, a) in cols {
         names.push(n);
@@ -319,7 +319,7 @@ async fn load(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result<Option<Par
                  LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id WHERE t.tenant_id = $1 AND t.id = $2",
                 table(entity)
             ))
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
         )
         .await?;
@@ -358,7 +358,7 @@ pub async fn write_dates(
     }
     tx.exec(
         Q::new("DELETE FROM party_dates WHERE tenant_id = $1 AND entity = 'contact' AND entity_id = $2")
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
     )
     .await?;
@@ -370,7 +370,7 @@ pub async fn write_dates(
                 "INSERT INTO party_dates (tenant_id, entity, entity_id, owner_id, md, label, date) \
                  VALUES ($1, 'contact', $2, $6, $3, $4, $5)",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(date.get(5..).unwrap_or_default())
             .bind(label)
@@ -386,7 +386,7 @@ pub async fn write_dates(
 ///
 /// # Errors
 /// `NotFound` when it does not exist, is in the trash, or is outside the caller's scope.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn get(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result<Party> {
     load_for(db, ctx, entity, id, Action::Read, false).await
 }
@@ -411,7 +411,7 @@ async fn stale(db: &Db, ctx: &Ctx, entity: Entity, id: &str, since: i64) -> Stor
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Invalid`, `Stale` (with what changed meanwhile).
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn update(db: &Db, ctx: &Ctx, entity: Entity, id: &str, version: i64, raw: PartyInput) -> Result<Party> {
     let before = load_for(db, ctx, entity, id, Action::Update, false).await?;
     if before.version != version {
@@ -430,8 +430,8 @@ pub async fn update(db: &Db, ctx: &Ctx, entity: Entity, id: &str, version: i64, 
     let mut q = Q::new("");
     let sets: Vec<String> = columns(&data).into_iter().map(|(n, a)| format!("{n} = {}", q.arg(a))).collect();
     let now = q.arg(now_ms());
-    let by = q.arg(&ctx.user_id);
-    let (t, i, v) = (q.arg(&ctx.tenant_id), q.arg(id), q.arg(version));
+    let by = q.arg(ctx.user_id());
+    let (t, i, v) = (q.arg(ctx.tenant_id()), q.arg(id), q.arg(version));
     q.sql = format!(
         "UPDATE {} SET {}, version = version + 1, updated_at = {now}, updated_by = {by} \
          WHERE tenant_id = {t} AND id = {i} AND version = {v} AND deleted_at IS NULL",
@@ -455,7 +455,7 @@ pub async fn update(db: &Db, ctx: &Ctx, entity: Entity, id: &str, version: i64, 
 
 async fn set_deleted(tx: &mut Tx, ctx: &Ctx, entity: Entity, p: &Party, deleted: bool) -> Result<()> {
     let now = now_ms();
-    let (deleted_at, deleted_by) = if deleted { (Some(now), Some(ctx.user_id.clone())) } else { (None, None) };
+    let (deleted_at, deleted_by) = if deleted { (Some(now), Some(ctx.user_id().to_string())) } else { (None, None) };
     tx.exec(
         Q::new(format!(
             "UPDATE {} SET deleted_at = $1, deleted_by = $2, version = version + 1, updated_at = $3, updated_by = $4 \
@@ -465,8 +465,8 @@ async fn set_deleted(tx: &mut Tx, ctx: &Ctx, entity: Entity, p: &Party, deleted:
         .bind(deleted_at)
         .bind(deleted_by)
         .bind(now)
-        .bind(&ctx.user_id)
-        .bind(&ctx.tenant_id)
+        .bind(ctx.user_id())
+        .bind(ctx.tenant_id())
         .bind(&p.id),
     )
     .await?;
@@ -504,12 +504,12 @@ pub async fn restore(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result<Par
 /// # Errors
 /// `Forbidden` for non-admins, `NotFound`.
 pub async fn purge(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result<()> {
-    if !ctx.role.is_admin() {
+    if !ctx.is_admin() {
         return Err(StoreError::Forbidden);
     }
     let p = get_trashed(db, ctx, entity, id).await?;
     let mut tx = db.begin().await?;
-    let t = &ctx.tenant_id;
+    let t = ctx.tenant_id();
     let link_col = if entity == Entity::Account { "account_id" } else { "contact_id" };
     tx.exec(Q::new(format!("DELETE FROM contact_accounts WHERE tenant_id = $1 AND {link_col} = $2")).bind(t).bind(id))
         .await?;
@@ -561,14 +561,14 @@ fn list_where(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> 
 /// The conditions of a list on alias `t`: tenant, trash, the caller's scope and the filters.
 fn list_conds(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> Result<String> {
     let scope = ctx.scope(entity, Action::Read)?;
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let mut conds = vec![format!("t.tenant_id = {t}")];
     conds.push(if lq.trash { "t.deleted_at IS NOT NULL".into() } else { "t.deleted_at IS NULL".into() });
     let scope_sql = ctx.scope_sql(q, "t", scope);
     if scope_sql != "1=1" {
         conds.push(scope_sql);
     }
-    if let Some(w) = listq::where_sql(db, q, entity, lq, &ctx.user_id)? {
+    if let Some(w) = listq::where_sql(db, q, entity, lq, ctx.user_id())? {
         conds.push(w);
     }
     Ok(conds.join(" AND "))
@@ -578,7 +578,7 @@ fn list_conds(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery, q: &mut Q) -> 
 ///
 /// # Errors
 /// `Invalid` for a bad filter, sort or cursor; `Forbidden`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, lq: &ListQuery) -> Result<Page> {
     let lq = &*karta_kernel::fields::with_defs(db, ctx, entity, lq).await?;
     let sort_name = lq.sort.as_deref().unwrap_or("name");

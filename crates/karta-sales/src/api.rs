@@ -235,7 +235,7 @@ async fn board(
     ApiUser(p): ApiUser,
     Query(bp): Query<BoardParams>,
 ) -> ApiResult<Json<deals::Board>> {
-    let owner = bp.owner.as_deref().map(|o| if o == "me" { p.ctx.user_id.as_str() } else { o });
+    let owner = bp.owner.as_deref().map(|o| if o == "me" { p.ctx.user_id() } else { o });
     let per = bp.per_column.unwrap_or(50).clamp(1, 500);
     Ok(Json(deals::board(&st.db, &p.ctx, st.clock.now(), bp.pipeline.as_deref().unwrap_or(""), owner, per).await?))
 }

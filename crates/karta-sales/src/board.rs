@@ -110,19 +110,19 @@ fn card(t: karta_webkit::i18n::Tr, d: &Deal, now: i64) -> CardView {
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> Response {
     let (t, ctx) = (u.t, &u.p.ctx);
     let now = st.clock.now();
-    let pick_any = matches!(ctx.role, Role::Admin | Role::SalesManager);
+    let pick_any = matches!(ctx.role(), Role::Admin | Role::SalesManager);
     // Owner: empty = everyone the user may see, `me`, or (managers, admins) a user id.
     let owner_param = get(&pairs, "owner").trim();
     let owner = match owner_param {
         "" | "all" => String::new(),
         "me" => "me".to_string(),
-        id if id == ctx.user_id => "me".to_string(),
+        id if id == ctx.user_id() => "me".to_string(),
         id if pick_any && plain_id(id) => id.to_string(),
         _ => String::new(),
     };
     let owner_id = match owner.as_str() {
         "" => None,
-        "me" => Some(ctx.user_id.as_str()),
+        "me" => Some(ctx.user_id()),
         id => Some(id),
     };
     let pipeline_param = get(&pairs, "pipeline").trim();
@@ -136,7 +136,7 @@ pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<P
             .await
             .unwrap_or_default()
             .into_iter()
-            .filter(|x| x.id != ctx.user_id)
+            .filter(|x| x.id != ctx.user_id())
             .map(|x| (x.id, x.display_name))
             .collect()
     } else {

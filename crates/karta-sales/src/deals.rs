@@ -316,7 +316,7 @@ async fn load(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Option<Deal>> {
     let r = db
         .opt(
             Q::new(format!("{SELECT} FROM deals t {JOINS} WHERE t.tenant_id = $1 AND t.id = $2"))
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(id),
         )
         .await?;
@@ -345,7 +345,7 @@ async fn with_details(db: &Db, ctx: &Ctx, mut d: Deal) -> Result<Deal> {
                  JOIN contacts c ON c.tenant_id = dc.tenant_id AND c.id = dc.contact_id \
                  WHERE dc.tenant_id = $1 AND dc.deal_id = $2 AND c.deleted_at IS NULL ORDER BY c.name_key, c.id",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(&d.id),
         )
         .await?;
@@ -356,7 +356,7 @@ async fn with_details(db: &Db, ctx: &Ctx, mut d: Deal) -> Result<Deal> {
     let rows = db
         .all(
             Q::new("SELECT * FROM deal_lines WHERE tenant_id = $1 AND deal_id = $2 ORDER BY position, id")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&d.id),
         )
         .await?;
@@ -385,7 +385,7 @@ async fn with_details(db: &Db, ctx: &Ctx, mut d: Deal) -> Result<Deal> {
 ///
 /// # Errors
 /// `NotFound` when missing, trashed or outside the caller's scope.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn get(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Deal> {
     let d = load_for(db, ctx, id, now, Action::Read, false).await?;
     with_details(db, ctx, d).await
@@ -401,7 +401,7 @@ pub async fn get_trashed(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Deal>
 }
 
 async fn tenant_currency(db: &Db, ctx: &Ctx) -> Result<Currency> {
-    let r = db.opt(Q::new("SELECT currency FROM tenants WHERE id = $1").bind(&ctx.tenant_id)).await?;
+    let r = db.opt(Q::new("SELECT currency FROM tenants WHERE id = $1").bind(ctx.tenant_id())).await?;
     Ok(r.and_then(|r| Currency::parse(&r.s("currency"), "currency").ok())
         .unwrap_or_else(|| Currency::parse("RUB", "currency").unwrap_or(Currency::ALL[0])))
 }
@@ -454,7 +454,7 @@ async fn check(db: &Db, ctx: &Ctx, raw: &DealInput, before: Option<&Deal>, scope
     // Owner: the caller on create, unchanged when left empty on update.
     let owner_id = match (raw.owner_id.trim(), before) {
         ("", Some(b)) => b.owner_id.clone(),
-        ("", None) => ctx.user_id.clone(),
+        ("", None) => ctx.user_id().to_string(),
         (o, _) => o.to_string(),
     };
     if before.is_none_or(|b| b.owner_id != owner_id) && !ctx.may_assign(db, scope, &owner_id).await? {
@@ -696,7 +696,7 @@ fn missing_for(stage: &Stage, c: &Checked, has_contacts: bool, has_lines: bool) 
 /// its team with the fewest open deals. `None` when the stage has no one or it is the owner.
 async fn handover_to(db: &Db, ctx: &Ctx, stage: &Stage, owner: &str) -> Result<Option<String>> {
     if !stage.responsible_user_id.is_empty() {
-        let u = karta_kernel::users::by_id(db, &ctx.tenant_id, &stage.responsible_user_id).await?;
+        let u = karta_kernel::users::by_id(db, ctx.tenant_id(), &stage.responsible_user_id).await?;
         return Ok(u.filter(|u| !u.disabled && u.id != owner).map(|u| u.id));
     }
     if stage.responsible_team_id.is_empty() {
@@ -709,7 +709,7 @@ async fn handover_to(db: &Db, ctx: &Ctx, stage: &Stage, owner: &str) -> Result<O
                  AND d.status = 'open' AND d.deleted_at IS NULL) AS n FROM users u \
                  WHERE u.tenant_id = $1 AND u.team_id = $2 AND u.disabled = 0 AND u.role <> 'read_only' ORDER BY n, u.id LIMIT 1",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(&stage.responsible_team_id),
         )
         .await?;
@@ -717,7 +717,7 @@ async fn handover_to(db: &Db, ctx: &Ctx, stage: &Stage, owner: &str) -> Result<O
     let owner_in_team = db
         .opt(
             Q::new("SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND team_id = $3")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(owner)
                 .bind(&stage.responsible_team_id),
         )
@@ -732,11 +732,11 @@ async fn stage_event(tx: &mut Tx, ctx: &Ctx, now: i64, deal: &str, from: (&str, 
             "INSERT INTO deal_stage_history (tenant_id, id, deal_id, at, user_id, from_stage_id, to_stage_id, from_status, to_status) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(new_id())
         .bind(deal)
         .bind(now)
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(from.0)
         .bind(to.0)
         .bind(from.1)
@@ -761,11 +761,11 @@ async fn price_event(
             "INSERT INTO deal_price_log (tenant_id, id, deal_id, at, user_id, what, old_value, new_value, comment) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(new_id())
         .bind(deal)
         .bind(now)
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(what)
         .bind(old)
         .bind(new)
@@ -778,13 +778,13 @@ async fn price_event(
 async fn write_children(tx: &mut Tx, ctx: &Ctx, id: &str, c: &Checked) -> Result<()> {
     if let Some(contacts) = &c.contacts {
         tx.exec(
-            Q::new("DELETE FROM deal_contacts WHERE tenant_id = $1 AND deal_id = $2").bind(&ctx.tenant_id).bind(id),
+            Q::new("DELETE FROM deal_contacts WHERE tenant_id = $1 AND deal_id = $2").bind(ctx.tenant_id()).bind(id),
         )
         .await?;
         for dc in contacts {
             tx.exec(
                 Q::new("INSERT INTO deal_contacts (tenant_id, deal_id, contact_id, role) VALUES ($1, $2, $3, $4)")
-                    .bind(&ctx.tenant_id)
+                    .bind(ctx.tenant_id())
                     .bind(id)
                     .bind(&dc.contact_id)
                     .bind(&dc.role),
@@ -793,7 +793,7 @@ async fn write_children(tx: &mut Tx, ctx: &Ctx, id: &str, c: &Checked) -> Result
         }
     }
     if let Some(lines) = &c.lines {
-        tx.exec(Q::new("DELETE FROM deal_lines WHERE tenant_id = $1 AND deal_id = $2").bind(&ctx.tenant_id).bind(id))
+        tx.exec(Q::new("DELETE FROM deal_lines WHERE tenant_id = $1 AND deal_id = $2").bind(ctx.tenant_id()).bind(id))
             .await?;
         for (i, l) in lines.iter().enumerate() {
             tx.exec(
@@ -801,7 +801,7 @@ async fn write_children(tx: &mut Tx, ctx: &Ctx, id: &str, c: &Checked) -> Result
                     "INSERT INTO deal_lines (tenant_id, id, deal_id, position, product_id, name, quantity, unit_price, discount, total) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(new_id())
                 .bind(id)
                 .bind(i as i64)
@@ -836,7 +836,7 @@ fn search_text_of(title: &str, account_name: &str, next_step: &str, custom_searc
 ///
 /// # Errors
 /// Database errors.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, accounts = account_ids.len()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), accounts = account_ids.len()))]
 pub async fn refresh_account_search(tx: &mut Tx, db: &Db, ctx: &Ctx, account_ids: &[&str]) -> Result<()> {
     let Some(q) = account_deals_q(ctx, account_ids) else { return Ok(()) };
     let defs = karta_kernel::fields::list(db, ctx, Entity::Deal, true).await?;
@@ -854,7 +854,7 @@ pub fn account_deals_q(ctx: &Ctx, account_ids: &[&str]) -> Option<Q> {
         return None;
     }
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let list: Vec<String> = account_ids.iter().map(|a| q.arg(*a)).collect();
     q.sql = format!(
         "SELECT d.id, d.title, d.next_step, d.custom, d.search_text, a.name AS account_name FROM deals d \
@@ -882,7 +882,7 @@ pub fn search_updates(ctx: &Ctx, defs: &[karta_core::custom::FieldDef], rows: &[
         .chunks(200)
         .map(|chunk| {
             let mut q = Q::new("");
-            let t = q.arg(&ctx.tenant_id);
+            let t = q.arg(ctx.tenant_id());
             let (mut cases, mut ids) = (String::new(), Vec::new());
             for (id, text) in chunk {
                 let (i, x) = (q.arg(id), q.arg(text));
@@ -903,7 +903,7 @@ async fn account_name(db: &Db, ctx: &Ctx, id: &str) -> Result<String> {
         return Ok(String::new());
     }
     let r = db
-        .opt(Q::new("SELECT name FROM accounts WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(id))
+        .opt(Q::new("SELECT name FROM accounts WHERE tenant_id = $1 AND id = $2").bind(ctx.tenant_id()).bind(id))
         .await?;
     Ok(r.map(|r| r.s("name")).unwrap_or_default())
 }
@@ -931,7 +931,7 @@ fn audit_of(d: &Deal) -> serde_json::Value {
 ///
 /// # Errors
 /// `Forbidden`, `Invalid` (with `required_for_stage` for fields the stage needs).
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Deal> {
     let scope = ctx.scope(Entity::Deal, Action::Create)?;
     let c = check(db, ctx, raw, None, scope).await?;
@@ -956,7 +956,7 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Dea
              created_at, created_by, updated_at, updated_by, custom) \
              VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $17, $19, $17, $19, $20)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(&c.title)
         .bind(norm(&c.title))
@@ -974,7 +974,7 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Dea
         .bind(has_lines)
         .bind(now)
         .bind(search_text(&c, &acc))
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(serde_json::Value::Object(c.custom.clone()).to_string()),
     )
     .await?;
@@ -993,7 +993,7 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Dea
     }
     audit::record(&mut tx, ctx, "deal", &id, "create", 1, audit_json(&c, &owner, &c.stage.id)).await?;
     if let Some(h) = &handover {
-        karta_kernel::notify::push(&mut tx, &ctx.tenant_id, h, now, "handover", &c.title, &format!("/deals/{id}"))
+        karta_kernel::notify::push(&mut tx, ctx.tenant_id(), h, now, "handover", &c.title, &format!("/deals/{id}"))
             .await?;
         crate::hooks::handed_over(
             &mut tx,
@@ -1027,7 +1027,7 @@ async fn stale(db: &Db, ctx: &Ctx, id: &str, since: i64, now: i64) -> StoreError
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Invalid`, `Stale`.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), id))]
 pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, raw: &DealInput) -> Result<Deal> {
     let before = load_for(db, ctx, id, now, Action::Update, false).await?;
     if before.version != version {
@@ -1111,8 +1111,8 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, raw: &
             .bind(entered)
             .bind(search_text(&c, &acc))
             .bind(now)
-            .bind(&ctx.user_id)
-            .bind(&ctx.tenant_id)
+            .bind(ctx.user_id())
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(before.version)
             .bind(serde_json::Value::Object(c.custom.clone()).to_string()),
@@ -1170,7 +1170,7 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, raw: &
     }
     audit::record(&mut tx, ctx, "deal", id, "update", v, serde_json::Value::Object(changes)).await?;
     if let Some(h) = &handover {
-        karta_kernel::notify::push(&mut tx, &ctx.tenant_id, h, now, "handover", &c.title, &format!("/deals/{id}"))
+        karta_kernel::notify::push(&mut tx, ctx.tenant_id(), h, now, "handover", &c.title, &format!("/deals/{id}"))
             .await?;
         crate::hooks::handed_over(
             &mut tx,
@@ -1294,8 +1294,8 @@ pub async fn close(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, outcome
             .bind(&text)
             .bind(&lost_stage)
             .bind(now)
-            .bind(&ctx.user_id)
-            .bind(&ctx.tenant_id)
+            .bind(ctx.user_id())
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(d.version),
         )
@@ -1343,8 +1343,8 @@ pub async fn reopen(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, stage_
             .bind(v)
             .bind(&stage.id)
             .bind(now)
-            .bind(&ctx.user_id)
-            .bind(&ctx.tenant_id)
+            .bind(ctx.user_id())
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(d.version),
         )
@@ -1371,8 +1371,8 @@ pub async fn set_trashed(db: &Db, ctx: &Ctx, now: i64, id: &str, trash: bool) ->
         Q::new("UPDATE deals SET version = $1, deleted_at = $2, deleted_by = $3 WHERE tenant_id = $4 AND id = $5")
             .bind(v)
             .bind(if trash { Some(now) } else { None })
-            .bind(if trash { Some(ctx.user_id.clone()) } else { None })
-            .bind(&ctx.tenant_id)
+            .bind(if trash { Some(ctx.user_id().to_string()) } else { None })
+            .bind(ctx.tenant_id())
             .bind(id),
     )
     .await?;
@@ -1413,7 +1413,7 @@ pub async fn stage_history(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Vec
                  LEFT JOIN users u ON u.tenant_id = h.tenant_id AND u.id = h.user_id \
                  WHERE h.tenant_id = $1 AND h.deal_id = $2 ORDER BY h.at, h.id LIMIT 1000",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
         )
         .await?;
@@ -1490,7 +1490,7 @@ pub async fn price_log(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Vec<Pri
                  LEFT JOIN users u ON u.tenant_id = p.tenant_id AND u.id = p.user_id \
                  WHERE p.tenant_id = $1 AND p.deal_id = $2 ORDER BY p.at DESC, p.id DESC LIMIT 500",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
         )
         .await?;
@@ -1520,7 +1520,7 @@ pub struct Page {
 /// are flags computed at `now`.
 fn list_where(db: &Db, ctx: &Ctx, lq: &ListQuery, q: &mut Q, now: i64) -> Result<String> {
     let scope = ctx.scope(Entity::Deal, Action::Read)?;
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let mut w = format!("FROM deals t WHERE t.tenant_id = {t}");
     w.push_str(if lq.trash { " AND t.deleted_at IS NOT NULL" } else { " AND t.deleted_at IS NULL" });
     let sc = ctx.scope_sql(q, "t", scope);
@@ -1539,7 +1539,7 @@ fn list_where(db: &Db, ctx: &Ctx, lq: &ListQuery, q: &mut Q, now: i64) -> Result
                      AND s.max_days IS NOT NULL AND t.stage_entered_at < {n} - s.max_days * {DAY_MS})"
                 )
             }
-            _ => return listq::condition_with(db, q, Entity::Deal, &lq.custom, f, &ctx.user_id),
+            _ => return listq::condition_with(db, q, Entity::Deal, &lq.custom, f, ctx.user_id()),
         };
         if f.op != listq::Op::Eq {
             return Err(StoreError::field("filter", "invalid_value"));
@@ -1556,7 +1556,7 @@ fn list_where(db: &Db, ctx: &Ctx, lq: &ListQuery, q: &mut Q, now: i64) -> Result
 ///
 /// # Errors
 /// `Invalid` for a bad filter, sort or cursor.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn list(db: &Db, ctx: &Ctx, now: i64, lq: &ListQuery) -> Result<Page> {
     let lq = &*karta_kernel::fields::with_defs(db, ctx, Entity::Deal, lq).await?;
     let sort = listq::SortBy::of(db, Entity::Deal, lq.sort.as_deref().unwrap_or("title"), lq)?;
@@ -1617,7 +1617,7 @@ pub struct Board {
 ///
 /// # Errors
 /// `NotFound` for an unknown pipeline.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn board(
     db: &Db,
     ctx: &Ctx,
@@ -1636,7 +1636,7 @@ pub async fn board(
     .cloned()
     .ok_or(StoreError::NotFound)?;
     let base = |q: &mut Q| -> String {
-        let t = q.arg(&ctx.tenant_id);
+        let t = q.arg(ctx.tenant_id());
         let p = q.arg(&pipeline.id);
         let sc = ctx.scope_sql(q, "t", scope);
         let mut w = format!(
@@ -1684,7 +1684,7 @@ pub async fn board(
 pub async fn for_party(db: &Db, ctx: &Ctx, now: i64, entity: Entity, id: &str, limit: i64) -> Result<Vec<Deal>> {
     let Ok(scope) = ctx.scope(Entity::Deal, Action::Read) else { return Ok(Vec::new()) };
     let mut q = Q::new("");
-    let t = q.arg(&ctx.tenant_id);
+    let t = q.arg(ctx.tenant_id());
     let me = q.arg(id);
     let cond = match entity {
         Entity::Account => format!("t.account_id = {me}"),

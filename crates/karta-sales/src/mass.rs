@@ -15,7 +15,7 @@ pub const DEAL_FIELDS: &[&str] = &["owner", "source", "close_date", "next_step",
 ///
 /// # Errors
 /// As [`set_parties`].
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, field, n = ids.len()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), field, n = ids.len()))]
 pub async fn set_deals(db: &Db, ctx: &Ctx, now: i64, ids: &[String], field: &str, value: &str) -> Result<BulkReport> {
     precheck(ctx, Entity::Deal, ids, field, value)?;
     let mut report = BulkReport::default();

@@ -537,7 +537,7 @@ async fn new_form(State(st): State<AppState>, u: PageUser, Query(pairs): Query<P
         return error_page(&u, &StoreError::Forbidden);
     }
     let mut f = FormValues::default();
-    f.values.insert("owner_id".into(), u.p.ctx.user_id.clone());
+    f.values.insert("owner_id".into(), u.p.ctx.user_id().to_string());
     f.values.insert("pipeline_id".into(), get(&pairs, "pipeline").to_string());
     let mut contacts = Vec::new();
     let account = get(&pairs, "account");

@@ -203,14 +203,14 @@ fn stage_from(r: &Row) -> Stage {
 /// # Errors
 /// Database errors.
 pub async fn list(db: &Db, ctx: &Ctx) -> Result<Vec<Pipeline>> {
-    ensure_defaults(db, &ctx.tenant_id).await?;
+    ensure_defaults(db, ctx.tenant_id()).await?;
     let rows = db
-        .all(Q::new("SELECT * FROM pipelines WHERE tenant_id = $1 ORDER BY position, id").bind(&ctx.tenant_id))
+        .all(Q::new("SELECT * FROM pipelines WHERE tenant_id = $1 ORDER BY position, id").bind(ctx.tenant_id()))
         .await?;
     let stages = db
         .all(
             Q::new("SELECT * FROM stages WHERE tenant_id = $1 AND active = 1 ORDER BY pipeline_id, position, id")
-                .bind(&ctx.tenant_id),
+                .bind(ctx.tenant_id()),
         )
         .await?;
     let stages: Vec<Stage> = stages.iter().map(stage_from).collect();
@@ -243,9 +243,9 @@ pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<Pipeline> {
 /// # Errors
 /// Database errors.
 pub async fn lost_reasons(db: &Db, ctx: &Ctx) -> Result<Vec<LostReason>> {
-    ensure_defaults(db, &ctx.tenant_id).await?;
+    ensure_defaults(db, ctx.tenant_id()).await?;
     let rows = db
-        .all(Q::new("SELECT * FROM lost_reasons WHERE tenant_id = $1 ORDER BY position, id").bind(&ctx.tenant_id))
+        .all(Q::new("SELECT * FROM lost_reasons WHERE tenant_id = $1 ORDER BY position, id").bind(ctx.tenant_id()))
         .await?;
     Ok(rows
         .iter()
@@ -259,7 +259,7 @@ pub async fn lost_reasons(db: &Db, ctx: &Ctx) -> Result<Vec<LostReason>> {
 }
 
 fn admin(ctx: &Ctx) -> Result<()> {
-    if ctx.role.is_admin() {
+    if ctx.is_admin() {
         Ok(())
     } else {
         Err(StoreError::Forbidden)
@@ -286,13 +286,13 @@ fn names(ru: &str, en: &str) -> Result<(String, String)> {
 pub async fn create(db: &Db, ctx: &Ctx, name_ru: &str, name_en: &str) -> Result<String> {
     admin(ctx)?;
     let (ru, en) = names(name_ru, name_en)?;
-    ensure_defaults(db, &ctx.tenant_id).await?;
+    ensure_defaults(db, ctx.tenant_id()).await?;
     let id = new_id();
     let mut tx = db.begin().await?;
     let pos = tx
         .opt(
             Q::new("SELECT COALESCE(MAX(position), -1) + 1 AS p FROM pipelines WHERE tenant_id = $1")
-                .bind(&ctx.tenant_id),
+                .bind(ctx.tenant_id()),
         )
         .await?
         .map_or(0, |r| r.i("p"));
@@ -300,7 +300,7 @@ pub async fn create(db: &Db, ctx: &Ctx, name_ru: &str, name_en: &str) -> Result<
         Q::new(
             "INSERT INTO pipelines (tenant_id, id, name_ru, name_en, position, active, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(&ru)
         .bind(&en)
@@ -313,7 +313,7 @@ pub async fn create(db: &Db, ctx: &Ctx, name_ru: &str, name_en: &str) -> Result<
             "INSERT INTO stages (tenant_id, id, pipeline_id, position, name_ru, name_en, probability) \
              VALUES ($1, $2, $3, 0, 'Новая', 'New', 10)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(new_id())
         .bind(&id),
     )
@@ -335,7 +335,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, name_ru: &str, name_en: &str, 
                 .bind(&ru)
                 .bind(&en)
                 .bind(active)
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(id),
         )
         .await?;
@@ -378,7 +378,7 @@ async fn check_stage(db: &Db, ctx: &Ctx, s: &StageInput) -> Result<(String, Stri
         errs.push(karta_core::FieldError::new("required_fields", "invalid_choice"));
     }
     if !s.responsible_user_id.is_empty() {
-        let u = karta_kernel::users::by_id(db, &ctx.tenant_id, &s.responsible_user_id).await?;
+        let u = karta_kernel::users::by_id(db, ctx.tenant_id(), &s.responsible_user_id).await?;
         if u.is_none_or(|u| u.disabled) {
             errs.push(karta_core::FieldError::new("responsible_user_id", "not_found"));
         }
@@ -387,7 +387,7 @@ async fn check_stage(db: &Db, ctx: &Ctx, s: &StageInput) -> Result<(String, Stri
         let t = db
             .opt(
                 Q::new("SELECT id FROM teams WHERE tenant_id = $1 AND id = $2")
-                    .bind(&ctx.tenant_id)
+                    .bind(ctx.tenant_id())
                     .bind(&s.responsible_team_id),
             )
             .await?;
@@ -416,7 +416,7 @@ pub async fn add_stage(db: &Db, ctx: &Ctx, pipeline_id: &str, s: &StageInput) ->
     let pos = tx
         .opt(
             Q::new("SELECT COALESCE(MAX(position), -1) + 1 AS p FROM stages WHERE tenant_id = $1 AND pipeline_id = $2")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(pipeline_id),
         )
         .await?
@@ -427,7 +427,7 @@ pub async fn add_stage(db: &Db, ctx: &Ctx, pipeline_id: &str, s: &StageInput) ->
              responsible_user_id, responsible_team_id, required_fields, max_days) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(pipeline_id)
         .bind(pos)
@@ -464,7 +464,7 @@ pub async fn update_stage(db: &Db, ctx: &Ctx, stage_id: &str, s: &StageInput) ->
             .bind(&s.responsible_team_id)
             .bind(req)
             .bind(s.max_days)
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(stage_id),
         )
         .await?;
@@ -492,7 +492,7 @@ pub async fn shift_stage(db: &Db, ctx: &Ctx, stage_id: &str, up: bool) -> Result
         tx.exec(
             Q::new("UPDATE stages SET position = $1 WHERE tenant_id = $2 AND id = $3")
                 .bind(pos as i64)
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&s.id),
         )
         .await?;
@@ -516,7 +516,7 @@ pub async fn remove_stage(db: &Db, ctx: &Ctx, stage_id: &str) -> Result<()> {
     let n = db
         .opt(
             Q::new("SELECT COUNT(*) AS n FROM deals WHERE tenant_id = $1 AND (stage_id = $2 OR lost_stage_id = $2)")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(stage_id),
         )
         .await?
@@ -525,7 +525,7 @@ pub async fn remove_stage(db: &Db, ctx: &Ctx, stage_id: &str) -> Result<()> {
         return Err(StoreError::Conflict(format!("deals:{n}")));
     }
     db.exec(
-        Q::new("UPDATE stages SET active = 0 WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(stage_id),
+        Q::new("UPDATE stages SET active = 0 WHERE tenant_id = $1 AND id = $2").bind(ctx.tenant_id()).bind(stage_id),
     )
     .await?;
     Ok(())
@@ -542,7 +542,7 @@ pub async fn add_lost_reason(db: &Db, ctx: &Ctx, name_ru: &str, name_en: &str) -
     let pos = lost_reasons(db, ctx).await?.len() as i64;
     db.exec(
         Q::new("INSERT INTO lost_reasons (tenant_id, id, name_ru, name_en, position) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(&id)
             .bind(ru)
             .bind(en)
@@ -562,7 +562,7 @@ pub async fn set_lost_reason_active(db: &Db, ctx: &Ctx, id: &str, active: bool) 
         .exec(
             Q::new("UPDATE lost_reasons SET active = $1 WHERE tenant_id = $2 AND id = $3")
                 .bind(active)
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(id),
         )
         .await?;

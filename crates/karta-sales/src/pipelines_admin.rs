@@ -165,7 +165,7 @@ fn ok_text(t: Tr, code: &str) -> String {
 
 async fn show(st: &AppState, u: &PageUser, sel: &str, ok: &str, fail: Option<Failure>) -> Response {
     let (t, ctx) = (u.t, &u.p.ctx);
-    if !ctx.role.is_admin() {
+    if !ctx.is_admin() {
         return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden"));
     }
     let lang = t.code();
@@ -175,7 +175,7 @@ async fn show(st: &AppState, u: &PageUser, sel: &str, ok: &str, fail: Option<Fai
     };
     let reasons = pipelines::lost_reasons(&st.db, ctx).await.unwrap_or_default();
     let user_list = users::list(&st.db, ctx).await.unwrap_or_default();
-    let teams = tenants::teams(&st.db, &ctx.tenant_id).await.unwrap_or_default();
+    let teams = tenants::teams(&st.db, ctx.tenant_id()).await.unwrap_or_default();
     let selected = pipes.iter().find(|p| p.id == sel).or_else(|| pipes.first());
     let sel_id = selected.map(|p| p.id.clone()).unwrap_or_default();
     let mut error = String::new();

@@ -356,14 +356,14 @@ pub fn authorise(ctx: &Ctx, entity: Entity, format: ExportFormat) -> Result<()> 
 ///
 /// # Errors
 /// `Forbidden` without the export permission; `Invalid` for a bad filter or sort.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, entity = spec.entity.as_str()))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = spec.entity.as_str()))]
 pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Result<u64> {
     authorise(ctx, spec.entity, spec.format)?;
     let io = |e: std::io::Error| StoreError::Other(e.into());
     let defs = karta_kernel::fields::list(db, ctx, spec.entity, true).await?;
     let cols = plan(spec.entity, &spec.columns, &defs);
     let emails: HashMap<String, String> = db
-        .all(Q::new("SELECT id, email FROM users WHERE tenant_id = $1").bind(&ctx.tenant_id))
+        .all(Q::new("SELECT id, email FROM users WHERE tenant_id = $1").bind(ctx.tenant_id()))
         .await?
         .iter()
         .map(|r| (r.s("id"), r.s("email")))
@@ -473,7 +473,7 @@ impl Companies {
         missing.dedup();
         if !missing.is_empty() {
             let mut q = Q::new("");
-            let t = q.arg(&ctx.tenant_id);
+            let t = q.arg(ctx.tenant_id());
             let ps: Vec<String> = missing.iter().map(|a| q.arg(*a)).collect();
             q.sql = format!(
                 "SELECT id, name, deleted_at FROM accounts WHERE tenant_id = {t} AND id IN ({})",
@@ -494,7 +494,7 @@ impl Companies {
             (0..rows.len()).filter(|i| !ids[*i].is_empty() && matches!(self.names.get(&ids[*i]), Some(None))).collect();
         if !trashed.is_empty() {
             let mut q = Q::new("");
-            let t = q.arg(&ctx.tenant_id);
+            let t = q.arg(ctx.tenant_id());
             let ps: Vec<String> = trashed.iter().map(|i| q.arg(rows[*i].s("id"))).collect();
             q.sql = format!(
                 "SELECT ca.contact_id, a.name FROM contact_accounts ca JOIN accounts a ON a.tenant_id = ca.tenant_id \
@@ -536,7 +536,7 @@ async fn stage_names(db: &Db, ctx: &Ctx, ru: bool) -> Result<HashMap<String, Str
     let col = if ru { "name_ru" } else { "name_en" };
     let mut out = HashMap::new();
     for table in ["pipelines", "stages", "lost_reasons"] {
-        let q = Q::new(format!("SELECT id, {col} AS name FROM {table} WHERE tenant_id = $1")).bind(&ctx.tenant_id);
+        let q = Q::new(format!("SELECT id, {col} AS name FROM {table} WHERE tenant_id = $1")).bind(ctx.tenant_id());
         for r in db.all(q).await? {
             out.insert(r.s("id"), r.s("name"));
         }
@@ -609,11 +609,11 @@ mod tests {
         let db = Db::connect(&url, &karta_kernel::DbOptions::default()).await.expect("db");
         karta_kernel::migrate(&db).await.expect("migrate");
         let t = karta_kernel::tenants::create(&db, "t", "T", "RU").await.expect("tenant");
-        let u = karta_kernel::users::create(&db, &t.id, "a@t.test", "A", karta_core::Role::Admin, None)
+        let operator = karta_kernel::Admin::operator(&t.id);
+        let u = karta_kernel::users::create(&db, &operator, "a@t.test", "A", karta_core::Role::Admin, None)
             .await
             .expect("user");
-        let ctx =
-            Ctx { tenant_id: t.id, country: "RU".into(), user_id: u.id, role: karta_core::Role::Admin, team_id: None };
+        let ctx = karta_kernel::users::act_as(&db, &t.id, &u.id).await.expect("ctx");
         for name in ["Альфа", "Бета", "Гамма"] {
             let input = PartyInput { name: name.into(), ..PartyInput::default() };
             let a = parties::create(&db, &ctx, Entity::Account, input).await.expect("account");

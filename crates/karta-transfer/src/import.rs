@@ -181,7 +181,7 @@ fn check_entity(entity: Entity) -> Result<()> {
 ///
 /// # Errors
 /// `Forbidden` without the right to create such records; `Invalid` for another entity.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
 pub async fn create(
     db: &Db,
     ctx: &Ctx,
@@ -200,10 +200,10 @@ pub async fn create(
             "INSERT INTO imports (tenant_id, id, entity, user_id, file_name, file_path, format, encoding, status, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'uploaded', $9, $9)",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&id)
         .bind(entity.as_str())
-        .bind(&ctx.user_id)
+        .bind(ctx.user_id())
         .bind(file_name.chars().take(200).collect::<String>())
         .bind(file_path.to_string_lossy().to_string())
         .bind(format.as_str())
@@ -220,11 +220,11 @@ pub async fn create(
 /// `NotFound`.
 pub async fn get(db: &Db, ctx: &Ctx, id: &str) -> Result<Import> {
     let r = db
-        .opt(Q::new("SELECT * FROM imports WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(id))
+        .opt(Q::new("SELECT * FROM imports WHERE tenant_id = $1 AND id = $2").bind(ctx.tenant_id()).bind(id))
         .await?
         .ok_or(StoreError::NotFound)?;
     let imp = from_row(&r);
-    if imp.user_id != ctx.user_id && !ctx.role.is_admin() {
+    if imp.user_id != ctx.user_id() && !ctx.is_admin() {
         return Err(StoreError::NotFound);
     }
     Ok(imp)
@@ -240,8 +240,8 @@ pub async fn recent(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<Import>> {
             Q::new(
                 "SELECT * FROM imports WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
             )
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id)
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id())
             .bind(limit),
         )
         .await?;
@@ -254,8 +254,10 @@ pub async fn recent(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<Import>> {
 /// # Errors
 /// Database errors.
 pub async fn run_from_cli(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
-    db.exec(Q::new("UPDATE imports SET runner = 'cli' WHERE tenant_id = $1 AND id = $2").bind(&ctx.tenant_id).bind(id))
-        .await?;
+    db.exec(
+        Q::new("UPDATE imports SET runner = 'cli' WHERE tenant_id = $1 AND id = $2").bind(ctx.tenant_id()).bind(id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -270,8 +272,8 @@ pub async fn unfinished(db: &Db, ctx: &Ctx, entity: Entity, file_path: &Path, de
                 "SELECT * FROM imports WHERE tenant_id = $1 AND user_id = $2 AND entity = $3 AND file_path = $4 \
                  AND dedup = $5 AND status IN ('queued', 'running') AND runner = 'cli' ORDER BY created_at DESC LIMIT 1",
             )
-            .bind(&ctx.tenant_id)
-            .bind(&ctx.user_id)
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id())
             .bind(entity.as_str())
             .bind(file_path.to_string_lossy().to_string())
             .bind(dedup.as_str()),
@@ -299,7 +301,7 @@ pub async fn suggest(db: &Db, ctx: &Ctx, entity: Entity, headers: &[String], def
     let r = db
         .opt(
             Q::new("SELECT mapping FROM import_shapes WHERE tenant_id = $1 AND entity = $2 AND shape = $3")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(entity.as_str())
                 .bind(shape(headers)),
         )
@@ -405,7 +407,7 @@ pub async fn configure(
             "UPDATE imports SET mapping = $3, dedup = $4, encoding = $5, status = 'uploaded', updated_at = $6 \
              WHERE tenant_id = $1 AND id = $2",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(id)
         .bind(&m)
         .bind(dedup.as_str())
@@ -416,14 +418,14 @@ pub async fn configure(
     let sh = shape(headers);
     tx.exec(
         Q::new("DELETE FROM import_shapes WHERE tenant_id = $1 AND entity = $2 AND shape = $3")
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(imp.entity.as_str())
             .bind(&sh),
     )
     .await?;
     tx.exec(
         Q::new("INSERT INTO import_shapes (tenant_id, entity, shape, mapping, updated_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(imp.entity.as_str())
             .bind(&sh)
             .bind(&m)
@@ -452,16 +454,20 @@ pub async fn queue(db: &Db, ctx: &Ctx, id: &str, dry_run: bool) -> Result<Import
             "UPDATE imports SET status = $3, done_rows = 0, imported = 0, updated = 0, skipped = 0, rejected = 0, \
              error = '', updated_at = $4 WHERE tenant_id = $1 AND id = $2",
         )
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(id)
         .bind(status)
         .bind(now_ms()),
     )
     .await?;
-    db.exec(Q::new("DELETE FROM import_rejects WHERE tenant_id = $1 AND import_id = $2").bind(&ctx.tenant_id).bind(id))
-        .await?;
-    db.exec(Q::new("DELETE FROM import_batches WHERE tenant_id = $1 AND import_id = $2").bind(&ctx.tenant_id).bind(id))
-        .await?;
+    db.exec(
+        Q::new("DELETE FROM import_rejects WHERE tenant_id = $1 AND import_id = $2").bind(ctx.tenant_id()).bind(id),
+    )
+    .await?;
+    db.exec(
+        Q::new("DELETE FROM import_batches WHERE tenant_id = $1 AND import_id = $2").bind(ctx.tenant_id()).bind(id),
+    )
+    .await?;
     get(db, ctx, id).await
 }
 
@@ -487,7 +493,7 @@ pub async fn rejects(db: &Db, ctx: &Ctx, id: &str) -> Result<Vec<Reject>> {
             Q::new(
                 "SELECT line, reason, raw FROM import_rejects WHERE tenant_id = $1 AND import_id = $2 ORDER BY line",
             )
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id),
         )
         .await?;
@@ -769,7 +775,7 @@ async fn lookup(
             continue;
         }
         let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
+        let tp = q.arg(ctx.tenant_id());
         let list = in_list(&mut q, vals);
         // `<> ''` lets the partial index on import hashes serve the lookup.
         q.sql = format!(
@@ -799,7 +805,7 @@ async fn lookup(
         rows.iter().filter(unnamed).map(|p| p.data.name_key.as_str()).filter(|s| !s.is_empty()).collect();
     if entity == Entity::Account && !names.is_empty() {
         let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
+        let tp = q.arg(ctx.tenant_id());
         let list = in_list(&mut q, &names);
         q.sql = format!(
             "SELECT id, name_key FROM accounts WHERE tenant_id = {tp} AND name_key IN ({list}) AND deleted_at IS NULL"
@@ -812,7 +818,7 @@ async fn lookup(
         rows.iter().filter(unnamed).filter_map(|p| accounts.get(&p.account_key)).map(String::as_str).collect();
     if entity == Entity::Contact && !acc_ids.is_empty() && !names.is_empty() {
         let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
+        let tp = q.arg(ctx.tenant_id());
         let al = in_list(&mut q, &acc_ids);
         let nl = in_list(&mut q, &names);
         q.sql = format!(
@@ -846,7 +852,7 @@ async fn known_emails(db: &mut Bulk, ctx: &Ctx, entity: Entity) -> Result<HashSe
             "SELECT primary_email AS v FROM {} WHERE tenant_id = $1 AND primary_email > $2 ORDER BY primary_email LIMIT {PAGE}",
             table(entity)
         );
-        let page = db.all(q.bind(&ctx.tenant_id).bind(&after)).await?;
+        let page = db.all(q.bind(ctx.tenant_id()).bind(&after)).await?;
         out.extend(page.iter().map(|r| key_hash(&r.s("v"))));
         match page.last() {
             Some(last) if page.len() == PAGE => after = last.s("v"),
@@ -940,7 +946,7 @@ async fn find_accounts(
     }
     let scope = ctx.scope(Entity::Account, Action::Read)?;
     let mut q = Q::new("");
-    let tp = q.arg(&ctx.tenant_id);
+    let tp = q.arg(ctx.tenant_id());
     let list = in_list(&mut q, &missing);
     let sc = ctx.scope_sql(&mut q, "a", scope);
     q.sql = format!(
@@ -965,7 +971,7 @@ enum Decision {
 ///
 /// # Errors
 /// Database errors; a file that became unreadable marks the import failed.
-#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id, import = id))]
+#[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), import = id))]
 pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Sync)) -> Result<Import> {
     let mut imp = get(db, ctx, id).await?;
     let dry = imp.status == "dry_running";
@@ -993,7 +999,7 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     }
     drop(rows);
     let users = db
-        .all(Q::new("SELECT id, email FROM users WHERE tenant_id = $1 AND disabled = 0").bind(&ctx.tenant_id))
+        .all(Q::new("SELECT id, email FROM users WHERE tenant_id = $1 AND disabled = 0").bind(ctx.tenant_id()))
         .await?
         .iter()
         .map(|r| (r.s("email").to_lowercase(), r.s("id")))
@@ -1005,8 +1011,8 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
         width: opened.headers.len(),
         mapping,
         defs: defs.clone(),
-        country: ctx.country.clone(),
-        me: ctx.user_id.clone(),
+        country: ctx.country().to_string(),
+        me: ctx.user_id().to_string(),
         own_only: create_scope == Scope::Own,
         users,
     };
@@ -1019,7 +1025,7 @@ pub async fn run(db: &Db, ctx: &Ctx, id: &str, progress: &(dyn Fn(&Import) + Syn
     let status = if dry { "dry_running" } else { "running" };
     db.exec(
         Q::new("UPDATE imports SET status = $3, total = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(status)
             .bind(imp.total)
@@ -1126,7 +1132,7 @@ async fn refresh_stats(db: &Db) -> Result<()> {
 async fn fail(db: &Db, ctx: &Ctx, id: &str, why: &str) -> Result<Import> {
     db.exec(
         Q::new("UPDATE imports SET status = 'failed', error = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-            .bind(&ctx.tenant_id)
+            .bind(ctx.tenant_id())
             .bind(id)
             .bind(why)
             .bind(now_ms()),
@@ -1145,7 +1151,7 @@ fn progress_q(ctx: &Ctx, imp: &Import) -> Q {
         "UPDATE imports SET status = $3, done_rows = $4, imported = $5, updated = $6, skipped = $7, rejected = $8, \
          total = $9, updated_at = $10 WHERE tenant_id = $1 AND id = $2",
     )
-    .bind(&ctx.tenant_id)
+    .bind(ctx.tenant_id())
     .bind(&imp.id)
     .bind(&imp.status)
     .bind(imp.done_rows)
@@ -1254,7 +1260,7 @@ async fn write_batch(
                 seen.extend(keys);
                 let mut p = p;
                 if p.data.input.owner_id.is_empty() {
-                    p.data.input.owner_id.clone_from(&ctx.user_id);
+                    ctx.user_id().clone_into(&mut p.data.input.owner_id);
                 }
                 if entity == Entity::Contact && !p.account_key.is_empty() && !accounts.contains_key(&p.account_key) {
                     let aid = new_id();
@@ -1276,7 +1282,7 @@ async fn write_batch(
     if !updates.is_empty() {
         let ids: HashSet<&str> = updates.iter().map(|(id, _)| id.as_str()).collect();
         let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
+        let tp = q.arg(ctx.tenant_id());
         let list = in_list(&mut q, &ids);
         q.sql = format!(
             "SELECT t.*, u.display_name AS owner_name, u.team_id AS owner_team FROM {} t LEFT JOIN users u \
@@ -1306,7 +1312,7 @@ async fn write_batch(
             }
             let mut merged = old.input.clone();
             overlay(&mut merged, &p.data.input);
-            match party::parse(entity, merged, &ctx.country) {
+            match party::parse(entity, merged, ctx.country()) {
                 Ok(mut d) => {
                     let words = custom::search_text(defs, &d.input.custom);
                     if !words.is_empty() {
@@ -1338,15 +1344,16 @@ async fn write_batch(
     }
     let now = now_ms();
     let mut qs: Vec<Q> = vec![Q::new("INSERT INTO import_batches (tenant_id, import_id, upto) VALUES ($1, $2, $3)")
-        .bind(&ctx.tenant_id)
+        .bind(ctx.tenant_id())
         .bind(&imp.id)
         .bind(upto)];
     for chunk in new_accounts.chunks(CHUNK) {
         let datas: Vec<(String, PartyData)> = chunk
             .iter()
             .filter_map(|(id, name)| {
-                let input = PartyInput { name: name.clone(), owner_id: ctx.user_id.clone(), ..PartyInput::default() };
-                party::parse(Entity::Account, input, &ctx.country).ok().map(|d| (id.clone(), d))
+                let input =
+                    PartyInput { name: name.clone(), owner_id: ctx.user_id().to_string(), ..PartyInput::default() };
+                party::parse(Entity::Account, input, ctx.country()).ok().map(|d| (id.clone(), d))
             })
             .collect();
         qs.extend(insert_many(ctx, Entity::Account, datas.iter().map(|(id, d)| (id.as_str(), d, "", "")), now));
@@ -1468,7 +1475,7 @@ fn rejects_qs(ctx: &Ctx, import_id: &str, rejects: &[&Reject]) -> Vec<Q> {
         .chunks(CHUNK)
         .map(|chunk| {
             let mut q = Q::new("");
-            let tp = q.arg(&ctx.tenant_id);
+            let tp = q.arg(ctx.tenant_id());
             let ip = q.arg(import_id);
             let vals: Vec<String> = chunk
                 .iter()
@@ -1497,8 +1504,8 @@ fn insert_many<'a>(
     let mut q = Q::new("");
     let mut names: Vec<&str> = Vec::new();
     let mut values = Vec::new();
-    let tp = q.arg(&ctx.tenant_id);
-    let up = q.arg(&ctx.user_id);
+    let tp = q.arg(ctx.tenant_id());
+    let up = q.arg(ctx.user_id());
     let nowp = q.arg(now);
     let one = q.arg(1);
     for (id, data, hash, account) in rows {
@@ -1533,9 +1540,9 @@ fn audit_many<'a>(
     now: i64,
 ) -> Option<Q> {
     let mut q = Q::new("");
-    let tp = q.arg(&ctx.tenant_id);
+    let tp = q.arg(ctx.tenant_id());
     let ep = q.arg(entity.as_str());
-    let up = q.arg(&ctx.user_id);
+    let up = q.arg(ctx.user_id());
     let nowp = q.arg(now);
     let ch = q.arg(serde_json::json!({"import": import_id}).to_string());
     let vals: Vec<String> = ids
@@ -1568,7 +1575,7 @@ fn dates_q(ctx: &Ctx, dates: &[(&str, &str, String, String)]) -> Option<Q> {
         return None;
     }
     let mut q = Q::new("");
-    let tp = q.arg(&ctx.tenant_id);
+    let tp = q.arg(ctx.tenant_id());
     let vals: Vec<String> = dates
         .iter()
         .map(|(id, owner, label, date)| {
@@ -1594,7 +1601,7 @@ fn link_and_date(ctx: &Ctx, rows: &[Parsed], ids: &[String], accounts: &HashMap<
         .collect();
     for chunk in links.chunks(CHUNK) {
         let mut q = Q::new("");
-        let tp = q.arg(&ctx.tenant_id);
+        let tp = q.arg(ctx.tenant_id());
         let nowp = q.arg(now);
         let vals: Vec<String> = chunk
             .iter()
@@ -1620,7 +1627,8 @@ fn link_and_date(ctx: &Ctx, rows: &[Parsed], ids: &[String], accounts: &HashMap<
 fn update_one(ctx: &Ctx, entity: Entity, old: &parties::Party, d: &PartyData, hash: &str, now: i64) -> Vec<Q> {
     let mut q = Q::new("");
     let sets: Vec<String> = parties::columns(d).into_iter().map(|(n, a)| format!("{n} = {}", q.arg(a))).collect();
-    let (tp, idp, nowp, up, hp) = (q.arg(&ctx.tenant_id), q.arg(&old.id), q.arg(now), q.arg(&ctx.user_id), q.arg(hash));
+    let (tp, idp, nowp, up, hp) =
+        (q.arg(ctx.tenant_id()), q.arg(&old.id), q.arg(now), q.arg(ctx.user_id()), q.arg(hash));
     q.sql = format!(
         "UPDATE {} SET {}, version = version + 1, updated_at = {nowp}, updated_by = {up}, import_hash = {hp} \
          WHERE tenant_id = {tp} AND id = {idp}",
@@ -1632,19 +1640,19 @@ fn update_one(ctx: &Ctx, entity: Entity, old: &parties::Party, d: &PartyData, ha
         "INSERT INTO audit_log (tenant_id, id, entity, entity_id, action, version, user_id, at, changes) \
          VALUES ($1, $2, $3, $4, 'update', $5, $6, $7, $8)",
     )
-    .bind(&ctx.tenant_id)
+    .bind(ctx.tenant_id())
     .bind(new_id())
     .bind(entity.as_str())
     .bind(&old.id)
     .bind(old.version + 1)
-    .bind(&ctx.user_id)
+    .bind(ctx.user_id())
     .bind(now)
     .bind(serde_json::Value::from(changes).to_string());
     let mut qs = vec![q, audit_q];
     if entity == Entity::Contact {
         qs.push(
             Q::new("DELETE FROM party_dates WHERE tenant_id = $1 AND entity = 'contact' AND entity_id = $2")
-                .bind(&ctx.tenant_id)
+                .bind(ctx.tenant_id())
                 .bind(&old.id),
         );
         let dates: Vec<_> = dates_of(&old.id, &d.input).collect();

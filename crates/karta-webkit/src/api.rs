@@ -162,7 +162,7 @@ where
         return Err(ApiError::Invalid(vec![FieldError::new("Idempotency-Key", "too_long")]));
     }
     let hash = users::sha256_hex(&String::from_utf8_lossy(body));
-    let (t, u) = (&p.ctx.tenant_id, &p.ctx.user_id);
+    let (t, u) = (p.ctx.tenant_id(), p.ctx.user_id());
     let prior = st
         .db
         .opt(

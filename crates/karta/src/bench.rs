@@ -111,13 +111,7 @@ async fn ctx_for(db: &Db, tenant: &Tenant, email: &str) -> anyhow::Result<Ctx> {
     let u = users::by_email(db, &tenant.id, email)
         .await?
         .with_context(|| format!("no user {email} in tenant {TENANT:?}: load the demo with `karta demo`"))?;
-    Ok(Ctx {
-        tenant_id: tenant.id.clone(),
-        country: tenant.default_country.clone(),
-        user_id: u.id,
-        role: u.role,
-        team_id: u.team_id,
-    })
+    Ok(users::act_as(db, &tenant.id, &u.id).await?)
 }
 
 /// Latency percentiles in milliseconds.
@@ -207,11 +201,11 @@ fn table(lines: &[Line]) -> String {
 fn list_where(q: &mut Q, ctx: &Ctx) -> String {
     let mut w = format!(
         "t.tenant_id = {} AND t.deleted_at IS NULL AND t.relationship = {}",
-        q.arg(&ctx.tenant_id),
+        q.arg(ctx.tenant_id()),
         q.arg("customer")
     );
-    if ctx.role == Role::Salesperson {
-        w.push_str(&format!(" AND t.owner_id = {}", q.arg(&ctx.user_id)));
+    if ctx.role() == Role::Salesperson {
+        w.push_str(&format!(" AND t.owner_id = {}", q.arg(ctx.user_id())));
     }
     w
 }
@@ -276,13 +270,13 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
                 "SELECT account_id, COUNT(*) AS n FROM contact_accounts WHERE tenant_id = $1 \
                  GROUP BY account_id ORDER BY COUNT(*) DESC, account_id LIMIT 1",
             )
-            .bind(&ctx.tenant_id),
+            .bind(ctx.tenant_id()),
         )
         .await?
         .context("the demo tenant has no linked accounts")?;
     let (id, linked) = (r.s("account_id"), r.i("n"));
     let id = id.as_str();
-    let t = ctx.tenant_id.as_str();
+    let t = ctx.tenant_id();
     let acts = db
         .opt(Q::new("SELECT COUNT(*) AS n FROM activities WHERE tenant_id = $1 AND account_id = $2").bind(t).bind(id))
         .await?
@@ -381,8 +375,8 @@ async fn account_page(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
 /// Scenario: My day of a salesperson (tasks, meetings, deals that need attention, dates).
 async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
     let now = now_ms();
-    let t = ctx.tenant_id.as_str();
-    let u = ctx.user_id.as_str();
+    let t = ctx.tenant_id();
+    let u = ctx.user_id();
     let start = karta_core::clock::day_start(now, 180);
     measure(
         "My day (salesperson)",
@@ -450,7 +444,7 @@ async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
 async fn typeahead(db: &Db, ctx: &Ctx, kind: &str, queries: &[&str], n: usize) -> anyhow::Result<Line> {
     let terms: Vec<Vec<String>> = queries.iter().map(|q| search::terms(q)).collect();
     let terms = terms.as_slice();
-    let t = ctx.tenant_id.as_str();
+    let t = ctx.tenant_id();
     measure(
         &format!("typeahead, {kind} ({} queries)", queries.len()),
         n,
@@ -500,7 +494,7 @@ async fn typeahead(db: &Db, ctx: &Ctx, kind: &str, queries: &[&str], n: usize) -
 /// The sales scenarios, on the first pipeline as the admin; none when the tenant has no
 /// deals (a demo loaded before deals existed).
 async fn sales_scenarios(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Vec<Line>> {
-    let any = db.opt(Q::new("SELECT id FROM deals WHERE tenant_id = $1 LIMIT 1").bind(&ctx.tenant_id)).await?;
+    let any = db.opt(Q::new("SELECT id FROM deals WHERE tenant_id = $1 LIMIT 1").bind(ctx.tenant_id())).await?;
     if any.is_none() {
         eprintln!("bench: the demo tenant has no deals (loaded by an older `karta demo`): skipping the deal scenarios");
         return Ok(Vec::new());
@@ -525,7 +519,7 @@ const DEAL_JOINED: &str = "LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.
 
 /// Scenario: the board of a pipeline, 50 cards per column, with counts and sums.
 async fn board(db: &Db, ctx: &Ctx, pipeline: &Pipeline, n: usize) -> anyhow::Result<Line> {
-    let t = ctx.tenant_id.as_str();
+    let t = ctx.tenant_id();
     let pid = pipeline.id.as_str();
     let open = db
         .opt(
@@ -604,7 +598,7 @@ async fn move_card(db: &Db, ctx: &Ctx, pipeline: &Pipeline, n: usize) -> anyhow:
     if !first.required_fields.is_empty() || !second.required_fields.is_empty() {
         return Ok(None);
     }
-    let t = ctx.tenant_id.as_str();
+    let t = ctx.tenant_id();
     let like = db
         .opt(
             Q::new(
@@ -627,7 +621,7 @@ async fn move_card(db: &Db, ctx: &Ctx, pipeline: &Pipeline, n: usize) -> anyhow:
     }
     input.pipeline_id.clone_from(&pipeline.id);
     input.stage_id.clone_from(&first.id);
-    input.owner_id.clone_from(&ctx.user_id);
+    ctx.user_id().clone_into(&mut input.owner_id);
     let mut ids = Vec::new();
     for who in ["Karta", "baseline"] {
         input.title = format!("karta bench: move a card ({who})");
@@ -665,7 +659,7 @@ async fn move_between(
     (kid, rid): (&str, &str),
     n: usize,
 ) -> anyhow::Result<Line> {
-    let t = ctx.tenant_id.as_str();
+    let t = ctx.tenant_id();
     // Where each deal is now: true in the first stage.
     let k_first = Cell::new(true);
     let r_first = Cell::new(true);
@@ -700,7 +694,7 @@ async fn move_between(
                     .bind(v + 1)
                     .bind(to)
                     .bind(now)
-                    .bind(&ctx.user_id)
+                    .bind(ctx.user_id())
                     .bind(t)
                     .bind(rid)
                     .bind(v),
@@ -716,7 +710,7 @@ async fn move_between(
                 .bind(new_id())
                 .bind(rid)
                 .bind(now)
-                .bind(&ctx.user_id)
+                .bind(ctx.user_id())
                 .bind(from)
                 .bind(to),
             )
@@ -731,7 +725,7 @@ async fn move_between(
                 .bind(new_id())
                 .bind(rid)
                 .bind(v + 1)
-                .bind(&ctx.user_id)
+                .bind(ctx.user_id())
                 .bind(now)
                 .bind(changes.to_string()),
             )
@@ -749,7 +743,7 @@ async fn deal_list(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
     let open = Filter::parse("status:eq:open").map_err(|e| anyhow::anyhow!("{e}"))?;
     let lq = ListQuery { filters: vec![open], sort: Some("close_date".into()), limit: 50, ..ListQuery::default() };
     let lq = &lq;
-    let t = ctx.tenant_id.as_str();
+    let t = ctx.tenant_id();
     measure(
         "deal list (open, by close date), page 1",
         n,

@@ -4,7 +4,7 @@ use crate::{build, demo, open_db, transfer_cli, Config};
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use karta_core::Role;
-use karta_kernel::{tenants, users, Engine};
+use karta_kernel::{tenants, users, Admin, Engine};
 use std::path::PathBuf;
 
 /// Karta CRM: one binary with the web UI, the JSON API and these admin commands.
@@ -354,7 +354,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if tenants::team_by_name(&database, &t.id, &name).await?.is_some() {
                 bail!("team {name:?} already exists in {tenant:?}");
             }
-            println!("{}", tenants::create_team(&database, &t.id, &name).await?);
+            println!("{}", tenants::create_team(&database, &Admin::operator(&t.id), &name).await?);
             Ok(())
         }
         Cmd::Token { cmd: TokenCmd::Create { tenant, email, name, db } } => {
@@ -421,14 +421,15 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
                 Some(p) => (p, false),
                 None => (users::random_hex(10), true),
             };
-            let u = users::create(&database, &t.id, &email, &name, role, Some(&pw)).await.map_err(store_err)?;
+            let operator = Admin::operator(&t.id);
+            let u = users::create(&database, &operator, &email, &name, role, Some(&pw)).await.map_err(store_err)?;
             if let Some(team) = team {
                 let team_id = tenants::team_by_name(&database, &t.id, &team).await?;
                 let team_id = match team_id {
                     Some(id) => id,
-                    None => tenants::create_team(&database, &t.id, &team).await?,
+                    None => tenants::create_team(&database, &operator, &team).await?,
                 };
-                users::set_team(&database, &t.id, &u.id, Some(&team_id)).await.map_err(store_err)?;
+                users::set_team(&database, &operator, &u.id, Some(&team_id)).await.map_err(store_err)?;
             }
             println!("user {} added to {} as {}", u.email, t.slug, role.as_str());
             if generated {
@@ -443,7 +444,7 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
                 Some(p) => (p, false),
                 None => (users::random_hex(10), true),
             };
-            users::set_password(&database, &tid, &u.id, &pw).await.map_err(store_err)?;
+            users::set_password(&database, &Admin::operator(&tid), &u.id, &pw).await.map_err(store_err)?;
             println!("password of {} changed", u.email);
             if generated {
                 println!("password: {pw}");
@@ -453,7 +454,7 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
         UserCmd::Disable { tenant, email, db } => {
             let database = open_db(&db.config()).await?;
             let (tid, u) = user_of(&database, &tenant, &email).await?;
-            users::set_disabled(&database, &tid, &u.id, true).await.map_err(store_err)?;
+            users::set_disabled(&database, &Admin::operator(&tid), &u.id, true).await.map_err(store_err)?;
             println!("user {} disabled; their sessions ended", u.email);
             Ok(())
         }

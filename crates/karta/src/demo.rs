@@ -329,11 +329,12 @@ impl Staff {
 }
 
 async fn create_staff(db: &Db, tenant_id: &str) -> anyhow::Result<Staff> {
-    let team = tenants::create_team(db, tenant_id, "Sales").await?;
+    let operator = karta_kernel::Admin::operator(tenant_id);
+    let team = tenants::create_team(db, &operator, "Sales").await?;
     let mut ids = Vec::new();
     let mut slots = Vec::new();
     for (i, (email, name, role, in_team, share)) in STAFF.iter().enumerate() {
-        let u = users::create(db, tenant_id, email, name, *role, Some(DEMO_PASSWORD))
+        let u = users::create(db, &operator, email, name, *role, Some(DEMO_PASSWORD))
             .await
             .with_context(|| format!("cannot create the demo user {email}"))?;
         if *in_team {

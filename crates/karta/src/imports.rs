@@ -2,7 +2,7 @@
 //! run in the background, one at a time per process, as the user who started them.
 
 use karta_core::now_ms;
-use karta_kernel::{users, Ctx, Db, Q};
+use karta_kernel::{users, Db, Q};
 use karta_transfer::import;
 use std::sync::Mutex;
 
@@ -58,13 +58,7 @@ async fn run_one(db: &Db, tenant_id: &str, id: &str, user_id: &str) -> karta_ker
     let Some(user) = user.filter(|u| !u.disabled) else {
         return fail(db, tenant_id, id, "the user who started the import is disabled").await;
     };
-    let country = db
-        .opt(Q::new("SELECT default_country FROM tenants WHERE id = $1").bind(tenant_id))
-        .await?
-        .map(|r| r.s("default_country"))
-        .unwrap_or_default();
-    let ctx =
-        Ctx { tenant_id: tenant_id.to_string(), country, user_id: user.id, role: user.role, team_id: user.team_id };
+    let ctx = users::act_as(db, tenant_id, &user.id).await?;
     let done = import::run(db, &ctx, id, &|_| {}).await?;
     tracing::info!(status = %done.status, counts = %done.counts, "import finished");
     Ok(())

@@ -6,6 +6,8 @@ pub mod bench_transfer;
 pub mod cli;
 pub mod contexts;
 pub mod demo;
+#[cfg(test)]
+mod house_rules;
 mod imports;
 #[cfg(test)]
 mod texts_check;

@@ -21,7 +21,7 @@ pub async fn ctx_of(db: &Db, slug: &str, email: &str) -> anyhow::Result<Ctx> {
     if u.disabled {
         bail!("user {email:?} is disabled");
     }
-    Ok(Ctx { tenant_id: t.id, country: t.default_country, user_id: u.id, role: u.role, team_id: u.team_id })
+    Ok(users::act_as(db, &t.id, &u.id).await?)
 }
 
 fn entity_of(s: &str, allowed: &[Entity]) -> anyhow::Result<Entity> {

@@ -159,7 +159,9 @@ async fn a_disabled_user_loses_sessions_and_tokens() {
         let b = app.browser("sales2@acme.test").await;
         let api = app.api("acme", "sales2@acme.test").await;
         let u = karta_kernel::users::by_email(&app.db, &app.tenant_a, "sales2@acme.test").await.unwrap().unwrap();
-        karta_kernel::users::set_disabled(&app.db, &app.tenant_a, &u.id, true).await.unwrap();
+        karta_kernel::users::set_disabled(&app.db, &karta_kernel::Admin::operator(&app.tenant_a), &u.id, true)
+            .await
+            .unwrap();
         assert_eq!(b.get("/contacts").await.status(), StatusCode::SEE_OTHER);
         assert_eq!(api.get("/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(

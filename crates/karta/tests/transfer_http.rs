@@ -448,7 +448,9 @@ async fn an_import_of_a_user_disabled_meanwhile_fails_instead_of_running() {
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let uid = c.get("/api/v1/me").await.json()["id"].as_str().unwrap().to_string();
-        karta_kernel::users::set_disabled(&app.db, &app.tenant_a, &uid, true).await.unwrap();
+        karta_kernel::users::set_disabled(&app.db, &karta_kernel::Admin::operator(&app.tenant_a), &uid, true)
+            .await
+            .unwrap();
         app.db.exec(Q::new("UPDATE imports SET status = 'queued' WHERE id = $1").bind(&id)).await.unwrap();
         assert_eq!(wait_status(&app, &id, &["failed", "done"]).await, "failed");
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1").await, 0);

@@ -212,7 +212,7 @@ pub async fn prepare(db: &Db, ctx: &Ctx, e: Entity, pairs: Pairs) -> Result<(Pai
         .into_iter()
         .map(|v| ViewOpt {
             selected: v.id == sv.current_id,
-            label: if v.owner_id == ctx.user_id { v.name } else { format!("{} · {}", v.name, v.owner_name) },
+            label: if v.owner_id == ctx.user_id() { v.name } else { format!("{} · {}", v.name, v.owner_name) },
             id: v.id,
         })
         .collect();

@@ -70,7 +70,7 @@ pub(super) async fn small(db: &Db, gen: &mut Gen, accounts: &[Acc], ctxs: &[Ctx]
     let now = gen.now;
     // An admin records them, assigned to the contact's owner: the account may be someone
     // else's, which a salesperson could not link to.
-    let admin = ctxs.iter().find(|c| c.role.is_admin()).context("the demo has an admin")?;
+    let admin = ctxs.iter().find(|c| c.is_admin()).context("the demo has an admin")?;
     let err = |e: karta_kernel::StoreError| match e {
         karta_kernel::StoreError::Invalid(v) => {
             anyhow::anyhow!("demo activity: {}", v.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
@@ -80,7 +80,7 @@ pub(super) async fn small(db: &Db, gen: &mut Gen, accounts: &[Acc], ctxs: &[Ctx]
     let mut n = 0;
     for acc in accounts {
         let Some((contact, owner)) = acc.contacts.first().cloned() else { continue };
-        let owner_id = ctxs[owner.min(ctxs.len() - 1)].user_id.clone();
+        let owner_id = ctxs[owner.min(ctxs.len() - 1)].user_id().to_string();
         for _ in 0..gen.rng.count(30) {
             let kind = weighted(&mut gen.rng, HISTORY);
             let at = now - gen.rng.range(DAY_MS, 300 * DAY_MS);
@@ -131,7 +131,7 @@ pub(super) async fn small(db: &Db, gen: &mut Gen, accounts: &[Acc], ctxs: &[Ctx]
                     priority: if gen.rng.chance(20) { "high".into() } else { String::new() },
                     account_id: acc.id.clone(),
                     contact_id: acc.contacts.first().map(|c| c.0.clone()).unwrap_or_default(),
-                    owner_id: ctx.user_id.clone(),
+                    owner_id: ctx.user_id().to_string(),
                     ..ActivityInput::default()
                 };
                 activities::create(db, admin, now - DAY_MS, &input).await.map_err(err)?;

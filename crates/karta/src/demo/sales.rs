@@ -332,14 +332,7 @@ fn final_stage(rng: &mut Rng, fate: Fate, stages: usize) -> usize {
 pub(super) async fn contexts(db: &Db, gen: &Gen) -> anyhow::Result<Vec<Ctx>> {
     let mut out = Vec::new();
     for id in &gen.staff.ids {
-        let u = users::by_id(db, &gen.tenant, id).await?.context("a demo user vanished")?;
-        out.push(Ctx {
-            tenant_id: gen.tenant.clone(),
-            country: gen.country.clone(),
-            user_id: u.id,
-            role: u.role,
-            team_id: u.team_id,
-        });
+        out.push(users::act_as(db, &gen.tenant, id).await.context("a demo user vanished")?);
     }
     Ok(out)
 }
@@ -504,11 +497,8 @@ fn deal_input(
     };
     let currency = if foreign(acc) { Currency::Usd } else { Currency::Rub };
     let read = ctx.scope(Entity::Contact, Action::Read)?;
-    let visible: Vec<&(String, usize)> = acc
-        .contacts
-        .iter()
-        .filter(|(_, o)| ctx.reaches(read, &ctxs[*o].user_id, ctxs[*o].team_id.as_deref()))
-        .collect();
+    let visible: Vec<&(String, usize)> =
+        acc.contacts.iter().filter(|(_, o)| ctx.reaches(read, ctxs[*o].user_id(), ctxs[*o].team_id())).collect();
     let mut contacts = Vec::new();
     if !visible.is_empty() {
         let k = 1 + rng.below(visible.len().min(3));
@@ -530,7 +520,7 @@ fn deal_input(
     Ok(DealInput {
         title: title(rng, kind, acc, close_at),
         account_id: acc.id.clone(),
-        owner_id: ctx.user_id.clone(),
+        owner_id: ctx.user_id().to_string(),
         pipeline_id: pipeline.id.clone(),
         stage_id: pipeline.stages[0].id.clone(),
         amount,

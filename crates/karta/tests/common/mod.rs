@@ -91,7 +91,7 @@ impl TestApp {
         }));
         let a = tenants::create(&db, "acme", "Acme", "RU").await.unwrap();
         let b = tenants::create(&db, "globex", "Globex", "RU").await.unwrap();
-        let team = tenants::create_team(&db, &a.id, "Sales").await.unwrap();
+        let team = tenants::create_team(&db, &karta_kernel::Admin::operator(&a.id), "Sales").await.unwrap();
         for (t, email, role) in [
             (&a.id, "admin@acme.test", Role::Admin),
             (&a.id, "sales1@acme.test", Role::Salesperson),
@@ -101,7 +101,7 @@ impl TestApp {
             (&b.id, "admin@globex.test", Role::Admin),
         ] {
             let name = email.split('@').next().unwrap();
-            users::create(&db, t, email, name, role, Some(PASSWORD)).await.unwrap();
+            users::create(&db, &karta_kernel::Admin::operator(t), email, name, role, Some(PASSWORD)).await.unwrap();
         }
         db.exec(Q::new("UPDATE users SET team_id = $1 WHERE tenant_id = $2 AND email IN ('sales1@acme.test', 'manager@acme.test')").bind(&team).bind(&a.id))
             .await
