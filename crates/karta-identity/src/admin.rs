@@ -3,11 +3,12 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use karta_core::Role;
 use karta_kernel::{tenants, users, StoreError};
 use karta_webkit::auth::PageUser;
+use karta_webkit::error::PageResult;
 use karta_webkit::ui::pages::{message_page, render, Layout};
 use karta_webkit::AppState;
 
@@ -40,18 +41,18 @@ struct UsersPage {
     password: String,
 }
 
-async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, password: String) -> Response {
+async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, password: String) -> PageResult {
     let t = u.t;
-    let Ok(admin) = u.p.ctx.admin() else { return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden")) };
+    let Ok(admin) = u.p.ctx.admin() else { return Ok(message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden"))) };
     let list = match users::list_all(&st.db, &admin).await {
         Ok(l) => l,
-        Err(StoreError::Forbidden) => return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden")),
+        Err(StoreError::Forbidden) => return Ok(message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden"))),
         Err(e) => {
             tracing::error!(error = %e, "users page");
-            return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.s("error.internal"));
+            return Ok(message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.s("error.internal")));
         }
     };
-    let teams = tenants::teams(&st.db, u.p.ctx.tenant_id()).await.unwrap_or_default();
+    let teams = tenants::teams(&st.db, u.p.ctx.tenant_id()).await?;
     let tpl = UsersPage {
         l: Layout::new(t, &u.p, t.s("admin.users"), "users"),
         users: list
@@ -74,11 +75,11 @@ async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, pa
         error,
         password,
     };
-    render(status, &tpl)
+    Ok(render(status, &tpl))
 }
 
 /// GET /admin/users
-pub async fn page(State(st): State<AppState>, u: PageUser) -> Response {
+pub async fn page(State(st): State<AppState>, u: PageUser) -> PageResult {
     show(&st, &u, StatusCode::OK, String::new(), String::new()).await
 }
 
@@ -111,8 +112,10 @@ fn messages(u: &PageUser, e: &StoreError) -> String {
 }
 
 /// POST /admin/users — without a password one is generated and shown once.
-pub async fn add(State(st): State<AppState>, u: PageUser, Form(f): Form<AddUser>) -> Response {
-    let Ok(admin) = u.p.ctx.admin() else { return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")) };
+pub async fn add(State(st): State<AppState>, u: PageUser, Form(f): Form<AddUser>) -> PageResult {
+    let Ok(admin) = u.p.ctx.admin() else {
+        return Ok(message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")));
+    };
     let Some(role) = Role::parse(&f.role) else {
         return show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice").into(), String::new()).await;
     };
@@ -150,7 +153,7 @@ pub async fn change(
     u: PageUser,
     Path(id): Path<String>,
     Form(f): Form<ChangeUser>,
-) -> Response {
+) -> PageResult {
     let Some(role) = Role::parse(&f.role) else {
         return show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice").into(), String::new()).await;
     };
@@ -166,7 +169,7 @@ pub async fn change(
     }
     .await;
     match res {
-        Ok(()) => Redirect::to("/admin/users").into_response(),
+        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, messages(&u, &e), String::new()).await,
     }
 }
@@ -178,10 +181,12 @@ pub struct AddTeam {
 }
 
 /// POST /admin/teams
-pub async fn add_team(State(st): State<AppState>, u: PageUser, Form(f): Form<AddTeam>) -> Response {
-    let Ok(admin) = u.p.ctx.admin() else { return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")) };
+pub async fn add_team(State(st): State<AppState>, u: PageUser, Form(f): Form<AddTeam>) -> PageResult {
+    let Ok(admin) = u.p.ctx.admin() else {
+        return Ok(message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")));
+    };
     match tenants::create_team(&st.db, &admin, &f.name).await {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, messages(&u, &e), String::new()).await,
     }
 }

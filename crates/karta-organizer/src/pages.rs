@@ -325,8 +325,10 @@ async fn form_page(
         error_list.push(format!("{}: {msg}", t.s(&format!("act.f.{}", e.field.split('[').next().unwrap_or(&e.field)))));
         f.errors.entry(e.field.clone()).or_insert(msg);
     }
-    let owners =
-        users::list(&st.db, &u.p.ctx).await.unwrap_or_default().into_iter().map(|o| (o.id, o.display_name)).collect();
+    let owners = match users::list(&st.db, &u.p.ctx).await {
+        Ok(list) => list.into_iter().map(|o| (o.id, o.display_name)).collect(),
+        Err(e) => return error_page(u, &e),
+    };
     // What the activity is linked to, by name, so the form says it.
     let now = st.clock.now();
     let mut links = Vec::new();

@@ -206,7 +206,10 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
     let mut x = Extra::default();
     let moved: Vec<u64> = get(&pairs, "moved").split('.').filter_map(|n| n.parse().ok()).collect();
     if let ([d, a, c, act], Some(scope)) = (moved.as_slice(), team_scope(&u.p.ctx)) {
-        let ps = people(&st.db, &u.p.ctx, scope).await.unwrap_or_default();
+        let ps = match people(&st.db, &u.p.ctx, scope).await {
+            Ok(ps) => ps,
+            Err(e) => return error_page(&u, &e),
+        };
         let (from, to) = (get(&pairs, "from"), get(&pairs, "to"));
         x.done = Some(Handover {
             from: from.to_string(),

@@ -17,6 +17,7 @@ use karta_core::{Action, Entity};
 use karta_kernel::users::{self, User};
 use karta_kernel::{Ctx, Db, StoreError};
 use karta_webkit::auth::PageUser;
+use karta_webkit::error::PageResult;
 use karta_webkit::i18n::Tr;
 use karta_webkit::ui::list::{enc, error_page, field_label, get, kind_of, not_found, Pairs};
 use karta_webkit::ui::pages::{fmt_phone, fmt_ts, iso_ts, render, Layout, MessagePage};
@@ -67,16 +68,21 @@ pub async fn dup_views(db: &Db, ctx: &Ctx, t: Tr, e: Entity, input: &PartyInput)
 
 /// Notes about merges for a record page: on a record merged away, the record it went into;
 /// on a survivor, its merges (each to view or undo). `(text, link)` pairs.
-pub async fn record_notes(db: &Db, ctx: &Ctx, t: Tr, e: Entity, p: &Party) -> Vec<(String, String)> {
+pub async fn record_notes(
+    db: &Db,
+    ctx: &Ctx,
+    t: Tr,
+    e: Entity,
+    p: &Party,
+) -> Result<Vec<(String, String)>, StoreError> {
     if p.deleted_at.is_some() {
-        return match merge::survivor_of(db, ctx, e, &p.id).await {
-            Ok(Some(s)) => vec![(format!("{} {}", t.s("merge.pointer"), s.name), format!("/{}/{}", kind_of(e), s.id))],
-            _ => Vec::new(),
-        };
+        return Ok(match merge::survivor_of(db, ctx, e, &p.id).await? {
+            Some(s) => vec![(format!("{} {}", t.s("merge.pointer"), s.name), format!("/{}/{}", kind_of(e), s.id))],
+            None => Vec::new(),
+        });
     }
-    merge::for_survivor(db, ctx, e, &p.id)
-        .await
-        .unwrap_or_default()
+    Ok(merge::for_survivor(db, ctx, e, &p.id)
+        .await?
         .into_iter()
         .map(|m| {
             let names = m.merged.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ");
@@ -85,7 +91,7 @@ pub async fn record_notes(db: &Db, ctx: &Ctx, t: Tr, e: Entity, p: &Party) -> Ve
                 format!("/merges/{}", m.id),
             )
         })
-        .collect()
+        .collect())
 }
 
 // ---------- the duplicates report ----------
@@ -336,8 +342,8 @@ pub async fn form(
     u: PageUser,
     Path(kind): Path<String>,
     Query(pairs): Query<Pairs>,
-) -> Response {
-    let Some(e) = entity(&kind) else { return not_found(&u) };
+) -> PageResult {
+    let Some(e) = entity(&kind) else { return Ok(not_found(&u)) };
     let (t, ctx, db) = (u.t, &u.p.ctx, &st.db);
     let mut ids: Vec<String> = Vec::new();
     for (k, v) in &pairs {
@@ -346,7 +352,7 @@ pub async fn form(
         }
     }
     if ids.len() < 2 {
-        return message(&u, StatusCode::UNPROCESSABLE_ENTITY, t.s("merge.need_two"));
+        return Ok(message(&u, StatusCode::UNPROCESSABLE_ENTITY, t.s("merge.need_two")));
     }
     if ids.len() > merge::MAX_MERGED + 1 {
         ids.truncate(merge::MAX_MERGED + 1);
@@ -355,14 +361,14 @@ pub async fn form(
     for id in &ids {
         match parties::load_for(db, ctx, e, id, Action::Update, false).await {
             Ok(p) => recs.push(p),
-            Err(err) => return error_page(&u, &err),
+            Err(err) => return Ok(error_page(&u, &err)),
         }
     }
     let survivor = match get(&pairs, "survivor") {
         s if ids.iter().any(|i| i == s) => s.to_string(),
         _ => ids[0].clone(),
     };
-    let users_list = users::list(db, ctx).await.unwrap_or_default();
+    let users_list = users::list(db, ctx).await?;
     let rows = field_rows(t, e, &recs, &survivor, &users_list);
     let tpl = MergeForm {
         l: Layout::new(t, &u.p, t.s("merge.title"), kind_of(e)),
@@ -375,7 +381,7 @@ pub async fn form(
         rows,
         all_value: ALL,
     };
-    render(StatusCode::OK, &tpl)
+    Ok(render(StatusCode::OK, &tpl))
 }
 
 fn message(u: &PageUser, status: StatusCode, text: &str) -> Response {

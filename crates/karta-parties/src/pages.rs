@@ -16,6 +16,7 @@ use karta_kernel::listq::ListQuery;
 use karta_kernel::users::{self};
 use karta_kernel::{audit, search, StoreError};
 use karta_webkit::auth::PageUser;
+use karta_webkit::error::PageResult;
 use karta_webkit::i18n::Tr;
 use karta_webkit::plugins::{PanelReq, TrashRow};
 use karta_webkit::ui::list::{
@@ -78,32 +79,32 @@ pub async fn list(
     u: PageUser,
     Path(kind): Path<String>,
     Query(pairs): Query<Pairs>,
-) -> Response {
-    let Some(e) = entity(&kind) else { return not_found(&u) };
+) -> PageResult {
+    let Some(e) = entity(&kind) else { return Ok(not_found(&u)) };
     let t = u.t;
     let kind = kind_of(e);
     let (pairs, sv) = match karta_webkit::ui::views::prepare(&st.db, &u.p.ctx, e, pairs).await {
         Ok(x) => x,
-        Err(err) => return error_page(&u, &err),
+        Err(err) => return Ok(error_page(&u, &err)),
     };
-    let defs = karta_webkit::ui::list_custom::defs(&st.db, &u.p.ctx, e).await;
+    let defs = karta_webkit::ui::list_custom::defs(&st.db, &u.p.ctx, e).await?;
     let (lq, cols, filters, problem) = parse_list(e, &pairs, &defs);
     let page = match parties::list(&st.db, &u.p.ctx, e, &lq).await {
         Ok(p) => p,
         Err(StoreError::Invalid(errs)) => {
             let msg = errs.iter().map(|x| t.err(x.code)).collect::<Vec<_>>().join("; ");
-            return message_page(t, StatusCode::UNPROCESSABLE_ENTITY, &msg);
+            return Ok(message_page(t, StatusCode::UNPROCESSABLE_ENTITY, &msg));
         }
-        Err(err) => return error_page(&u, &err),
+        Err(err) => return Ok(error_page(&u, &err)),
     };
     let count = match parties::count(&st.db, &u.p.ctx, e, &lq, 10_000).await {
         Ok((n, true)) => n.to_string(),
         Ok((n, false)) => format!("{n}+"),
-        Err(err) => return error_page(&u, &err),
+        Err(err) => return Ok(error_page(&u, &err)),
     };
-    let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
+    let owners = users::list(&st.db, &u.p.ctx).await?;
     let customs: Vec<_> = page.items.iter().map(|p| &p.input.custom).collect();
-    let names = karta_kernel::fields::link_names(&st.db, &u.p.ctx, &defs, &customs).await.unwrap_or_default();
+    let names = karta_kernel::fields::link_names(&st.db, &u.p.ctx, &defs, &customs).await?;
     let rows = page
         .items
         .iter()
@@ -121,7 +122,7 @@ pub async fn list(
         })
         .collect();
     let data = ListData { lq, cols, filters, problem, rows, next: page.next, count, sv };
-    list_response(&u, e, &pairs, data, owners)
+    Ok(list_response(&u, e, &pairs, data, owners))
 }
 
 /// POST /{kind}/bulk
@@ -351,25 +352,25 @@ pub async fn view(
     headers: axum::http::HeaderMap,
     Path((kind, id)): Path<(String, String)>,
     Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let Some(e) = entity(&kind) else { return not_found(&u) };
+) -> PageResult {
+    let Some(e) = entity(&kind) else { return Ok(not_found(&u)) };
     let (t, ctx, db) = (u.t, &u.p.ctx, &st.db);
     let vq = ViewQuery { link_q: Some(get(&query, "link_q").to_string()).filter(|q| !q.is_empty()) };
     let p = match parties::get(db, ctx, e, &id).await {
         Ok(p) => p,
         Err(StoreError::NotFound) => match parties::get_trashed(db, ctx, e, &id).await {
             Ok(p) => p,
-            Err(_) => return not_found(&u),
+            Err(_) => return Ok(not_found(&u)),
         },
-        Err(err) => return error_page(&u, &err),
+        Err(err) => return Ok(error_page(&u, &err)),
     };
     let in_trash = p.deleted_at.is_some();
-    let users_list = users::list(db, ctx).await.unwrap_or_default();
-    let related = if in_trash { Vec::new() } else { links::related(db, ctx, e, &id, 200).await.unwrap_or_default() };
-    let note_list = if in_trash { Vec::new() } else { notes::list_for(db, ctx, &p, 100).await.unwrap_or_default() };
-    let hist = audit::history(db, ctx, e.as_str(), &id, 100).await.unwrap_or_default();
+    let users_list = users::list(db, ctx).await?;
+    let related = if in_trash { Vec::new() } else { links::related(db, ctx, e, &id, 200).await? };
+    let note_list = if in_trash { Vec::new() } else { notes::list_for(db, ctx, &p, 100).await? };
+    let hist = audit::history(db, ctx, e.as_str(), &id, 100).await?;
     let (children, parent) = if e == Entity::Account && !in_trash {
-        let ch = links::children(db, ctx, &id, 100).await.unwrap_or_default();
+        let ch = links::children(db, ctx, &id, 100).await?;
         let parent = if p.input.parent_id.is_empty() {
             None
         } else {
@@ -388,8 +389,7 @@ pub async fn view(
         Vec::new()
     } else {
         search::search(db, ctx, &link_q, 10)
-            .await
-            .unwrap_or_default()
+            .await?
             .into_iter()
             .filter(|h| h.entity == other)
             .map(|h| Candidate { id: h.id, name: h.name, detail: h.detail })
@@ -419,7 +419,7 @@ pub async fn view(
         let req = PanelReq { headers: &headers, query: &query, entity: e, id: &id };
         match karta_webkit::plugins::record_panels(&st, &u, req).await {
             Ok(x) => x,
-            Err(err) => return error_page(&u, &err),
+            Err(err) => return Ok(error_page(&u, &err)),
         }
     };
     let tpl = RecordPage {
@@ -437,7 +437,7 @@ pub async fn view(
         can_note: !in_trash && ctx.scope(e, Action::Update).is_ok(),
         sections: {
             let mut s = profile_sections(t, &p);
-            let cf = karta_webkit::ui::custom::display(db, ctx, t, e, &p.input.custom).await;
+            let cf = karta_webkit::ui::custom::display(db, ctx, t, e, &p.input.custom).await?;
             if !cf.is_empty() {
                 s.push((t.s("fields.section").to_string(), cf.into_iter().map(|(l, v)| item(l, v)).collect()));
             }
@@ -480,11 +480,11 @@ pub async fn view(
         panels_side,
         link_q,
         candidates,
-        merge_notes: crate::merge_pages::record_notes(db, ctx, t, e, &p).await,
+        merge_notes: crate::merge_pages::record_notes(db, ctx, t, e, &p).await?,
         created: fmt_ts(p.created_at),
         updated: fmt_ts(p.updated_at),
     };
-    render(StatusCode::OK, &tpl)
+    Ok(render(StatusCode::OK, &tpl))
 }
 
 // ---------- forms ----------
@@ -668,11 +668,11 @@ async fn form_page(
     stale: Vec<StaleView>,
     dups: Vec<DupView>,
     status: StatusCode,
-) -> Response {
+) -> PageResult {
     let t = u.t;
-    let owners = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
-    let cf = karta_webkit::ui::custom::inputs(&st.db, &u.p.ctx, t, e, &f.values, &f.errors).await;
-    let error_list = karta_webkit::ui::custom::relabel(&st.db, &u.p.ctx, t, e, error_list).await;
+    let owners = users::list(&st.db, &u.p.ctx).await?;
+    let cf = karta_webkit::ui::custom::inputs(&st.db, &u.p.ctx, t, e, &f.values, &f.errors).await?;
+    let error_list = karta_webkit::ui::custom::relabel(&st.db, &u.p.ctx, t, e, error_list).await?;
     let title = if id.is_empty() {
         t.s(if e == Entity::Account { "list.new_account" } else { "list.new_contact" }).to_string()
     } else {
@@ -693,14 +693,14 @@ async fn form_page(
         cf,
         dups,
     };
-    render(status, &tpl)
+    Ok(render(status, &tpl))
 }
 
 /// GET /{kind}/new
-pub async fn new_form(State(st): State<AppState>, u: PageUser, Path(kind): Path<String>) -> Response {
-    let Some(e) = entity(&kind) else { return not_found(&u) };
+pub async fn new_form(State(st): State<AppState>, u: PageUser, Path(kind): Path<String>) -> PageResult {
+    let Some(e) = entity(&kind) else { return Ok(not_found(&u)) };
     if u.p.ctx.scope(e, Action::Create).is_err() {
-        return error_page(&u, &StoreError::Forbidden);
+        return Ok(error_page(&u, &StoreError::Forbidden));
     }
     let mut f = FormValues::default();
     f.values.insert("owner_id".into(), u.p.ctx.user_id().to_string());
@@ -708,14 +708,18 @@ pub async fn new_form(State(st): State<AppState>, u: PageUser, Path(kind): Path<
 }
 
 /// GET /{kind}/{id}/edit
-pub async fn edit_form(State(st): State<AppState>, u: PageUser, Path((kind, id)): Path<(String, String)>) -> Response {
-    let Some(e) = entity(&kind) else { return not_found(&u) };
+pub async fn edit_form(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path((kind, id)): Path<(String, String)>,
+) -> PageResult {
+    let Some(e) = entity(&kind) else { return Ok(not_found(&u)) };
     match parties::load_for(&st.db, &u.p.ctx, e, &id, Action::Update, false).await {
         Ok(p) => {
             let f = FormValues { values: values_of(&p.input), ..FormValues::default() };
             form_page(&st, &u, e, &id, p.version, f, Vec::new(), Vec::new(), Vec::new(), StatusCode::OK).await
         }
-        Err(err) => error_page(&u, &err),
+        Err(err) => Ok(error_page(&u, &err)),
     }
 }
 
@@ -737,8 +741,8 @@ fn with_errors(t: Tr, pairs: &Pairs, errs: &[FieldError]) -> (FormValues, Vec<St
     (f, list)
 }
 
-async fn save(st: AppState, u: PageUser, kind: String, id: Option<String>, pairs: Pairs) -> Response {
-    let Some(e) = entity(&kind) else { return not_found(&u) };
+async fn save(st: AppState, u: PageUser, kind: String, id: Option<String>, pairs: Pairs) -> PageResult {
+    let Some(e) = entity(&kind) else { return Ok(not_found(&u)) };
     let t = u.t;
     let (input, mut pre) = input_from_form(&pairs);
     let version: i64 = get(&pairs, "version").parse().unwrap_or(0);
@@ -760,14 +764,14 @@ async fn save(st: AppState, u: PageUser, kind: String, id: Option<String>, pairs
     };
     let id_s = id.clone().unwrap_or_default();
     match res {
-        Ok(p) => Redirect::to(&format!("/{}/{}", kind_of(e), p.id)).into_response(),
+        Ok(p) => Ok(Redirect::to(&format!("/{}/{}", kind_of(e), p.id)).into_response()),
         Err(StoreError::Invalid(errs)) => {
             let (f, list) = with_errors(t, &pairs, &errs);
             form_page(&st, &u, e, &id_s, version, f, list, Vec::new(), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
                 .await
         }
         Err(StoreError::Stale { current, changes }) => {
-            let users_list = users::list(&st.db, &u.p.ctx).await.unwrap_or_default();
+            let users_list = users::list(&st.db, &u.p.ctx).await?;
             let stale = changes
                 .iter()
                 .map(|c: &Change| StaleView {
@@ -792,7 +796,7 @@ async fn save(st: AppState, u: PageUser, kind: String, id: Option<String>, pairs
             )
             .await
         }
-        Err(err) => error_page(&u, &err),
+        Err(err) => Ok(error_page(&u, &err)),
     }
 }
 
@@ -802,7 +806,7 @@ pub async fn create(
     u: PageUser,
     Path(kind): Path<String>,
     Form(pairs): Form<Pairs>,
-) -> Response {
+) -> PageResult {
     save(st, u, kind, None, pairs).await
 }
 
@@ -812,7 +816,7 @@ pub async fn update(
     u: PageUser,
     Path((kind, id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
-) -> Response {
+) -> PageResult {
     save(st, u, kind, Some(id), pairs).await
 }
 

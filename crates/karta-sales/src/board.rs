@@ -8,10 +8,10 @@ use crate::pipelines;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use karta_core::Role;
 use karta_kernel::users;
 use karta_webkit::auth::PageUser;
+use karta_webkit::error::PageResult;
 use karta_webkit::ui::list::{enc, error_page};
 use karta_webkit::ui::pages::{fmt_date, money, plain_id, render, Layout};
 use karta_webkit::AppState;
@@ -107,7 +107,7 @@ fn card(t: karta_webkit::i18n::Tr, d: &Deal, now: i64) -> CardView {
 }
 
 /// GET /board?pipeline=ID&owner=me|ID
-pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> Response {
+pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> PageResult {
     let (t, ctx) = (u.t, &u.p.ctx);
     let now = st.clock.now();
     let pick_any = matches!(ctx.role(), Role::Admin | Role::SalesManager);
@@ -128,13 +128,12 @@ pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<P
     let pipeline_param = get(&pairs, "pipeline").trim();
     let board = match deals::board(&st.db, ctx, now, pipeline_param, owner_id, PER_COLUMN).await {
         Ok(b) => b,
-        Err(e) => return error_page(&u, &e),
+        Err(e) => return Ok(error_page(&u, &e)),
     };
-    let pipes = pipelines::list(&st.db, ctx).await.unwrap_or_default();
+    let pipes = pipelines::list(&st.db, ctx).await?;
     let owners = if pick_any {
         users::list(&st.db, ctx)
-            .await
-            .unwrap_or_default()
+            .await?
             .into_iter()
             .filter(|x| x.id != ctx.user_id())
             .map(|x| (x.id, x.display_name))
@@ -194,5 +193,5 @@ pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<P
         columns,
         back,
     };
-    render(StatusCode::OK, &tpl)
+    Ok(render(StatusCode::OK, &tpl))
 }

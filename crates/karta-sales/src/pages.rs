@@ -14,6 +14,7 @@ use karta_catalog::store as products;
 use karta_core::{Action, Currency, Entity, FieldError, Money};
 use karta_kernel::{audit, search, users, StoreError};
 use karta_webkit::auth::PageUser;
+use karta_webkit::error::PageResult;
 use karta_webkit::i18n::Tr;
 use karta_webkit::ui::list::{
     error_page, get, history_views, list_response, not_found, parse_list, FormValues, HistView, ListData, Pairs,
@@ -85,14 +86,14 @@ fn cell(t: Tr, d: &Deal, pipes: &[Pipeline], field: &str) -> String {
 }
 
 /// GET /deals
-async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> Response {
+async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> PageResult {
     let (t, ctx, db) = (u.t, &u.p.ctx, &st.db);
     let now = st.clock.now();
     let (pairs, sv) = match karta_webkit::ui::views::prepare(db, ctx, Entity::Deal, pairs).await {
         Ok(x) => x,
-        Err(err) => return error_page(&u, &err),
+        Err(err) => return Ok(error_page(&u, &err)),
     };
-    let defs = karta_webkit::ui::list_custom::defs(db, ctx, Entity::Deal).await;
+    let defs = karta_webkit::ui::list_custom::defs(db, ctx, Entity::Deal).await?;
     let (mut lq, cols, filters, problem) = parse_list(Entity::Deal, &pairs, &defs);
     // The flags are not list fields but may be asked for by link (My day, the board).
     for flag in ["overdue", "stalled"] {
@@ -108,19 +109,19 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
         Ok(p) => p,
         Err(StoreError::Invalid(errs)) => {
             let msg = errs.iter().map(|x| t.err(x.code)).collect::<Vec<_>>().join("; ");
-            return message_page(t, StatusCode::UNPROCESSABLE_ENTITY, &msg);
+            return Ok(message_page(t, StatusCode::UNPROCESSABLE_ENTITY, &msg));
         }
-        Err(err) => return error_page(&u, &err),
+        Err(err) => return Ok(error_page(&u, &err)),
     };
     let count = match deals::count(db, ctx, now, &lq, 10_000).await {
         Ok((n, true)) => n.to_string(),
         Ok((n, false)) => format!("{n}+"),
-        Err(err) => return error_page(&u, &err),
+        Err(err) => return Ok(error_page(&u, &err)),
     };
-    let pipes = pipelines::list(db, ctx).await.unwrap_or_default();
-    let owners = users::list(db, ctx).await.unwrap_or_default();
+    let pipes = pipelines::list(db, ctx).await?;
+    let owners = users::list(db, ctx).await?;
     let customs: Vec<_> = page.items.iter().map(|d| &d.custom).collect();
-    let names = karta_kernel::fields::link_names(db, ctx, &defs, &customs).await.unwrap_or_default();
+    let names = karta_kernel::fields::link_names(db, ctx, &defs, &customs).await?;
     let rows = page
         .items
         .iter()
@@ -139,7 +140,7 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
         .collect();
     lq.filters.retain(|f| f.field != "overdue" && f.field != "stalled");
     let data = ListData { lq, cols, filters, problem, rows, next: page.next, count, sv };
-    list_response(&u, Entity::Deal, &pairs, data, owners)
+    Ok(list_response(&u, Entity::Deal, &pairs, data, owners))
 }
 
 /// POST /deals/bulk
@@ -255,15 +256,15 @@ async fn view(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(pairs): Query<Pairs>,
-) -> Response {
+) -> PageResult {
     let (t, ctx, db, now) = (u.t, &u.p.ctx, &st.db, st.clock.now());
     let (d, in_trash) = match deals::get(db, ctx, &id, now).await {
         Ok(d) => (d, false),
         Err(StoreError::NotFound) => match deals::get_trashed(db, ctx, &id, now).await {
             Ok(d) => (d, true),
-            Err(_) => return not_found(&u),
+            Err(_) => return Ok(not_found(&u)),
         },
-        Err(e) => return error_page(&u, &e),
+        Err(e) => return Ok(error_page(&u, &e)),
     };
     let (panels_main, _) = if in_trash {
         (Vec::new(), Vec::new())
@@ -271,10 +272,10 @@ async fn view(
         let req = karta_webkit::plugins::PanelReq { headers: &headers, query: &pairs, entity: Entity::Deal, id: &id };
         match karta_webkit::plugins::record_panels(&st, &u, req).await {
             Ok(x) => x,
-            Err(e) => return error_page(&u, &e),
+            Err(e) => return Ok(error_page(&u, &e)),
         }
     };
-    let pipes = pipelines::list(db, ctx).await.unwrap_or_default();
+    let pipes = pipelines::list(db, ctx).await?;
     let pipeline = pipes.iter().find(|p| p.id == d.pipeline_id);
     let cur = pipeline.and_then(|p| p.stages.iter().position(|s| s.id == d.stage_id)).unwrap_or(0);
     let path = pipeline
@@ -308,8 +309,7 @@ async fn view(
         })
         .collect();
     let prices = deals::price_log(db, ctx, &id, now)
-        .await
-        .unwrap_or_default()
+        .await?
         .into_iter()
         .map(|p| PriceView {
             at: fmt_ts(p.at),
@@ -321,7 +321,7 @@ async fn view(
             comment: p.comment,
         })
         .collect();
-    let events = deals::stage_history(db, ctx, &id, now).await.unwrap_or_default();
+    let events = deals::stage_history(db, ctx, &id, now).await?;
     let spent = deals::time_in_stages(&events, now);
     let longest = spent.iter().map(|(_, ms)| *ms).max().unwrap_or(0).max(1);
     let times = spent
@@ -351,9 +351,8 @@ async fn view(
             StageEventView { at: fmt_ts(e.at), iso: iso_ts(e.at), who: e.user_name.clone(), text }
         })
         .collect();
-    let users_list = users::list(db, ctx).await.unwrap_or_default();
-    let mut history =
-        history_views(t, audit::history(db, ctx, "deal", &id, 100).await.unwrap_or_default(), &users_list);
+    let users_list = users::list(db, ctx).await?;
+    let mut history = history_views(t, audit::history(db, ctx, "deal", &id, 100).await?, &users_list);
     // Ids in the trail read as names: stages, pipelines, the account.
     let mut names: Vec<(String, String)> = pipes
         .iter()
@@ -372,7 +371,7 @@ async fn view(
             }
         }
     }
-    let reasons_all = pipelines::lost_reasons(db, ctx).await.unwrap_or_default();
+    let reasons_all = pipelines::lost_reasons(db, ctx).await?;
     let lost_reason =
         reasons_all.iter().find(|r| r.id == d.lost_reason_id).map(|r| r.name(t.code()).to_string()).unwrap_or_default();
     let reasons =
@@ -417,10 +416,10 @@ async fn view(
         in_trash,
         message,
         panels_main,
-        cf: karta_webkit::ui::custom::display(&st.db, ctx, t, Entity::Deal, &d.custom).await,
+        cf: karta_webkit::ui::custom::display(&st.db, ctx, t, Entity::Deal, &d.custom).await?,
         d,
     };
-    render(StatusCode::OK, &tpl)
+    Ok(render(StatusCode::OK, &tpl))
 }
 
 /// A pipeline in the form's selects: id, name, and its stages (id, name).
@@ -475,7 +474,14 @@ struct FormState {
     errors: Vec<FieldError>,
 }
 
-async fn form_page(st: &AppState, u: &PageUser, status: StatusCode, id: &str, version: i64, fs: FormState) -> Response {
+async fn form_page(
+    st: &AppState,
+    u: &PageUser,
+    status: StatusCode,
+    id: &str,
+    version: i64,
+    fs: FormState,
+) -> PageResult {
     let (t, ctx, db) = (u.t, &u.p.ctx, &st.db);
     let FormState { mut f, contacts, lines, errors } = fs;
     let mut error_list = Vec::new();
@@ -491,8 +497,8 @@ async fn form_page(st: &AppState, u: &PageUser, status: StatusCode, id: &str, ve
         error_list.push(format!("{label}: {msg}"));
         f.errors.entry(field).or_insert(msg);
     }
-    let owners = users::list(db, ctx).await.unwrap_or_default().into_iter().map(|o| (o.id, o.display_name)).collect();
-    let pipes = pipelines::list(db, ctx).await.unwrap_or_default();
+    let owners = users::list(db, ctx).await?.into_iter().map(|o| (o.id, o.display_name)).collect();
+    let pipes = pipelines::list(db, ctx).await?;
     let pipelines = pipes
         .iter()
         .filter(|p| p.active || p.id == f.v("pipeline_id"))
@@ -501,15 +507,15 @@ async fn form_page(st: &AppState, u: &PageUser, status: StatusCode, id: &str, ve
             (p.id.clone(), p.name(t.code()).to_string(), stages)
         })
         .collect();
-    let prods = products::list(db, ctx, "", false, 1000).await.unwrap_or_default();
+    let prods = products::list(db, ctx, "", false, 1000).await?;
     let products = prods
         .iter()
         .filter(|p| p.active || lines.iter().any(|l| l.0 == p.id))
         .map(|p| (p.id.clone(), format!("{} · {}", p.sku, p.name(t.code()))))
         .collect();
     let title = if id.is_empty() { t.s("deal.new").to_string() } else { f.v("title").to_string() };
-    let cf = karta_webkit::ui::custom::inputs(db, ctx, t, Entity::Deal, &f.values, &f.errors).await;
-    let error_list = karta_webkit::ui::custom::relabel(db, ctx, t, Entity::Deal, error_list).await;
+    let cf = karta_webkit::ui::custom::inputs(db, ctx, t, Entity::Deal, &f.values, &f.errors).await?;
+    let error_list = karta_webkit::ui::custom::relabel(db, ctx, t, Entity::Deal, error_list).await?;
     let tpl = FormPage {
         l: Layout::new(t, &u.p, title, "deals"),
         id: id.to_string(),
@@ -528,13 +534,13 @@ async fn form_page(st: &AppState, u: &PageUser, status: StatusCode, id: &str, ve
             .collect(),
         cf,
     };
-    render(status, &tpl)
+    Ok(render(status, &tpl))
 }
 
 /// GET /deals/new
-async fn new_form(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> Response {
+async fn new_form(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> PageResult {
     if u.p.ctx.scope(Entity::Deal, Action::Create).is_err() {
-        return error_page(&u, &StoreError::Forbidden);
+        return Ok(error_page(&u, &StoreError::Forbidden));
     }
     let mut f = FormValues::default();
     f.values.insert("owner_id".into(), u.p.ctx.user_id().to_string());
@@ -558,10 +564,10 @@ async fn new_form(State(st): State<AppState>, u: PageUser, Query(pairs): Query<P
 }
 
 /// GET /deals/{id}/edit
-async fn edit_form(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+async fn edit_form(State(st): State<AppState>, u: PageUser, Path(id): Path<String>) -> PageResult {
     let d = match deals::get(&st.db, &u.p.ctx, &id, st.clock.now()).await {
         Ok(d) => d,
-        Err(e) => return error_page(&u, &e),
+        Err(e) => return Ok(error_page(&u, &e)),
     };
     let contacts = d.contacts.iter().map(|c| (c.contact_id.clone(), c.name.clone(), c.role.clone())).collect();
     let lines = d
@@ -587,12 +593,12 @@ async fn edit_form(State(st): State<AppState>, u: PageUser, Path(id): Path<Strin
 }
 
 /// Finds the one record of `entity` a typed name means: an exact name, else a single hit.
-async fn resolve(st: &AppState, u: &PageUser, entity: Entity, text: &str) -> Option<String> {
-    search::by_name(&st.db, &u.p.ctx, entity, text, None).await.unwrap_or_default()
+async fn resolve(st: &AppState, u: &PageUser, entity: Entity, text: &str) -> Result<Option<String>, StoreError> {
+    search::by_name(&st.db, &u.p.ctx, entity, text, None).await
 }
 
 /// Reads the deal form into input, resolving typed account and contact names.
-async fn input_from(st: &AppState, u: &PageUser, pairs: &Pairs) -> (DealInput, FormState) {
+async fn input_from(st: &AppState, u: &PageUser, pairs: &Pairs) -> Result<(DealInput, FormState), StoreError> {
     let mut f = FormValues::default();
     for (k, v) in pairs {
         if !k.starts_with("line_") && !k.starts_with("contact_") && k != "_csrf" {
@@ -605,7 +611,7 @@ async fn input_from(st: &AppState, u: &PageUser, pairs: &Pairs) -> (DealInput, F
     if typed.is_empty() {
         account_id.clear();
     } else if typed != get(pairs, "account_was") || account_id.is_empty() {
-        match resolve(st, u, Entity::Account, typed).await {
+        match resolve(st, u, Entity::Account, typed).await? {
             Some(id) => account_id = id,
             None => errors.push(FieldError::new("account_id", "not_found")),
         }
@@ -625,7 +631,7 @@ async fn input_from(st: &AppState, u: &PageUser, pairs: &Pairs) -> (DealInput, F
     }
     let new_contact = get(pairs, "contact_new").trim();
     if !new_contact.is_empty() {
-        match resolve(st, u, Entity::Contact, new_contact).await {
+        match resolve(st, u, Entity::Contact, new_contact).await? {
             Some(id) => contacts.push((id, new_contact.to_string(), get(pairs, "contact_new_role").to_string())),
             None => errors.push(FieldError::new("contacts", "not_found")),
         }
@@ -681,12 +687,12 @@ async fn input_from(st: &AppState, u: &PageUser, pairs: &Pairs) -> (DealInput, F
         price_comment: get(pairs, "price_comment").into(),
         custom: Some(karta_webkit::ui::custom::from_pairs(pairs)),
     };
-    (input, FormState { f, contacts, lines, errors })
+    Ok((input, FormState { f, contacts, lines, errors }))
 }
 
-async fn save(st: AppState, u: PageUser, id: Option<String>, pairs: Pairs) -> Response {
+async fn save(st: AppState, u: PageUser, id: Option<String>, pairs: Pairs) -> PageResult {
     let now = st.clock.now();
-    let (input, mut fs) = input_from(&st, &u, &pairs).await;
+    let (input, mut fs) = input_from(&st, &u, &pairs).await?;
     let version: i64 = get(&pairs, "version").parse().unwrap_or(0);
     let id_s = id.clone().unwrap_or_default();
     if !fs.errors.is_empty() {
@@ -696,7 +702,7 @@ async fn save(st: AppState, u: PageUser, id: Option<String>, pairs: Pairs) -> Re
         None => deals::create(&st.db, &u.p.ctx, now, &input).await,
         Some(id) => deals::update(&st.db, &u.p.ctx, now, id, version, &input).await,
     };
-    match r {
+    Ok(match r {
         Ok(d) => {
             // A handover may have given the deal away: then there is nothing more to see.
             let to = if deals::get(&st.db, &u.p.ctx, &d.id, now).await.is_ok() {
@@ -708,26 +714,31 @@ async fn save(st: AppState, u: PageUser, id: Option<String>, pairs: Pairs) -> Re
         }
         Err(StoreError::Invalid(errs)) => {
             fs.errors = errs;
-            form_page(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, &id_s, version, fs).await
+            form_page(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, &id_s, version, fs).await?
         }
         Err(StoreError::Stale { current, changes }) => {
             fs.errors = changes.iter().map(|c| FieldError::new(c.field.clone(), "changed_meanwhile")).collect();
             if fs.errors.is_empty() {
                 fs.errors.push(FieldError::new("title", "changed_meanwhile"));
             }
-            form_page(&st, &u, StatusCode::CONFLICT, &id_s, current, fs).await
+            form_page(&st, &u, StatusCode::CONFLICT, &id_s, current, fs).await?
         }
         Err(e) => error_page(&u, &e),
-    }
+    })
 }
 
 /// POST /deals
-async fn create(State(st): State<AppState>, u: PageUser, Form(pairs): Form<Pairs>) -> Response {
+async fn create(State(st): State<AppState>, u: PageUser, Form(pairs): Form<Pairs>) -> PageResult {
     save(st, u, None, pairs).await
 }
 
 /// POST /deals/{id}
-async fn update(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Response {
+async fn update(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult {
     save(st, u, Some(id), pairs).await
 }
 
@@ -763,7 +774,7 @@ async fn move_to(
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(pairs): Form<Pairs>,
-) -> Response {
+) -> PageResult {
     let (t, now) = (u.t, st.clock.now());
     let json = wants_json(&headers);
     let m = MoveInput {
@@ -776,7 +787,7 @@ async fn move_to(
         source: get(&pairs, "source").into(),
     };
     let back = safe_back(get(&pairs, "back"), &id);
-    match deals::move_to(&st.db, &u.p.ctx, now, &id, &m).await {
+    Ok(match deals::move_to(&st.db, &u.p.ctx, now, &id, &m).await {
         Ok(d) if json => Json(json!({"ok": true, "deal": d})).into_response(),
         Ok(_) => Redirect::to(&back).into_response(),
         Err(StoreError::Invalid(errs)) if errs.iter().any(|e| e.code == "required_for_stage") => {
@@ -788,13 +799,13 @@ async fn move_to(
                 let names: Vec<&String> = missing.iter().map(|(f, _)| f).collect();
                 let labels: serde_json::Map<String, serde_json::Value> =
                     missing.iter().map(|(f, l)| (f.clone(), json!(l))).collect();
-                return (
+                return Ok((
                     StatusCode::UNPROCESSABLE_ENTITY,
                     Json(json!({"ok": false, "missing": names, "errors": errors, "labels": labels})),
                 )
-                    .into_response();
+                    .into_response());
             }
-            let pipes = pipelines::list(&st.db, &u.p.ctx).await.unwrap_or_default();
+            let pipes = pipelines::list(&st.db, &u.p.ctx).await?;
             let needs_page = missing.iter().any(|(f, _)| matches!(f.as_str(), "account_id" | "contacts" | "lines"));
             let tpl = MovePage {
                 l: Layout::new(t, &u.p, t.s("deal.move.title"), "deals"),
@@ -831,7 +842,7 @@ async fn move_to(
             (status, Json(json!({"ok": false}))).into_response()
         }
         Err(e) => error_page(&u, &e),
-    }
+    })
 }
 
 /// POST /deals/{id}/close

@@ -12,6 +12,7 @@ use axum::Form;
 use karta_core::FieldError;
 use karta_kernel::{tenants, users, StoreError};
 use karta_webkit::auth::PageUser;
+use karta_webkit::error::PageResult;
 use karta_webkit::i18n::Tr;
 use karta_webkit::ui::list::error_page;
 use karta_webkit::ui::pages::plain_id;
@@ -163,19 +164,19 @@ fn ok_text(t: Tr, code: &str) -> String {
     }
 }
 
-async fn show(st: &AppState, u: &PageUser, sel: &str, ok: &str, fail: Option<Failure>) -> Response {
+async fn show(st: &AppState, u: &PageUser, sel: &str, ok: &str, fail: Option<Failure>) -> PageResult {
     let (t, ctx) = (u.t, &u.p.ctx);
     if !ctx.is_admin() {
-        return message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden"));
+        return Ok(message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden")));
     }
     let lang = t.code();
     let pipes = match pipelines::list(&st.db, ctx).await {
         Ok(p) => p,
-        Err(e) => return error_page(u, &e),
+        Err(e) => return Ok(error_page(u, &e)),
     };
-    let reasons = pipelines::lost_reasons(&st.db, ctx).await.unwrap_or_default();
-    let user_list = users::list(&st.db, ctx).await.unwrap_or_default();
-    let teams = tenants::teams(&st.db, ctx.tenant_id()).await.unwrap_or_default();
+    let reasons = pipelines::lost_reasons(&st.db, ctx).await?;
+    let user_list = users::list(&st.db, ctx).await?;
+    let teams = tenants::teams(&st.db, ctx.tenant_id()).await?;
     let selected = pipes.iter().find(|p| p.id == sel).or_else(|| pipes.first());
     let sel_id = selected.map(|p| p.id.clone()).unwrap_or_default();
     let mut error = String::new();
@@ -292,11 +293,11 @@ async fn show(st: &AppState, u: &PageUser, sel: &str, ok: &str, fail: Option<Fai
             .collect(),
         new_reason,
     };
-    render(status, &tpl)
+    Ok(render(status, &tpl))
 }
 
 /// GET /admin/pipelines?pipeline=ID
-pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> Response {
+pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> PageResult {
     show(&st, &u, get(&pairs, "pipeline"), get(&pairs, "ok"), None).await
 }
 
@@ -333,7 +334,9 @@ async fn finish(
     match res {
         Ok(()) => to.redirect(),
         Err(err @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => {
-            show(st, u, to.pipeline, "", Some(Failure { target, pairs, err })).await
+            show(st, u, to.pipeline, "", Some(Failure { target, pairs, err }))
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
         }
         Err(e) => error_page(u, &e),
     }

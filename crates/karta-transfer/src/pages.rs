@@ -323,7 +323,10 @@ async fn show_page(
             };
         }
         "dry_done" | "done" => {
-            let all = import::rejects(&st.db, &u.p.ctx, &imp.id).await.unwrap_or_default();
+            let all = match import::rejects(&st.db, &u.p.ctx, &imp.id).await {
+                Ok(all) => all,
+                Err(e) => return error_page(u, &e),
+            };
             page.more_rejects = all.len().saturating_sub(REJECTS_SHOWN);
             page.rejects = all.into_iter().take(REJECTS_SHOWN).collect();
         }
@@ -396,7 +399,10 @@ async fn save(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, F
                             }
                         })
                         .collect();
-                    let fresh = import::get(&st.db, ctx, &id).await.unwrap_or(imp);
+                    let fresh = match import::get(&st.db, ctx, &id).await {
+                        Ok(fresh) => fresh,
+                        Err(e) => return error_page(&u, &e),
+                    };
                     return show_page(&st, &u, fresh, Some(enc), msgs, Some((mapping, dedup))).await;
                 }
                 Err(e) => Err(e),
@@ -407,7 +413,10 @@ async fn save(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, F
     match result {
         Ok(()) => Redirect::to(&format!("/imports/{id}")).into_response(),
         Err(StoreError::Invalid(errs)) if errs.iter().any(|e| e.field == "mapping") => {
-            let fresh = import::get(&st.db, ctx, &id).await.unwrap_or(imp);
+            let fresh = match import::get(&st.db, ctx, &id).await {
+                Ok(fresh) => fresh,
+                Err(e) => return error_page(&u, &e),
+            };
             show_page(&st, &u, fresh, Some(enc), vec![t.s("imp.err.no_mapping").to_string()], None).await
         }
         // A double click, or a page older than the import's state: show where it stands.
@@ -444,7 +453,10 @@ async fn export(
         Ok(x) => x,
         Err(err) => return error_page(&u, &err),
     };
-    let defs = karta_webkit::ui::list_custom::defs(&st.db, &u.p.ctx, e).await;
+    let defs = match karta_webkit::ui::list_custom::defs(&st.db, &u.p.ctx, e).await {
+        Ok(d) => d,
+        Err(err) => return error_page(&u, &err),
+    };
     let (mut lq, cols, _, _) = parse_list(e, &pairs, &defs);
     if e == Entity::Deal {
         for flag in ["overdue", "stalled"] {

@@ -165,8 +165,12 @@ impl FromRequestParts<AppState> for PageUser {
                 let al = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
                 let mut p = a.p.clone();
                 // The bell's count on every page: one indexed count, capped.
-                p.unread = karta_kernel::notify::unread(&st.db, &p.ctx, st.clock.now()).await.unwrap_or(0);
-                p.pinned = karta_kernel::views::nav_links(&st.db, &p.ctx).await.unwrap_or_default();
+                let frame = async {
+                    let unread = karta_kernel::notify::unread(&st.db, &p.ctx, st.clock.now()).await?;
+                    let pinned = karta_kernel::views::nav_links(&st.db, &p.ctx).await?;
+                    Ok::<_, karta_kernel::StoreError>((unread, pinned))
+                };
+                (p.unread, p.pinned) = frame.await.map_err(|e| crate::error::PageError(e).into_response())?;
                 Ok(Self { t: Tr::pick(&a.p.user.locale, al), p, secret: a.secret.clone() })
             }
             _ => {

@@ -102,3 +102,73 @@ impl IntoResponse for ApiError {
 
 /// API results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A page handler's failure, so handlers use `?` on store calls: shown as the error page in
+/// the user's language by [`page_errors`] (which knows the language); a database or other
+/// internal error is logged with its cause and shown plainly, never as an empty section.
+#[derive(Debug)]
+pub struct PageError(pub StoreError);
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        Self(e)
+    }
+}
+
+/// What a failed page carries to [`page_errors`].
+#[derive(Debug, Clone)]
+pub enum PageFailure {
+    /// 404.
+    NotFound,
+    /// 403.
+    Forbidden,
+    /// 422 with the failing fields.
+    Invalid(Vec<FieldError>),
+    /// 409: someone else changed the record, or a value is taken.
+    Conflict,
+    /// 500; the cause is logged.
+    Internal,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, failure) = match self.0 {
+            StoreError::NotFound => (StatusCode::NOT_FOUND, PageFailure::NotFound),
+            StoreError::Forbidden => (StatusCode::FORBIDDEN, PageFailure::Forbidden),
+            StoreError::Invalid(v) => (StatusCode::UNPROCESSABLE_ENTITY, PageFailure::Invalid(v)),
+            StoreError::Stale { .. } | StoreError::Conflict(_) => (StatusCode::CONFLICT, PageFailure::Conflict),
+            other => {
+                tracing::error!(error = %other, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, PageFailure::Internal)
+            }
+        };
+        let mut r = status.into_response();
+        r.extensions_mut().insert(failure);
+        r
+    }
+}
+
+/// Renders a [`PageFailure`] as the error page in the language of the signed-in user (or of
+/// the browser).
+pub async fn page_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let pref = req.extensions().get::<crate::auth::Authed>().map(|a| a.p.user.locale.clone()).unwrap_or_default();
+    let al = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let res = next.run(req).await;
+    let Some(failure) = res.extensions().get::<PageFailure>().cloned() else { return res };
+    let t = crate::i18n::Tr::pick(&pref, &al);
+    let message = match &failure {
+        PageFailure::NotFound => t.s("error.not_found").to_string(),
+        PageFailure::Forbidden => t.s("error.forbidden").to_string(),
+        PageFailure::Invalid(errs) => errs
+            .iter()
+            .map(|e| format!("{}: {}", t.s(&format!("f.{}", crate::ui::list::base_field(&e.field))), t.err(e.code)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        PageFailure::Conflict => t.s("error.conflict").to_string(),
+        PageFailure::Internal => t.s("error.internal").to_string(),
+    };
+    crate::ui::pages::message_page(t, res.status(), &message)
+}
+
+/// Page results.
+pub type PageResult<T = Response> = Result<T, PageError>;

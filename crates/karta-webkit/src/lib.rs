@@ -85,6 +85,8 @@ pub fn app(state: AppState, pages: Router<AppState>, api: Router<AppState>) -> R
         .merge(pages)
         .nest("/api/v1", api.fallback(api_not_found))
         .merge(ops::router())
+        // Inside authentication, so a failed page is rendered in the user's language.
+        .layer(middleware::from_fn(error::page_errors))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(middleware::from_fn(security_headers))

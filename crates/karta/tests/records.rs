@@ -710,3 +710,27 @@ async fn bulk_actions_assign_tag_and_trash_only_what_the_user_may_change() {
         app.finish().await;
     }
 }
+
+/// A store failure behind a section of the record page shows the error page (and is logged),
+/// never the page with that section silently empty.
+#[tokio::test]
+async fn a_database_failure_shows_an_error_page_not_an_empty_section() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.browser("sales1@acme.test").await;
+        let id = app.api("acme", "sales1@acme.test").await.contact("Анна", "Каренина").await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let page = c.get(&format!("/contacts/{id}")).await;
+        assert_eq!(page.status(), StatusCode::OK, "{k:?}");
+        app.db.exec(karta_kernel::Q::new("ALTER TABLE notes RENAME TO notes_gone")).await.unwrap();
+        let page = c.get(&format!("/contacts/{id}")).await;
+        assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR, "{k:?}");
+        assert!(page.text.contains("Something went wrong on our side"), "{k:?}: {}", page.text);
+        assert!(!page.text.contains("Каренина"), "{k:?}: the page was rendered without its notes");
+        app.db.exec(karta_kernel::Q::new("ALTER TABLE notes_gone RENAME TO notes")).await.unwrap();
+        assert_eq!(c.get(&format!("/contacts/{id}")).await.status(), StatusCode::OK, "{k:?}");
+        app.finish().await;
+    }
+}

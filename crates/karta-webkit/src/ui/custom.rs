@@ -5,7 +5,7 @@ use crate::i18n::Tr;
 use karta_core::custom::{FieldDef, FieldKind};
 use karta_core::Entity;
 use karta_kernel::ctx::Ctx;
-use karta_kernel::{fields, users, Db};
+use karta_kernel::{fields, users, Db, StoreError};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 /// The text form of a stored custom value (what [`FieldDef::text`] gives for its kind).
@@ -92,24 +92,21 @@ pub async fn inputs(
     entity: Entity,
     values: &HashMap<String, String>,
     errors: &HashMap<String, String>,
-) -> Vec<CfInput> {
-    let defs = fields::list(db, ctx, entity, false).await.unwrap_or_default();
+) -> Result<Vec<CfInput>, StoreError> {
+    let defs = fields::list(db, ctx, entity, false).await?;
     if defs.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let people = if defs.iter().any(|d| d.kind == FieldKind::User) {
-        users::list(db, ctx).await.unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let people = if defs.iter().any(|d| d.kind == FieldKind::User) { users::list(db, ctx).await? } else { Vec::new() };
     // Links are typed and shown by the linked record's name (an id is accepted too).
     let links: Map<String, Value> = defs
         .iter()
         .filter(|d| d.kind == FieldKind::Link)
         .filter_map(|d| values.get(&format!("cf.{}", d.key)).map(|v| (d.key.clone(), Value::from(v.as_str()))))
         .collect();
-    let names = fields::link_names(db, ctx, &defs, &[&links]).await.unwrap_or_default();
-    defs.iter()
+    let names = fields::link_names(db, ctx, &defs, &[&links]).await?;
+    Ok(defs
+        .iter()
         .map(|d| {
             let name = format!("cf.{}", d.key);
             let mut value = values.get(&name).cloned().unwrap_or_default();
@@ -155,7 +152,7 @@ pub async fn inputs(
                 error: errors.get(&d.field_name()).cloned().unwrap_or_default(),
             }
         })
-        .collect()
+        .collect())
 }
 
 /// How a custom field's label looks before [`relabel`] (no text has this key).
@@ -163,35 +160,45 @@ const UNTRANSLATED: &str = "f.custom.";
 
 /// Replaces the untranslated `f.custom.<key>` labels in form error lines with the fields'
 /// labels.
-pub async fn relabel(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, list: Vec<String>) -> Vec<String> {
+///
+/// # Errors
+/// Database errors.
+pub async fn relabel(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, list: Vec<String>) -> Result<Vec<String>, StoreError> {
     if !list.iter().any(|l| l.contains(UNTRANSLATED)) {
-        return list;
+        return Ok(list);
     }
-    let defs = fields::list(db, ctx, entity, true).await.unwrap_or_default();
-    list.into_iter()
+    let defs = fields::list(db, ctx, entity, true).await?;
+    Ok(list
+        .into_iter()
         .map(|l| match defs.iter().find(|d| l.starts_with(&format!("f.custom.{}:", d.key))) {
             Some(d) => format!("{}{}", d.label(t.ru), &l[format!("f.custom.{}", d.key).len()..]),
             None => l,
         })
-        .collect()
+        .collect())
 }
 
 /// The (label, value) pairs of a record's custom values for its page, in field order (active
 /// fields, then kept values of inactive ones). Users and linked records show their names.
-pub async fn display(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, custom: &Map<String, Value>) -> Vec<(String, String)> {
+///
+/// # Errors
+/// Database errors.
+pub async fn display(
+    db: &Db,
+    ctx: &Ctx,
+    t: Tr,
+    entity: Entity,
+    custom: &Map<String, Value>,
+) -> Result<Vec<(String, String)>, StoreError> {
     if custom.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let mut defs = fields::list(db, ctx, entity, true).await.unwrap_or_default();
+    let mut defs = fields::list(db, ctx, entity, true).await?;
     defs.sort_by_key(|d| (!d.active, d.position));
-    let people = if defs.iter().any(|d| d.kind == FieldKind::User) {
-        users::list(db, ctx).await.unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let names = fields::link_names(db, ctx, &defs, &[custom]).await.unwrap_or_default();
+    let people = if defs.iter().any(|d| d.kind == FieldKind::User) { users::list(db, ctx).await? } else { Vec::new() };
+    let names = fields::link_names(db, ctx, &defs, &[custom]).await?;
     let lang = if t.ru { "ru" } else { "en" };
-    defs.iter()
+    Ok(defs
+        .iter()
         .filter_map(|d| {
             let v = custom.get(&d.key)?;
             let shown = match d.kind {
@@ -207,7 +214,7 @@ pub async fn display(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, custom: &Map<Str
             };
             Some((d.label(t.ru).to_string(), shown))
         })
-        .collect()
+        .collect())
 }
 
 /// The path of a linked record's page, for link values.

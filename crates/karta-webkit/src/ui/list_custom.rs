@@ -11,19 +11,15 @@ use karta_kernel::{fields, Db};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// The tenant's custom fields of `e` (inactive ones too, so saved filters on them still run);
-/// none when they cannot be read.
-pub async fn defs(db: &Db, ctx: &Ctx, e: Entity) -> Vec<FieldDef> {
+/// The tenant's custom fields of `e` (inactive ones too, so saved filters on them still run).
+///
+/// # Errors
+/// Database errors.
+pub async fn defs(db: &Db, ctx: &Ctx, e: Entity) -> Result<Vec<FieldDef>, karta_kernel::StoreError> {
     if !fields::ENTITIES.contains(&e) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    match fields::list(db, ctx, e, true).await {
-        Ok(d) => d,
-        Err(err) => {
-            tracing::warn!(error = %err, "custom fields for a list");
-            Vec::new()
-        }
-    }
+    fields::list(db, ctx, e, true).await
 }
 
 /// The definition of a `cf.<key>` name that a list may filter or sort by.

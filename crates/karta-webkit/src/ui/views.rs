@@ -10,6 +10,7 @@
 use super::list::{enc, error_page, field_label, get, kind_of, list_url, parse_list, FilterView, Pairs};
 use super::pages::message_page;
 use crate::auth::PageUser;
+use crate::error::PageResult;
 use crate::i18n::Tr;
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -191,7 +192,12 @@ pub async fn prepare(db: &Db, ctx: &Ctx, e: Entity, pairs: Pairs) -> Result<(Pai
     let pairs = if want.is_empty() {
         let vid = get(&pairs, "vid");
         if !vid.is_empty() {
-            current = views::get(db, ctx, vid).await.ok().filter(|v| v.entity == e);
+            // The view the list was opened from, if it is still there for the caller.
+            current = match views::get(db, ctx, vid).await {
+                Ok(v) => Some(v).filter(|v| v.entity == e),
+                Err(StoreError::NotFound | StoreError::Forbidden) => None,
+                Err(err) => return Err(err),
+            };
         }
         pairs
     } else {
@@ -298,30 +304,35 @@ fn view_error(u: &PageUser, e: &StoreError) -> Response {
 }
 
 /// POST /views: saves the current list as a new view.
-async fn create(State(st): State<AppState>, u: PageUser, Form(pairs): Form<Pairs>) -> Response {
+async fn create(State(st): State<AppState>, u: PageUser, Form(pairs): Form<Pairs>) -> PageResult {
     let Some(e) = list_entity(get(&pairs, "entity")) else {
-        return message_page(u.t, StatusCode::NOT_FOUND, u.t.s("error.not_found"));
+        return Ok(message_page(u.t, StatusCode::NOT_FOUND, u.t.s("error.not_found")));
     };
-    let defs = super::list_custom::defs(&st.db, &u.p.ctx, e).await;
+    let defs = super::list_custom::defs(&st.db, &u.p.ctx, e).await?;
     let input = form_input(e, &pairs, &defs);
-    match views::create(&st.db, &u.p.ctx, e, &input).await {
+    Ok(match views::create(&st.db, &u.p.ctx, e, &input).await {
         Ok(v) => Redirect::to(&format!("/{}?view={}", kind_of(e), enc(&v.id))).into_response(),
         Err(err) => view_error(&u, &err),
-    }
+    })
 }
 
 /// POST /views/{id}: saves the current list into an existing view (owner or admin).
-async fn update(State(st): State<AppState>, u: PageUser, Path(id): Path<String>, Form(pairs): Form<Pairs>) -> Response {
+async fn update(
+    State(st): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Pairs>,
+) -> PageResult {
     let before = match views::get(&st.db, &u.p.ctx, &id).await {
         Ok(v) => v,
-        Err(err) => return view_error(&u, &err),
+        Err(err) => return Ok(view_error(&u, &err)),
     };
-    let defs = super::list_custom::defs(&st.db, &u.p.ctx, before.entity).await;
+    let defs = super::list_custom::defs(&st.db, &u.p.ctx, before.entity).await?;
     let input = form_input(before.entity, &pairs, &defs);
-    match views::update(&st.db, &u.p.ctx, &id, None, &input).await {
+    Ok(match views::update(&st.db, &u.p.ctx, &id, None, &input).await {
         Ok(v) => Redirect::to(&format!("/{}?view={}", kind_of(v.entity), enc(&v.id))).into_response(),
         Err(err) => view_error(&u, &err),
-    }
+    })
 }
 
 /// POST /views/{id}/delete
