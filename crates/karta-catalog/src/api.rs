@@ -1,12 +1,11 @@
 //! The catalogue API.
 
 use crate::store::{self as products, Product, ProductInput};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use karta_webkit::api::parse_json;
+use karta_webkit::api::ApiJson;
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -43,10 +42,8 @@ async fn list_products(
 async fn create_product(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<ProductInput>,
 ) -> ApiResult<(StatusCode, Json<Product>)> {
-    let b: ProductInput = parse_json(&headers, &body)?;
     Ok((StatusCode::CREATED, Json(products::create(&st.db, &p.ctx, &b).await?)))
 }
 
@@ -64,10 +61,8 @@ async fn update_product(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<ProductInput>,
 ) -> ApiResult<Json<Product>> {
-    let b: ProductInput = parse_json(&headers, &body)?;
     Ok(Json(products::update(&st.db, &p.ctx, &id, &b).await?))
 }
 

@@ -2,7 +2,6 @@
 //! change with `If-Match`), and the caller tenant's fields written into the OpenAPI document's
 //! `custom` properties of contacts, accounts and deals.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +11,8 @@ use karta_core::custom::{FieldDef, FieldKind};
 use karta_core::{Entity, FieldError};
 use karta_kernel::ctx::Ctx;
 use karta_kernel::fields::{self, FieldInput, FieldPatch, Saved};
-use karta_webkit::api::{if_match, parse_json, with_etag};
+use karta_webkit::api::ApiJson;
+use karta_webkit::api::{if_match, with_etag};
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -72,10 +72,8 @@ async fn list(
 async fn create(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(input): ApiJson<FieldInput>,
 ) -> ApiResult<Response> {
-    let input: FieldInput = parse_json(&headers, &body)?;
     let d = fields::create(&st.db, &p.ctx, &input).await?;
     let mut r = with_etag(d.version, StatusCode::CREATED, &d);
     if let Ok(h) = HeaderValue::from_str(&format!("/api/v1/custom-fields/{}", d.id)) {
@@ -102,10 +100,9 @@ async fn patch(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(patch): ApiJson<FieldPatch>,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let patch: FieldPatch = parse_json(&headers, &body)?;
     match fields::update(&st.db, &p.ctx, &id, version, &patch).await? {
         Saved::Done(d) => Ok(with_etag(d.version, StatusCode::OK, d)),
         Saved::WouldLose { affected } => Ok(would_lose_response(affected)),

@@ -1,17 +1,16 @@
 //! Saved views and mass update in the API: `/api/v1/views` (CRUD; `?entity=contact`), the
 //! `view=ID_OR_NAME` parameter of the lists, and `POST /api/v1/{accounts|contacts|deals}/mass-update`.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use karta_core::{Entity, FieldError};
-use karta_kernel::ctx::Ctx;
 use karta_kernel::mass::{self, BulkReport};
 use karta_kernel::views::{self, GroupSpec, SavedView, ViewInput};
-use karta_webkit::api::{if_match, merge_patch, parse_json, with_etag};
+use karta_webkit::api::ApiJson;
+use karta_webkit::api::{if_match, merge_patch, with_etag};
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -51,10 +50,8 @@ async fn create(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Query(vp): Query<ViewParams>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(input): ApiJson<ViewInput>,
 ) -> ApiResult<Response> {
-    let input: ViewInput = parse_json(&headers, &body)?;
     let e = entity_of(vp.entity.as_deref().filter(|s| !s.is_empty()).unwrap_or(&input.entity))?;
     let v = views::create(&st.db, &p.ctx, e, &input).await?;
     let mut r = with_etag(v.version, StatusCode::CREATED, &v);
@@ -79,11 +76,11 @@ async fn patch(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(patch): ApiJson<serde_json::Value>,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let current = views::get(&st.db, &p.ctx, &id).await?;
-    let input: ViewInput = merge_patch(&current.to_input(), &headers, &body, &[])?;
+    let input: ViewInput = merge_patch(&current.to_input(), patch, &[])?;
     let v = views::update(&st.db, &p.ctx, &id, Some(version), &input).await?;
     Ok(with_etag(v.version, StatusCode::OK, v))
 }
@@ -110,46 +107,41 @@ pub struct MassUpdate {
     pub value: String,
 }
 
-async fn mass_update(st: &AppState, ctx: &Ctx, e: Entity, headers: &HeaderMap, body: &Bytes) -> ApiResult<Response> {
-    let b: MassUpdate = parse_json(headers, body)?;
-    let rep = mass::set(&st.db, ctx, st.clock.now(), e, &b.ids, &b.field, &b.value).await?;
+#[utoipa::path(post, path = "/api/v1/{kind}/mass-update", params(("kind" = String, Path, description = "accounts or contacts")),
+    request_body = MassUpdate, responses((status = 200, body = BulkReport, description = "each record updated, validated and audited as if edited alone; records the caller may not change are skipped"),
+    (status = 403, description = "the role may not change these records"), (status = 404, description = "no such list"), (status = 422, description = "unknown field or bad value")), tag = "views")]
+async fn mass_update(
+    State(st): State<AppState>,
+    ApiUser(p): ApiUser,
+    Path(kind): Path<String>,
+    ApiJson(b): ApiJson<MassUpdate>,
+) -> ApiResult<Response> {
+    let e = match kind.as_str() {
+        "accounts" => Entity::Account,
+        "contacts" => Entity::Contact,
+        _ => return Err(ApiError::NotFound),
+    };
+    let rep = mass::set(&st.db, &p.ctx, st.clock.now(), e, &b.ids, &b.field, &b.value).await?;
     Ok(Json(rep).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/{kind}/mass-update", params(("kind" = String, Path, description = "accounts, contacts or deals")),
-    request_body = MassUpdate, responses((status = 200, body = BulkReport, description = "each record updated, validated and audited as if edited alone; records the caller may not change are skipped"),
-    (status = 403, description = "the role may not change these records"), (status = 422, description = "unknown field or bad value")), tag = "views")]
-async fn mass_accounts(
+// Deals have a path of their own: `/deals/{id}` would take `/{kind}/mass-update` first.
+#[utoipa::path(post, path = "/api/v1/deals/mass-update",
+    request_body = MassUpdate, responses((status = 200, body = BulkReport, description = "each deal updated, validated and audited as if edited alone; deals the caller may not change are skipped"),
+    (status = 403, description = "the role may not change deals"), (status = 422, description = "unknown field or bad value")), tag = "views")]
+async fn mass_update_deals(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<MassUpdate>,
 ) -> ApiResult<Response> {
-    mass_update(&st, &p.ctx, Entity::Account, &headers, &body).await
-}
-
-async fn mass_contacts(
-    State(st): State<AppState>,
-    ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    mass_update(&st, &p.ctx, Entity::Contact, &headers, &body).await
-}
-
-async fn mass_deals(
-    State(st): State<AppState>,
-    ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    mass_update(&st, &p.ctx, Entity::Deal, &headers, &body).await
+    let rep = mass::set(&st.db, &p.ctx, st.clock.now(), Entity::Deal, &b.ids, &b.field, &b.value).await?;
+    Ok(Json(rep).into_response())
 }
 
 /// The OpenAPI paths of views and mass update.
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, create, get_one, patch, delete, mass_accounts),
+    paths(list, create, get_one, patch, delete, mass_update, mass_update_deals),
     components(schemas(SavedView, ViewInput, GroupSpec, MassUpdate, BulkReport))
 )]
 pub struct ViewsDoc;
@@ -159,7 +151,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/views", get(list).post(create))
         .route("/views/{id}", get(get_one).patch(patch).delete(delete))
-        .route("/accounts/mass-update", post(mass_accounts))
-        .route("/contacts/mass-update", post(mass_contacts))
-        .route("/deals/mass-update", post(mass_deals))
+        .route("/{kind}/mass-update", post(mass_update))
+        .route("/deals/mass-update", post(mass_update_deals))
 }

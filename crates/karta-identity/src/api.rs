@@ -1,13 +1,12 @@
 //! The identity API: who am I, and personal API tokens.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use karta_kernel::users;
-use karta_webkit::api::parse_json;
+use karta_webkit::api::ApiJsonOrDefault;
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::ApiResult;
 use karta_webkit::AppState;
@@ -70,10 +69,8 @@ async fn list_tokens(State(st): State<AppState>, ApiUser(p): ApiUser) -> ApiResu
 async fn create_token(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJsonOrDefault(b): ApiJsonOrDefault<TokenBody>,
 ) -> ApiResult<Response> {
-    let b: TokenBody = if body.is_empty() { TokenBody::default() } else { parse_json(&headers, &body)? };
     let (info, token) = users::create_token(&st.db, p.ctx.tenant_id(), p.ctx.user_id(), &b.name).await?;
     Ok((StatusCode::CREATED, Json(NewToken { info, token })).into_response())
 }

@@ -2,14 +2,14 @@
 //! feed, and the team's workload with bulk reassignment.
 
 use crate::store::{self as activities, Activity, ActivityInput, MyDay, Range, Workload};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use karta_core::{Entity, FieldError};
-use karta_webkit::api::{idempotent, if_match, merge_patch, parse_json, with_etag};
+use karta_webkit::api::{idempotent, if_match, merge_patch, with_etag};
+use karta_webkit::api::{ApiJson, ApiJsonOrDefault};
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -83,12 +83,11 @@ async fn create(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(input): ApiJson<ActivityInput>,
 ) -> ApiResult<Response> {
-    let input: ActivityInput = parse_json(&headers, &body)?;
     let st2 = st.clone();
     let p2 = p.clone();
-    idempotent(&st, &p, &headers, &body, || async move {
+    idempotent(&st, &p, &headers, input, |input| async move {
         let a = activities::create(&st2.db, &p2.ctx, st2.clock.now(), &input).await?;
         let loc = format!("/api/v1/activities/{}", a.id);
         Ok((StatusCode::CREATED, serde_json::to_value(&a).unwrap_or_default(), loc, a.version))
@@ -109,12 +108,12 @@ async fn patch(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(patch): ApiJson<serde_json::Value>,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let now = st.clock.now();
     let cur = activities::get(&st.db, &p.ctx, &id, now).await?;
-    let input: ActivityInput = merge_patch(&activities::to_input(&cur), &headers, &body, &["participants"])?;
+    let input: ActivityInput = merge_patch(&activities::to_input(&cur), patch, &["participants"])?;
     let a = activities::update(&st.db, &p.ctx, now, &id, version, &input).await?;
     Ok(with_etag(a.version, StatusCode::OK, a))
 }
@@ -153,10 +152,9 @@ async fn complete(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJsonOrDefault(b): ApiJsonOrDefault<CompleteBody>,
 ) -> ApiResult<Json<Completed>> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let b: CompleteBody = if body.is_empty() { CompleteBody::default() } else { parse_json(&headers, &body)? };
     let now = st.clock.now();
     let done = activities::complete(&st.db, &p.ctx, now, &id, version, &b.result, &b.interest).await?;
     let next = match b.next {
@@ -270,10 +268,8 @@ pub struct Reassigned {
 async fn reassign(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<ReassignBody>,
 ) -> ApiResult<Json<Reassigned>> {
-    let b: ReassignBody = parse_json(&headers, &body)?;
     let (deals, accounts, contacts, activities) =
         activities::reassign_all(&st.db, &p.ctx, st.clock.now(), &b.from, &b.to).await?;
     Ok(Json(Reassigned { deals, accounts, contacts, activities }))

@@ -2,7 +2,6 @@
 //! problem+json errors, `ETag`/`If-Match` and `Idempotency-Key`.
 
 use crate::{links, notes, parties};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -12,7 +11,8 @@ use karta_core::party::PartyInput;
 use karta_core::{Entity, FieldError};
 use karta_kernel::{audit, search};
 use karta_webkit::api::Bearer;
-use karta_webkit::api::{idempotent, if_match, list_query, merge_patch, parse_json, with_etag, ListParams};
+use karta_webkit::api::{idempotent, if_match, list_query, merge_patch, with_etag, ListParams};
+use karta_webkit::api::{ApiJson, ApiJsonOrDefault};
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -59,13 +59,12 @@ async fn create(
     ApiUser(p): ApiUser,
     Path(kind): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(input): ApiJson<PartyInput>,
 ) -> ApiResult<Response> {
     let e = entity(&kind)?;
-    let input: PartyInput = parse_json(&headers, &body)?;
     let st2 = st.clone();
     let p2 = p.clone();
-    idempotent(&st, &p, &headers, &body, || async move {
+    idempotent(&st, &p, &headers, input, |input| async move {
         let rec = parties::create(&st2.db, &p2.ctx, e, input).await?;
         let loc = format!("/api/v1/{kind}/{}", rec.id);
         let version = rec.version;
@@ -93,12 +92,12 @@ async fn patch(
     ApiUser(p): ApiUser,
     Path((kind, id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(patch): ApiJson<serde_json::Value>,
 ) -> ApiResult<Response> {
     let e = entity(&kind)?;
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let current = parties::get(&st.db, &p.ctx, e, &id).await?;
-    let input: PartyInput = merge_patch(&current.input, &headers, &body, &[])?;
+    let input: PartyInput = merge_patch(&current.input, patch, &[])?;
     let rec = parties::update(&st.db, &p.ctx, e, &id, version, input).await?;
     Ok(with_etag(rec.version, StatusCode::OK, rec))
 }
@@ -182,10 +181,8 @@ async fn link(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path((id, account)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJsonOrDefault(b): ApiJsonOrDefault<LinkBody>,
 ) -> ApiResult<StatusCode> {
-    let b: LinkBody = if body.is_empty() { LinkBody::default() } else { parse_json(&headers, &body)? };
     links::link(&st.db, &p.ctx, &id, &account, &b.role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -202,7 +199,7 @@ async fn unlink(
 }
 
 /// A note's text.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// Text.
@@ -226,13 +223,12 @@ async fn add_note(
     ApiUser(p): ApiUser,
     Path((kind, id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<NoteBody>,
 ) -> ApiResult<Response> {
     let e = entity(&kind)?;
-    let b: NoteBody = parse_json(&headers, &body)?;
     let st2 = st.clone();
     let p2 = p.clone();
-    idempotent(&st, &p, &headers, &body, || async move {
+    idempotent(&st, &p, &headers, b, |b| async move {
         let n = notes::add(&st2.db, &p2.ctx, e, &id, &b.body).await?;
         let v = n.version;
         Ok((StatusCode::CREATED, serde_json::to_value(&n).unwrap_or_default(), format!("/api/v1/notes/{}", n.id), v))
@@ -247,9 +243,8 @@ async fn edit_note(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<NoteBody>,
 ) -> ApiResult<Response> {
-    let b: NoteBody = parse_json(&headers, &body)?;
     let n = notes::edit(&st.db, &p.ctx, &id, if_match(&headers)?, &b.body).await?;
     Ok(with_etag(n.version, StatusCode::OK, n))
 }

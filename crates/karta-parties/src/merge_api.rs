@@ -3,7 +3,6 @@
 
 use crate::dedup::{self, Candidate, DupGroup, Reason, Report};
 use crate::merge::{self, MergeInfo, MergedRecord};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use karta_core::party::PartyInput;
 use karta_core::{Entity, FieldError};
-use karta_webkit::api::parse_json;
+use karta_webkit::api::ApiJson;
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -54,11 +53,9 @@ async fn candidates(
     ApiUser(p): ApiUser,
     Path(kind): Path<String>,
     Query(dq): Query<DupParams>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(input): ApiJson<PartyInput>,
 ) -> ApiResult<Json<Candidates>> {
     let e = entity(&kind)?;
-    let input: PartyInput = parse_json(&headers, &body)?;
     let items =
         dedup::candidates_for_input(&st.db, &p.ctx, e, input, dq.account_id.as_deref(), dq.exclude_id.as_deref())
             .await?;
@@ -128,10 +125,9 @@ async fn do_merge(
     ApiUser(p): ApiUser,
     Path(kind): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<MergeBody>,
 ) -> ApiResult<Response> {
     let e = entity(&kind)?;
-    let b: MergeBody = parse_json(&headers, &body)?;
     let version = match b.version {
         Some(v) => Some(v),
         None => karta_webkit::api::if_match(&headers)?,

@@ -5,14 +5,14 @@
 
 use crate::deals::{self, Deal, DealInput, MoveInput, Outcome};
 use crate::pipelines::{self, LostReason, Pipeline, StageInput};
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use karta_kernel::audit;
-use karta_webkit::api::{idempotent, if_match, list_query, merge_patch, parse_json, with_etag};
+use karta_webkit::api::{idempotent, if_match, list_query, merge_patch, with_etag};
+use karta_webkit::api::{ApiJson, ApiJsonOrDefault};
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -49,12 +49,11 @@ async fn create(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(input): ApiJson<DealInput>,
 ) -> ApiResult<Response> {
-    let input: DealInput = parse_json(&headers, &body)?;
     let st2 = st.clone();
     let p2 = p.clone();
-    idempotent(&st, &p, &headers, &body, || async move {
+    idempotent(&st, &p, &headers, input, |input| async move {
         let d = deals::create(&st2.db, &p2.ctx, st2.clock.now(), &input).await?;
         let loc = format!("/api/v1/deals/{}", d.id);
         Ok((StatusCode::CREATED, serde_json::to_value(&d).unwrap_or_default(), loc, d.version))
@@ -78,12 +77,12 @@ async fn patch(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(patch): ApiJson<serde_json::Value>,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let now = st.clock.now();
     let current = deals::get(&st.db, &p.ctx, &id, now).await?;
-    let input: DealInput = merge_patch(&current.to_input(), &headers, &body, &["contacts", "lines"])?;
+    let input: DealInput = merge_patch(&current.to_input(), patch, &["contacts", "lines"])?;
     let d = deals::update(&st.db, &p.ctx, now, &id, version, &input).await?;
     Ok(with_etag(d.version, StatusCode::OK, d))
 }
@@ -96,9 +95,8 @@ async fn move_to(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(mut m): ApiJson<MoveInput>,
 ) -> ApiResult<Response> {
-    let mut m: MoveInput = parse_json(&headers, &body)?;
     if m.version.is_none() {
         m.version = if_match(&headers)?;
     }
@@ -125,10 +123,9 @@ async fn close(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<CloseBody>,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let b: CloseBody = parse_json(&headers, &body)?;
     let outcome = match b.outcome.as_str() {
         "won" => Outcome::Won,
         "lost" => Outcome::Lost { reason_id: b.lost_reason_id, text: b.lost_reason_text },
@@ -153,10 +150,9 @@ async fn reopen(
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiJsonOrDefault(b): ApiJsonOrDefault<ReopenBody>,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
-    let b: ReopenBody = if body.is_empty() { ReopenBody::default() } else { parse_json(&headers, &body)? };
     let d = deals::reopen(&st.db, &p.ctx, st.clock.now(), &id, version, &b.stage_id).await?;
     Ok(with_etag(d.version, StatusCode::OK, d))
 }
@@ -261,10 +257,8 @@ pub struct PipelineBody {
 async fn create_pipeline(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<PipelineBody>,
 ) -> ApiResult<(StatusCode, Json<Pipeline>)> {
-    let b: PipelineBody = parse_json(&headers, &body)?;
     let id = pipelines::create(&st.db, &p.ctx, &b.name_ru, &b.name_en).await?;
     Ok((StatusCode::CREATED, Json(pipelines::get(&st.db, &p.ctx, &id).await?)))
 }
@@ -274,10 +268,8 @@ async fn update_pipeline(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<PipelineBody>,
 ) -> ApiResult<Json<Pipeline>> {
-    let b: PipelineBody = parse_json(&headers, &body)?;
     let cur = pipelines::get(&st.db, &p.ctx, &id).await?;
     let ru = if b.name_ru.is_empty() { cur.name_ru } else { b.name_ru };
     let en = if b.name_en.is_empty() { cur.name_en } else { b.name_en };
@@ -290,10 +282,8 @@ async fn add_stage(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<StageInput>,
 ) -> ApiResult<(StatusCode, Json<Pipeline>)> {
-    let b: StageInput = parse_json(&headers, &body)?;
     pipelines::add_stage(&st.db, &p.ctx, &id, &b).await?;
     Ok((StatusCode::CREATED, Json(pipelines::get(&st.db, &p.ctx, &id).await?)))
 }
@@ -303,10 +293,8 @@ async fn update_stage(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<StageInput>,
 ) -> ApiResult<StatusCode> {
-    let b: StageInput = parse_json(&headers, &body)?;
     pipelines::update_stage(&st.db, &p.ctx, &id, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }

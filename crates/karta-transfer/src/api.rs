@@ -4,9 +4,9 @@
 
 use crate::export::{self, ExportFormat, ExportSpec};
 use crate::import::{self, Dedup, Import, Reject};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -18,7 +18,8 @@ use karta_kernel::listq::ListQuery;
 use karta_kernel::{Ctx, StoreError};
 use karta_parties::parties;
 use karta_sales::deals;
-use karta_webkit::api::{list_query, parse_json};
+use karta_webkit::api::list_query;
+use karta_webkit::api::ApiJson;
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
@@ -447,10 +448,8 @@ async fn put_mapping(
     State(st): State<AppState>,
     ApiUser(p): ApiUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(b): ApiJson<MappingBody>,
 ) -> ApiResult<Json<Import>> {
-    let b: MappingBody = parse_json(&headers, &body)?;
     let imp = import::get(&st.db, &p.ctx, &id).await?;
     let dedup = match b.dedup.as_deref() {
         None => imp.dedup,

@@ -44,15 +44,54 @@ impl ApiError {
     }
 }
 
+/// A JSON request body of type `T`, parsed strictly ([`parse_json`]): handlers take
+/// `ApiJson(input): ApiJson<T>` instead of headers and bytes. An oversized body is a 413.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+/// Like [`ApiJson`], but an empty body means `T::default()` (bodies whose fields are all
+/// optional).
+#[derive(Debug, Clone)]
+pub struct ApiJsonOrDefault<T>(pub T);
+
+async fn body_of<S: Send + Sync>(req: axum::extract::Request, state: &S) -> ApiResult<(HeaderMap, Bytes)> {
+    use axum::extract::FromRequest;
+    let headers = req.headers().clone();
+    let body = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
+    Ok((headers, body))
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (headers, body) = body_of(req, state).await?;
+        parse_json(&headers, &body).map(Self)
+    }
+}
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> axum::extract::FromRequest<S> for ApiJsonOrDefault<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (headers, body) = body_of(req, state).await?;
+        if body.is_empty() {
+            return Ok(Self(T::default()));
+        }
+        parse_json(&headers, &body).map(Self)
+    }
+}
+
 /// A PATCH: the body's fields laid over `current` (fields not sent keep their values).
 /// `lists` are fields that only replace when sent, so they are left out of the base.
-pub fn merge_patch<T: Serialize + DeserializeOwned>(
-    current: &T,
-    headers: &HeaderMap,
-    body: &Bytes,
-    lists: &[&str],
-) -> ApiResult<T> {
-    let Value::Object(patch) = parse_json::<Value>(headers, body)? else {
+pub fn merge_patch<T: Serialize + DeserializeOwned>(current: &T, patch: Value, lists: &[&str]) -> ApiResult<T> {
+    let Value::Object(patch) = patch else {
         return Err(ApiError::BadRequest("the body must be a JSON object".into()));
     };
     let mut merged = serde_json::to_value(current).map_err(|e| ApiError::Internal(e.into()))?;
@@ -142,26 +181,35 @@ pub fn list_query(raw: &[(String, String)]) -> ApiResult<ListQuery> {
     Ok(lq)
 }
 
-pub async fn idempotent<F, Fut>(
+/// Runs a create once per `Idempotency-Key`: a repeated request with the same key and body
+/// gets the first answer again (marked `Idempotent-Replayed`), the same key with another body
+/// a 422; without a key the create just runs.
+///
+/// # Errors
+/// What the create returns; a 422 for a reused key; database errors.
+pub async fn idempotent<T, F, Fut>(
     st: &AppState,
     p: &Principal,
     headers: &HeaderMap,
-    body: &Bytes,
+    request: T,
     f: F,
 ) -> ApiResult<Response>
 where
-    F: FnOnce() -> Fut,
+    T: Serialize,
+    F: FnOnce(T) -> Fut,
     Fut: std::future::Future<Output = ApiResult<(StatusCode, Value, String, i64)>>,
 {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
     let Some(key) = key else {
-        let (status, v, loc, version) = f().await?;
+        let (status, v, loc, version) = f(request).await?;
         return Ok(created(status, &v, &loc, version));
     };
     if key.len() > 200 {
         return Err(ApiError::Invalid(vec![FieldError::new("Idempotency-Key", "too_long")]));
     }
-    let hash = users::sha256_hex(&String::from_utf8_lossy(body));
+    // The parsed request, written back: the same request in other spacing or key order is
+    // the same request.
+    let hash = users::sha256_hex(&serde_json::to_string(&request).map_err(|e| ApiError::Internal(e.into()))?);
     let (t, u) = (p.ctx.tenant_id(), p.ctx.user_id());
     let prior = st
         .db
@@ -185,7 +233,7 @@ where
         res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
         return Ok(res);
     }
-    let (status, v, loc, version) = f().await?;
+    let (status, v, loc, version) = f(request).await?;
     let stored = st
         .db
         .exec(
