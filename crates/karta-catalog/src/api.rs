@@ -3,14 +3,15 @@
 use crate::store::{self as products, Product, ProductInput};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use karta_webkit::api::ApiJson;
 use karta_webkit::auth::ApiUser;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
 use serde::Deserialize;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Catalogue parameters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -68,15 +69,12 @@ async fn update_product(
 
 /// The OpenAPI paths of the catalogue.
 #[derive(OpenApi)]
-#[openapi(
-    paths(list_products, create_product, get_product, update_product),
-    components(schemas(Product, products::Price, ProductInput, products::PriceInput))
-)]
+#[openapi(components(schemas(Product, products::Price, ProductInput, products::PriceInput)))]
 pub struct CatalogDoc;
 
 /// The API routes (nested under `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/products", get(list_products).post(create_product))
-        .route("/products/{id}", get(get_product).put(update_product))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(CatalogDoc::openapi())
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(get_product, update_product))
 }

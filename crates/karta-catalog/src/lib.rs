@@ -18,7 +18,7 @@ pub fn pages() -> Router<AppState> {
         .route("/products/{id}/edit", get(p::edit_form))
 }
 
-/// The API routes (nested under `/api/v1`).
-pub fn api() -> Router<AppState> {
+/// The API routes, with their OpenAPI paths.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()
 }

@@ -5,8 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use karta_core::custom::{FieldDef, FieldKind};
 use karta_core::{Entity, FieldError};
 use karta_kernel::ctx::Ctx;
@@ -19,6 +18,8 @@ use karta_webkit::AppState;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Which entity's fields.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -110,15 +111,13 @@ async fn patch(
 }
 
 /// The custom-field routes (merged into `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/custom-fields", get(list).post(create))
-        .route("/custom-fields/{id}", get(get_one).patch(patch))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(FieldsDoc::openapi()).routes(routes!(list, create)).routes(routes!(get_one, patch))
 }
 
 /// The custom-field part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(list, create, get_one, patch), components(schemas(FieldDef, FieldKind, FieldInput, FieldPatch)))]
+#[openapi(components(schemas(FieldDef, FieldKind, FieldInput, FieldPatch)))]
 pub struct FieldsDoc;
 
 /// The JSON Schema of one field's stored value.

@@ -19,8 +19,8 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/fields/{id}/move", post(fields_page::move_field))
 }
 
-/// The API routes (nested under `/api/v1`).
-pub fn api() -> Router<AppState> {
+/// The API routes, with their OpenAPI paths.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     fields_api::router().merge(views_api::router())
 }
 

@@ -4,8 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use karta_core::{Entity, FieldError};
 use karta_kernel::mass::{self, BulkReport};
 use karta_kernel::views::{self, GroupSpec, SavedView, ViewInput};
@@ -16,6 +15,8 @@ use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Which list's views.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -140,17 +141,14 @@ async fn mass_update_deals(
 
 /// The OpenAPI paths of views and mass update.
 #[derive(OpenApi)]
-#[openapi(
-    paths(list, create, get_one, patch, delete, mass_update, mass_update_deals),
-    components(schemas(SavedView, ViewInput, GroupSpec, MassUpdate, BulkReport))
-)]
+#[openapi(components(schemas(SavedView, ViewInput, GroupSpec, MassUpdate, BulkReport)))]
 pub struct ViewsDoc;
 
-/// The routes (merged into `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/views", get(list).post(create))
-        .route("/views/{id}", get(get_one).patch(patch).delete(delete))
-        .route("/{kind}/mass-update", post(mass_update))
-        .route("/deals/mass-update", post(mass_update_deals))
+/// The API routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ViewsDoc::openapi())
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, patch, delete))
+        .routes(routes!(mass_update))
+        .routes(routes!(mass_update_deals))
 }

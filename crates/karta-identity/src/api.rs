@@ -3,8 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use karta_kernel::users;
 use karta_webkit::api::ApiJsonOrDefault;
 use karta_webkit::auth::ApiUser;
@@ -12,6 +11,8 @@ use karta_webkit::error::ApiResult;
 use karta_webkit::AppState;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The current user.
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,16 +88,13 @@ async fn revoke_token(
 
 /// The OpenAPI paths of identity.
 #[derive(OpenApi)]
-#[openapi(
-    paths(me, list_tokens, create_token, revoke_token),
-    components(schemas(users::TokenInfo, NewToken, TokenBody, Me))
-)]
+#[openapi(components(schemas(users::TokenInfo, NewToken, TokenBody, Me)))]
 pub struct IdentityDoc;
 
-/// The routes (nested under `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me))
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}", axum::routing::delete(revoke_token))
+/// The API routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(IdentityDoc::openapi())
+        .routes(routes!(me))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
 }

@@ -28,7 +28,7 @@ pub fn pages() -> Router<AppState> {
         .route("/notifications/read", post(notifications::read_all))
 }
 
-/// The API routes (nested under `/api/v1`).
-pub fn api() -> Router<AppState> {
+/// The API routes, with their OpenAPI paths.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router().merge(notifications::api())
 }

@@ -71,12 +71,12 @@ async fn read_api(State(st): State<AppState>, ApiUser(p): ApiUser, Path(id): Pat
 
 /// The OpenAPI paths of notifications.
 #[derive(OpenApi)]
-#[openapi(paths(list_api, read_api), components(schemas(notify::Notification)))]
+#[openapi(components(schemas(notify::Notification)))]
 pub struct NotificationsDoc;
 
-/// The API routes (nested under `/api/v1`).
-pub fn api() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/notifications", axum::routing::get(list_api))
-        .route("/notifications/{id}/read", axum::routing::post(read_api))
+/// The API routes, with their OpenAPI paths.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::with_openapi(NotificationsDoc::openapi())
+        .routes(utoipa_axum::routes!(list_api))
+        .routes(utoipa_axum::routes!(read_api))
 }

@@ -5,8 +5,7 @@ use crate::store::{self as activities, Activity, ActivityInput, MyDay, Range, Wo
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use karta_core::{Entity, FieldError};
 use karta_webkit::api::{idempotent, if_match, merge_patch, with_etag};
 use karta_webkit::api::{ApiJson, ApiJsonOrDefault};
@@ -15,6 +14,8 @@ use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn bad(field: &str) -> ApiError {
     ApiError::Invalid(vec![FieldError::new(field, "invalid_value")])
@@ -296,35 +297,32 @@ async fn revoke_feed(State(st): State<AppState>, ApiUser(p): ApiUser) -> ApiResu
 
 /// The organizer API's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(
-    paths(list, create, get_one, patch, delete, complete, timeline, my_day, workload, reassign, new_feed, revoke_feed),
-    components(schemas(
-        Activity,
-        ActivityInput,
-        activities::Participant,
-        ActivityPage,
-        CompleteBody,
-        Completed,
-        MyDay,
-        activities::AttentionDeal,
-        activities::DateItem,
-        Workload,
-        ReassignBody,
-        Reassigned,
-        Feed
-    ))
-)]
+#[openapi(components(schemas(
+    Activity,
+    ActivityInput,
+    activities::Participant,
+    ActivityPage,
+    CompleteBody,
+    Completed,
+    MyDay,
+    activities::AttentionDeal,
+    activities::DateItem,
+    Workload,
+    ReassignBody,
+    Reassigned,
+    Feed
+)))]
 pub struct OrganizerDoc;
 
 /// The organizer routes (merged into `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/activities", get(list).post(create))
-        .route("/activities/{id}", get(get_one).patch(patch).delete(delete))
-        .route("/activities/{id}/complete", post(complete))
-        .route("/{kind}/{id}/timeline", get(timeline))
-        .route("/my-day", get(my_day))
-        .route("/workload", get(workload))
-        .route("/workload/reassign", post(reassign))
-        .route("/calendar-feed", post(new_feed).delete(revoke_feed))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(OrganizerDoc::openapi())
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, patch, delete))
+        .routes(routes!(complete))
+        .routes(routes!(timeline))
+        .routes(routes!(my_day))
+        .routes(routes!(workload))
+        .routes(routes!(reassign))
+        .routes(routes!(new_feed, revoke_feed))
 }

@@ -22,8 +22,8 @@ pub fn pages() -> Router<AppState> {
     pages::router().merge(calendar::router()).merge(team::router()).route("/calendar/{file}", get(ics::feed))
 }
 
-/// The API routes (nested under `/api/v1`).
-pub fn api() -> Router<AppState> {
+/// The API routes, with their OpenAPI paths.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()
 }
 

@@ -41,8 +41,8 @@ pub fn pages() -> Router<AppState> {
         .route("/{kind}/{id}/links/{other}/delete", post(p::unlink))
 }
 
-/// The API routes (nested under `/api/v1`).
-pub fn api() -> Router<AppState> {
+/// The API routes, with their OpenAPI paths.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router().merge(merge_api::router())
 }
 

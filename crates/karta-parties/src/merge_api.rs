@@ -6,8 +6,7 @@ use crate::merge::{self, MergeInfo, MergedRecord};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use karta_core::party::PartyInput;
 use karta_core::{Entity, FieldError};
 use karta_webkit::api::ApiJson;
@@ -17,6 +16,8 @@ use karta_webkit::AppState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 fn entity(kind: &str) -> ApiResult<Entity> {
     match kind {
@@ -162,28 +163,25 @@ async fn undo(State(st): State<AppState>, ApiUser(p): ApiUser, Path(id): Path<St
 
 /// The OpenAPI paths of duplicates and merging.
 #[derive(OpenApi)]
-#[openapi(
-    paths(candidates, report, do_merge, get_merge, undo),
-    components(schemas(
-        Candidates,
-        Candidate,
-        Reason,
-        Report,
-        DupGroup,
-        MergeBody,
-        MergeDone,
-        MergeInfo,
-        MergedRecord
-    ))
-)]
+#[openapi(components(schemas(
+    Candidates,
+    Candidate,
+    Reason,
+    Report,
+    DupGroup,
+    MergeBody,
+    MergeDone,
+    MergeInfo,
+    MergedRecord
+)))]
 pub struct MergeDoc;
 
-/// The routes (nested under `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{kind}/duplicates", post(candidates))
-        .route("/{kind}/duplicates/report", get(report))
-        .route("/{kind}/merge", post(do_merge))
-        .route("/merges/{id}", get(get_merge))
-        .route("/merges/{id}/undo", post(undo))
+/// The API routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(MergeDoc::openapi())
+        .routes(routes!(candidates))
+        .routes(routes!(report))
+        .routes(routes!(do_merge))
+        .routes(routes!(get_merge))
+        .routes(routes!(undo))
 }

@@ -8,8 +8,7 @@ use crate::pipelines::{self, LostReason, Pipeline, StageInput};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use karta_kernel::audit;
 use karta_webkit::api::{idempotent, if_match, list_query, merge_patch, with_etag};
 use karta_webkit::api::{ApiJson, ApiJsonOrDefault};
@@ -18,6 +17,8 @@ use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A page of deals.
 #[derive(Debug, Serialize, ToSchema)]
@@ -317,70 +318,46 @@ async fn lost_reasons(State(st): State<AppState>, ApiUser(p): ApiUser) -> ApiRes
 
 /// The sales API's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        list,
-        create,
-        get_one,
-        patch,
-        move_to,
-        close,
-        reopen,
-        delete,
-        restore,
-        stage_history,
-        price_log,
-        history,
-        board,
-        list_pipelines,
-        create_pipeline,
-        update_pipeline,
-        add_stage,
-        update_stage,
-        remove_stage,
-        lost_reasons
-    ),
-    components(schemas(
-        Deal,
-        DealPage,
-        DealInput,
-        deals::DealContactInput,
-        deals::LineInput,
-        deals::DealContact,
-        deals::DealLine,
-        MoveInput,
-        CloseBody,
-        ReopenBody,
-        StageHistory,
-        deals::StageEvent,
-        deals::PriceEvent,
-        deals::Board,
-        deals::Column,
-        Pipeline,
-        pipelines::Stage,
-        StageInput,
-        PipelineBody,
-        LostReason
-    ))
-)]
+#[openapi(components(schemas(
+    Deal,
+    DealPage,
+    DealInput,
+    deals::DealContactInput,
+    deals::LineInput,
+    deals::DealContact,
+    deals::DealLine,
+    MoveInput,
+    CloseBody,
+    ReopenBody,
+    StageHistory,
+    deals::StageEvent,
+    deals::PriceEvent,
+    deals::Board,
+    deals::Column,
+    Pipeline,
+    pipelines::Stage,
+    StageInput,
+    PipelineBody,
+    LostReason
+)))]
 pub struct SalesDoc;
 
-/// The sales routes (merged into `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/deals", get(list).post(create))
-        .route("/deals/{id}", get(get_one).patch(patch).delete(delete))
-        .route("/deals/{id}/move", post(move_to))
-        .route("/deals/{id}/close", post(close))
-        .route("/deals/{id}/reopen", post(reopen))
-        .route("/deals/{id}/restore", post(restore))
-        .route("/deals/{id}/stages", get(stage_history))
-        .route("/deals/{id}/price-log", get(price_log))
-        .route("/deals/{id}/history", get(history))
-        .route("/board", get(board))
-        .route("/pipelines", get(list_pipelines).post(create_pipeline))
-        .route("/pipelines/{id}", axum::routing::patch(update_pipeline))
-        .route("/pipelines/{id}/stages", post(add_stage))
-        .route("/stages/{id}", axum::routing::put(update_stage).delete(remove_stage))
-        .route("/lost-reasons", get(lost_reasons))
+/// The API routes, with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(SalesDoc::openapi())
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, patch, delete))
+        .routes(routes!(move_to))
+        .routes(routes!(close))
+        .routes(routes!(reopen))
+        .routes(routes!(restore))
+        .routes(routes!(stage_history))
+        .routes(routes!(price_log))
+        .routes(routes!(history))
+        .routes(routes!(board))
+        .routes(routes!(list_pipelines, create_pipeline))
+        .routes(routes!(update_pipeline))
+        .routes(routes!(add_stage))
+        .routes(routes!(update_stage, remove_stage))
+        .routes(routes!(lost_reasons))
 }

@@ -46,8 +46,8 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/lost-reasons/{id}", post(pa::set_reason))
 }
 
-/// The API routes (nested under `/api/v1`).
-pub fn api() -> Router<AppState> {
+/// The API routes, with their OpenAPI paths.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()
 }
 

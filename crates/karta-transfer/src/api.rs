@@ -8,8 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::StreamExt;
 use karta_core::{Entity, FieldError};
 use karta_formats::csvread::Encoding;
@@ -28,6 +27,8 @@ use serde_json::json;
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The largest file an import accepts.
 pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
@@ -589,39 +590,32 @@ async fn export_deals(
 
 /// The OpenAPI paths of imports and exports.
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        upload,
-        list,
-        get_one,
-        get_preview,
-        put_mapping,
-        dry_run,
-        run,
-        rejected,
-        rejected_csv,
-        export_contacts,
-        export_accounts,
-        export_deals
-    ),
-    components(schemas(Import, import::Counts, Dedup, Reject, Preview, PreviewRow, ImportCreated, MappingBody))
-)]
+#[openapi(components(schemas(
+    Import,
+    import::Counts,
+    Dedup,
+    Reject,
+    Preview,
+    PreviewRow,
+    ImportCreated,
+    MappingBody
+)))]
 pub struct TransferDoc;
 
 /// The `/api/v1` routes of imports and exports.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/imports", get(list).post(upload))
-        .route("/imports/{id}", get(get_one))
-        .route("/imports/{id}/preview", get(get_preview))
-        .route("/imports/{id}/mapping", put(put_mapping))
-        .route("/imports/{id}/dry-run", post(dry_run))
-        .route("/imports/{id}/run", post(run))
-        .route("/imports/{id}/rejected", get(rejected))
-        .route("/imports/{id}/rejected.csv", get(rejected_csv))
-        .route("/contacts/export", get(export_contacts))
-        .route("/accounts/export", get(export_accounts))
-        .route("/deals/export", get(export_deals))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(TransferDoc::openapi())
+        .routes(routes!(list, upload))
+        .routes(routes!(get_one))
+        .routes(routes!(get_preview))
+        .routes(routes!(put_mapping))
+        .routes(routes!(dry_run))
+        .routes(routes!(run))
+        .routes(routes!(rejected))
+        .routes(routes!(rejected_csv))
+        .routes(routes!(export_contacts))
+        .routes(routes!(export_accounts))
+        .routes(routes!(export_deals))
 }
 
 /// 422 naming the file and why it cannot be imported, in words.

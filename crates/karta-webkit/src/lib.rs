@@ -71,19 +71,28 @@ async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-async fn api_not_found() -> error::ApiError {
-    error::ApiError::NotFound
+/// What no route matches: a problem under `/api/`, the not-found page elsewhere.
+async fn not_found(req: Request) -> Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with("/api/") {
+        return error::ApiError::NotFound.into_response();
+    }
+    let al = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let pref = req.extensions().get::<auth::Authed>().map(|a| a.p.user.locale.clone()).unwrap_or_default();
+    let t = i18n::Tr::pick(&pref, al);
+    ui::pages::message_page(t, axum::http::StatusCode::NOT_FOUND, t.s("error.not_found"))
 }
 
-/// The whole application router: the contexts' `pages` and `api` routes (the latter under
-/// `/api/v1`) with the web kit's own, behind authentication, CSRF, body limits, security
-/// headers and request metrics.
+/// The whole application router: the contexts' `pages` and `api` routes (the latter with
+/// their full `/api/v1/…` paths) with the web kit's own, behind authentication, CSRF, body
+/// limits, security headers and request metrics.
 pub fn app(state: AppState, pages: Router<AppState>, api: Router<AppState>) -> Router {
     i18n::register_own();
     Router::new()
         .merge(ui::router())
         .merge(pages)
-        .nest("/api/v1", api.fallback(api_not_found))
+        .merge(api)
+        .fallback(not_found)
         .merge(ops::router())
         // Inside authentication, so a failed page is rendered in the user's language.
         .layer(middleware::from_fn(error::page_errors))

@@ -7,9 +7,12 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use karta_webkit::api::Bearer;
 use karta_webkit::error::{ApiError, ApiResult};
 use karta_webkit::AppState;
+use std::sync::Arc;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Registers every context's contributions; safe to call more than once.
 pub fn register() {
@@ -35,10 +38,10 @@ pub fn pages() -> Router<AppState> {
         .merge(karta_parties::pages())
 }
 
-/// Every context's API routes, with the OpenAPI document (nested under `/api/v1`).
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi_json))
+/// Every context's API routes under `/api/v1`, each registered with its OpenAPI path, and
+/// the document they make (also served at `/api/v1/openapi.json`).
+pub fn api() -> (Router<AppState>, Arc<utoipa::openapi::OpenApi>) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(karta_identity::api())
         .merge(karta_customization::api())
         .merge(karta_catalog::api())
@@ -46,35 +49,45 @@ pub fn api() -> Router<AppState> {
         .merge(karta_organizer::api())
         .merge(karta_transfer::api())
         .merge(karta_parties::api())
+        .split_for_parts();
+    let doc = Arc::new(doc);
+    let served = doc.clone();
+    let router = router.route(
+        "/api/v1/openapi.json",
+        get(move |st: State<AppState>, authed: Option<axum::Extension<karta_webkit::auth::Authed>>| {
+            openapi_json(served.clone(), st, authed)
+        }),
+    );
+    (router, doc)
 }
+
+/// The document's title, description and bearer authentication; the paths come from the
+/// routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Karta API", description = "Accounts, contacts, deals, activities, products, custom fields, saved views, imports and exports. Authenticate with `Authorization: Bearer <token>` (create one with `karta token create` or on the Settings page). Errors are RFC 9457 problem+json with per-field `errors`. Timestamps are milliseconds since the Unix epoch."),
+    modifiers(&Bearer)
+)]
+struct ApiDoc;
 
 /// The OpenAPI 3.1 document of the whole API.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = karta_parties::api::PartiesDoc::openapi();
-    doc.merge(karta_parties::merge_api::MergeDoc::openapi());
-    doc.merge(karta_identity::api::IdentityDoc::openapi());
-    doc.merge(karta_identity::notifications::NotificationsDoc::openapi());
-    doc.merge(karta_customization::views_api::ViewsDoc::openapi());
-    doc.merge(karta_customization::fields_api::FieldsDoc::openapi());
-    doc.merge(karta_catalog::api::CatalogDoc::openapi());
-    doc.merge(karta_sales::api::SalesDoc::openapi());
-    doc.merge(karta_organizer::api::OrganizerDoc::openapi());
-    doc.merge(karta_transfer::api::TransferDoc::openapi());
-    doc
+    api().1.as_ref().clone()
 }
 
 async fn openapi_json(
+    doc: Arc<utoipa::openapi::OpenApi>,
     State(st): State<AppState>,
     authed: Option<axum::Extension<karta_webkit::auth::Authed>>,
 ) -> ApiResult<Response> {
     let Some(axum::Extension(a)) = authed else {
-        let mut r = Json(openapi()).into_response();
+        let mut r = Json(doc.as_ref()).into_response();
         r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
         return Ok(r);
     };
     // Signed in: the document also describes this company's custom fields.
-    let mut doc = serde_json::to_value(openapi()).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut doc = serde_json::to_value(doc.as_ref()).map_err(|e| ApiError::Internal(e.into()))?;
     karta_customization::fields_api::add_tenant_fields(&st, &a.p.ctx, &mut doc).await?;
     let mut r = Json(doc).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));

@@ -118,7 +118,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     Ok(App {
         db,
         listener,
-        router: karta_webkit::app(state, contexts::pages(), contexts::api()),
+        router: karta_webkit::app(state, contexts::pages(), contexts::api().0),
         clock: config.clock.clone(),
         jobs_every: config.jobs_every,
         imports_wake,
