@@ -126,6 +126,20 @@ impl Ctx {
         }
     }
 
+    /// Whom the caller leads: everyone for an admin, the team for a sales manager. What a
+    /// manager's tools (a team's workload, reassigning one person's records to another, the
+    /// board of anyone) demand.
+    ///
+    /// # Errors
+    /// `Forbidden` for every other role, whatever its record scopes.
+    pub fn leads(&self) -> Result<Scope> {
+        match self.role {
+            Role::Admin => Ok(Scope::All),
+            Role::SalesManager => Ok(Scope::Team),
+            _ => Err(StoreError::Forbidden),
+        }
+    }
+
     /// True for an admin (what pages show; operations demand [`Ctx::admin`]).
     #[must_use]
     pub fn is_admin(&self) -> bool {

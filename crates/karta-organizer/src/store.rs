@@ -781,12 +781,9 @@ pub struct Workload {
 /// overdue tasks, activities this week, average days to close a won deal.
 ///
 /// # Errors
-/// `Forbidden` for a salesperson (own scope).
+/// `Forbidden` for anyone who leads no one ([`Ctx::leads`]).
 pub async fn workload(db: &Db, ctx: &Ctx, now: i64, week_start: i64) -> Result<Vec<Workload>> {
-    let scope = ctx.scope(Entity::Deal, Action::Update)?;
-    if scope == Scope::Own {
-        return Err(StoreError::Forbidden);
-    }
+    let scope = ctx.leads()?;
     let mut q = Q::new("");
     let t = q.arg(ctx.tenant_id());
     let team = match (ctx.team_id(), scope) {
@@ -833,9 +830,10 @@ pub async fn workload(db: &Db, ctx: &Ctx, now: i64, week_start: i64) -> Result<V
 /// manager's reassignment when someone leaves or is overloaded); returns how many of each.
 ///
 /// # Errors
-/// `Forbidden` outside the caller's scope; `Invalid` for an unknown target.
+/// `Forbidden` for anyone who leads no one, or people outside the caller's team; `Invalid`
+/// for an unknown target.
 pub async fn reassign_all(db: &Db, ctx: &Ctx, now: i64, from: &str, to: &str) -> Result<(u64, u64, u64, u64)> {
-    let scope = ctx.scope(Entity::Deal, Action::Update)?;
+    let scope = ctx.leads()?;
     let reaches = |uid: &str, team: Option<&str>| ctx.reaches(scope, uid, team);
     let src = karta_kernel::users::by_id(db, ctx.tenant_id(), from)
         .await?

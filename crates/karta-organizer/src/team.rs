@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get as get_route, post};
 use axum::{Form, Router};
-use karta_core::{Action, Entity, Scope};
+use karta_core::Scope;
 use karta_kernel::{Ctx, Db, StoreError, Q};
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
@@ -95,9 +95,9 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The caller's scope over others' records, or `None` for a salesperson (own scope only).
+/// Whom the caller leads ([`Ctx::leads`]), or `None` for everyone who leads no one.
 fn team_scope(ctx: &Ctx) -> Option<Scope> {
-    ctx.scope(Entity::Deal, Action::Update).ok().filter(|s| *s != Scope::Own)
+    ctx.leads().ok()
 }
 
 /// Everyone in the caller's scope, the disabled ones too (their records may still need a new

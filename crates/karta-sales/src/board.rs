@@ -8,7 +8,6 @@ use crate::pipelines;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use karta_core::Role;
 use karta_kernel::users;
 use karta_webkit::auth::PageUser;
 use karta_webkit::error::PageResult;
@@ -110,7 +109,7 @@ fn card(t: karta_webkit::i18n::Tr, d: &Deal, now: i64) -> CardView {
 pub async fn page(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs>) -> PageResult {
     let (t, ctx) = (u.t, &u.p.ctx);
     let now = st.clock.now();
-    let pick_any = matches!(ctx.role(), Role::Admin | Role::SalesManager);
+    let pick_any = ctx.leads().is_ok();
     // Owner: empty = everyone the user may see, `me`, or (managers, admins) a user id.
     let owner_param = get(&pairs, "owner").trim();
     let owner = match owner_param {

@@ -1,10 +1,15 @@
-//! Tenant isolation and own-scope isolation on every route.
+//! Tenant isolation and own-scope isolation on every route, and every API operation as each
+//! of the six built-in roles: only the roles the permission model allows succeed. The
+//! operations are those of the OpenAPI document the router is built from, so a new route
+//! without a case here fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{kinds, TestApp};
-use reqwest::StatusCode;
-use serde_json::json;
+use common::{kinds, Client, TestApp};
+use karta_core::{Action, Entity, Role};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap};
 
 #[tokio::test]
 async fn another_tenant_cannot_read_list_search_or_change_anything() {
@@ -157,6 +162,509 @@ async fn a_salesperson_sees_and_changes_only_own_records() {
         assert!(page.contains("Ольга Первая") && !page.contains("Олег Вторых"));
         assert_eq!(ui.get(&format!("/contacts/{t}")).await.status(), StatusCode::NOT_FOUND);
         assert!(!ui.get("/search?q=%D0%9E%D0%BB%D0%B5%D0%B3").await.text.contains("Олег Вторых"));
+        app.finish().await;
+    }
+}
+
+// ---------- every operation as every role ----------
+
+/// What an operation needs.
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    /// Any signed-in user.
+    Any,
+    /// A permission on an entity (the fixtures are the caller's own, so any scope reaches).
+    On(Entity, Action),
+    /// The admin capability.
+    Admin,
+    /// A manager: a scope wider than one's own records (the workload of a team).
+    Manager,
+}
+
+impl Need {
+    fn allows(self, role: Role) -> bool {
+        match self {
+            Need::Any => true,
+            Need::On(e, a) => role.scope(e, a).is_some(),
+            Need::Admin => role.is_admin(),
+            Need::Manager => matches!(role, Role::Admin | Role::SalesManager),
+        }
+    }
+}
+
+/// Whether an allowed call must answer 2xx, or only must not be refused (its data may be
+/// missing for this caller: another's notification, an import of another user…).
+#[derive(Clone, Copy, PartialEq)]
+enum Proof {
+    Succeeds,
+    NotRefused,
+}
+
+struct Case {
+    method: Method,
+    /// The OpenAPI path, with `{…}` parameters.
+    path: &'static str,
+    need: Need,
+    proof: Proof,
+}
+
+fn case(method: Method, path: &'static str, need: Need, proof: Proof) -> Case {
+    Case { method, path, need, proof }
+}
+
+/// Every operation of the API with what it needs. Order matters: reads, then changes, then
+/// deletions, restores and purges of the caller's own fixtures.
+fn cases() -> Vec<Case> {
+    use Action::{Create, Delete, Export, Read, Update};
+    use Entity::{Account, Activity, Contact, Deal, Product};
+    use Need::{Admin, Any, Manager, On};
+    use Proof::{NotRefused, Succeeds};
+    let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
+    vec![
+        case(get.clone(), "/api/v1/me", Any, Succeeds),
+        case(get.clone(), "/api/v1/search", Any, Succeeds),
+        case(get.clone(), "/api/v1/my-day", Any, Succeeds),
+        case(get.clone(), "/api/v1/notifications", Any, Succeeds),
+        case(post.clone(), "/api/v1/notifications/{id}/read", Any, NotRefused),
+        case(get.clone(), "/api/v1/tokens", Any, Succeeds),
+        case(post.clone(), "/api/v1/tokens", Any, Succeeds),
+        case(delete.clone(), "/api/v1/tokens/{id}", Any, Succeeds),
+        case(post.clone(), "/api/v1/calendar-feed", Any, Succeeds),
+        case(delete.clone(), "/api/v1/calendar-feed", Any, Succeeds),
+        case(get.clone(), "/api/v1/{kind}", On(Contact, Read), Succeeds),
+        case(get.clone(), "/api/v1/{kind}/{id}", On(Contact, Read), Succeeds),
+        case(get.clone(), "/api/v1/{kind}/{id}/history", On(Contact, Read), Succeeds),
+        case(get.clone(), "/api/v1/{kind}/{id}/related", On(Contact, Read), Succeeds),
+        case(get.clone(), "/api/v1/{kind}/{id}/notes", On(Contact, Read), Succeeds),
+        case(get.clone(), "/api/v1/{kind}/{id}/timeline", On(Contact, Read), Succeeds),
+        case(get.clone(), "/api/v1/{kind}/duplicates/report", On(Contact, Read), Succeeds),
+        case(post.clone(), "/api/v1/{kind}/duplicates", On(Contact, Read), Succeeds),
+        case(get.clone(), "/api/v1/contacts/export", On(Contact, Export), Succeeds),
+        case(get.clone(), "/api/v1/accounts/export", On(Account, Export), Succeeds),
+        case(get.clone(), "/api/v1/deals/export", On(Deal, Export), Succeeds),
+        case(get.clone(), "/api/v1/deals", On(Deal, Read), Succeeds),
+        case(get.clone(), "/api/v1/deals/{id}", On(Deal, Read), Succeeds),
+        case(get.clone(), "/api/v1/deals/{id}/history", On(Deal, Read), Succeeds),
+        case(get.clone(), "/api/v1/deals/{id}/price-log", On(Deal, Read), Succeeds),
+        case(get.clone(), "/api/v1/deals/{id}/stages", On(Deal, Read), Succeeds),
+        case(get.clone(), "/api/v1/board", On(Deal, Read), Succeeds),
+        case(get.clone(), "/api/v1/activities", On(Activity, Read), Succeeds),
+        case(get.clone(), "/api/v1/activities/{id}", On(Activity, Read), Succeeds),
+        case(get.clone(), "/api/v1/products", On(Product, Read), Succeeds),
+        case(get.clone(), "/api/v1/products/{id}", On(Product, Read), Succeeds),
+        case(get.clone(), "/api/v1/pipelines", Any, Succeeds),
+        case(get.clone(), "/api/v1/lost-reasons", Any, Succeeds),
+        case(get.clone(), "/api/v1/custom-fields", Any, Succeeds),
+        case(get.clone(), "/api/v1/custom-fields/{id}", Any, Succeeds),
+        case(get.clone(), "/api/v1/views", Any, Succeeds),
+        case(get.clone(), "/api/v1/views/{id}", Any, Succeeds),
+        case(post.clone(), "/api/v1/views", Any, Succeeds),
+        case(get.clone(), "/api/v1/merges/{id}", On(Contact, Read), NotRefused),
+        case(get.clone(), "/api/v1/imports", Any, Succeeds),
+        case(post.clone(), "/api/v1/imports", On(Contact, Create), Succeeds),
+        case(get.clone(), "/api/v1/imports/{id}", On(Contact, Create), NotRefused),
+        case(get.clone(), "/api/v1/imports/{id}/preview", On(Contact, Create), NotRefused),
+        case(put.clone(), "/api/v1/imports/{id}/mapping", On(Contact, Create), NotRefused),
+        case(post.clone(), "/api/v1/imports/{id}/dry-run", On(Contact, Create), NotRefused),
+        case(get.clone(), "/api/v1/imports/{id}/rejected", On(Contact, Create), NotRefused),
+        case(get.clone(), "/api/v1/imports/{id}/rejected.csv", On(Contact, Create), NotRefused),
+        case(post.clone(), "/api/v1/imports/{id}/run", On(Contact, Create), NotRefused),
+        case(get.clone(), "/api/v1/workload", Manager, Succeeds),
+        case(post.clone(), "/api/v1/workload/reassign", Manager, NotRefused),
+        // Changes.
+        case(post.clone(), "/api/v1/{kind}", On(Contact, Create), Succeeds),
+        case(patch.clone(), "/api/v1/{kind}/{id}", On(Contact, Update), Succeeds),
+        case(post.clone(), "/api/v1/{kind}/{id}/notes", On(Contact, Update), Succeeds),
+        case(patch.clone(), "/api/v1/notes/{id}", Admin, Succeeds),
+        case(put.clone(), "/api/v1/contacts/{id}/accounts/{account_id}", On(Contact, Update), Succeeds),
+        case(post.clone(), "/api/v1/{kind}/mass-update", On(Contact, Update), Succeeds),
+        case(post.clone(), "/api/v1/deals", On(Deal, Create), Succeeds),
+        case(patch.clone(), "/api/v1/deals/{id}", On(Deal, Update), Succeeds),
+        case(post.clone(), "/api/v1/deals/{id}/move", On(Deal, Update), Succeeds),
+        case(post.clone(), "/api/v1/deals/mass-update", On(Deal, Update), Succeeds),
+        case(post.clone(), "/api/v1/deals/{id}/close", On(Deal, Update), Succeeds),
+        case(post.clone(), "/api/v1/deals/{id}/reopen", On(Deal, Update), Succeeds),
+        case(post.clone(), "/api/v1/activities", On(Activity, Create), Succeeds),
+        case(patch.clone(), "/api/v1/activities/{id}", On(Activity, Update), Succeeds),
+        case(post.clone(), "/api/v1/activities/{id}/complete", On(Activity, Update), Succeeds),
+        case(post.clone(), "/api/v1/products", On(Product, Create), Succeeds),
+        case(put.clone(), "/api/v1/products/{id}", On(Product, Update), Succeeds),
+        case(post.clone(), "/api/v1/custom-fields", Admin, Succeeds),
+        case(patch.clone(), "/api/v1/custom-fields/{id}", Admin, Succeeds),
+        case(patch.clone(), "/api/v1/views/{id}", Admin, Succeeds),
+        case(post.clone(), "/api/v1/pipelines", Admin, Succeeds),
+        case(patch.clone(), "/api/v1/pipelines/{id}", Admin, Succeeds),
+        case(post.clone(), "/api/v1/pipelines/{id}/stages", Admin, Succeeds),
+        case(put.clone(), "/api/v1/stages/{id}", Admin, Succeeds),
+        case(post.clone(), "/api/v1/{kind}/merge", On(Contact, Delete), Succeeds),
+        case(post.clone(), "/api/v1/merges/{id}/undo", On(Contact, Delete), NotRefused),
+        // Deletions, restores, purges.
+        case(delete.clone(), "/api/v1/contacts/{id}/accounts/{account_id}", On(Contact, Update), Succeeds),
+        case(delete.clone(), "/api/v1/notes/{id}", Admin, Succeeds),
+        case(delete.clone(), "/api/v1/views/{id}", Admin, Succeeds),
+        case(delete.clone(), "/api/v1/stages/{id}", Admin, Succeeds),
+        case(delete.clone(), "/api/v1/activities/{id}", On(Activity, Delete), Succeeds),
+        case(delete.clone(), "/api/v1/deals/{id}", On(Deal, Delete), Succeeds),
+        case(post.clone(), "/api/v1/deals/{id}/restore", On(Deal, Delete), Succeeds),
+        case(delete.clone(), "/api/v1/{kind}/{id}", On(Contact, Delete), Succeeds),
+        case(post.clone(), "/api/v1/{kind}/{id}/restore", On(Contact, Delete), Succeeds),
+        case(delete.clone(), "/api/v1/{kind}/{id}/purge", Admin, Succeeds),
+    ]
+}
+
+/// What each role works on: records it owns (so any scope of its role reaches them), and
+/// company records made for it by the admin.
+struct Fixtures {
+    user_id: String,
+    account: String,
+    contact: String,
+    survivor: String,
+    merged: String,
+    trashed: String,
+    deal: String,
+    next_stage: String,
+    activity: String,
+    note: String,
+    product: String,
+    field: String,
+    view: String,
+    pipeline: String,
+    stage: String,
+    token: String,
+    import: String,
+    merge: String,
+}
+
+fn id_of(r: &common::Resp) -> String {
+    r.json()["id"].as_str().unwrap_or_else(|| panic!("no id in {}", r.text)).to_string()
+}
+
+async fn fixtures(app: &TestApp, admin: &Client, me: &Client, n: usize) -> Fixtures {
+    let user_id = me.get("/api/v1/me").await.json()["id"].as_str().unwrap().to_string();
+    let owned = |v: Value| {
+        let mut v = v;
+        v["owner_id"] = json!(user_id);
+        v
+    };
+    let post = |path: &'static str, body: Value| async move {
+        let r = admin.post(path, &body).await;
+        assert!(r.status().is_success(), "fixture {path}: {} {}", r.status(), r.text);
+        id_of(&r)
+    };
+    let account = post("/api/v1/accounts", owned(json!({"name": format!("Матрица {n}")}))).await;
+    let contact = post("/api/v1/contacts", owned(json!({"last_name": format!("Матрицын {n}")}))).await;
+    let survivor = post("/api/v1/contacts", owned(json!({"last_name": format!("Остающийся {n}")}))).await;
+    let merged = post("/api/v1/contacts", owned(json!({"last_name": format!("Сливаемый {n}")}))).await;
+    let trashed = post("/api/v1/contacts", owned(json!({"last_name": format!("Удалённый {n}")}))).await;
+    assert!(admin.delete(&format!("/api/v1/contacts/{trashed}")).await.status().is_success());
+    let (keep, gone) = (
+        post("/api/v1/contacts", owned(json!({"last_name": format!("Слитый {n}")}))).await,
+        post("/api/v1/contacts", owned(json!({"last_name": format!("Слитый второй {n}")}))).await,
+    );
+    let m = admin.post("/api/v1/contacts/merge", &json!({"survivor_id": keep, "merged_ids": [gone]})).await;
+    assert!(m.status().is_success(), "merge fixture: {}", m.text);
+    let merge = m.json()["merge_id"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| m.json()["id"].as_str().unwrap_or_default().to_string());
+    let deal = post("/api/v1/deals", owned(json!({"title": format!("Сделка {n}"), "account_id": account}))).await;
+    let d = admin.get(&format!("/api/v1/deals/{deal}")).await.json();
+    let pipes = admin.get("/api/v1/pipelines").await.json();
+    let stages = pipes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == d["pipeline_id"])
+        .map(|p| p["stages"].as_array().unwrap().clone())
+        .unwrap();
+    let pos = stages.iter().position(|s| s["id"] == d["stage_id"]).unwrap();
+    let next_stage = stages[(pos + 1).min(stages.len() - 1)]["id"].as_str().unwrap().to_string();
+    let activity = post(
+        "/api/v1/activities",
+        owned(json!({"kind": "task", "subject": format!("Дело {n}"), "due_at": app.clock.now() + 3_600_000})),
+    )
+    .await;
+    let note =
+        post_path(admin, &format!("/api/v1/contacts/{contact}/notes"), json!({"body": "заметка администратора"})).await;
+    let product = post("/api/v1/products", json!({"sku": format!("MX-{n}"), "name_en": format!("Matrix {n}")})).await;
+    let field =
+        post("/api/v1/custom-fields", json!({"entity": "contact", "kind": "text", "label_en": format!("Matrix {n}")}))
+            .await;
+    let view =
+        post("/api/v1/views", json!({"entity": "contact", "name": format!("Матрица {n}"), "visibility": "tenant"}))
+            .await;
+    let pipeline =
+        post("/api/v1/pipelines", json!({"name_ru": format!("Воронка {n}"), "name_en": format!("Funnel {n}")})).await;
+    let p = admin
+        .post(
+            &format!("/api/v1/pipelines/{pipeline}/stages"),
+            &json!({"name_ru": "Этап", "name_en": "Stage", "probability": 10}),
+        )
+        .await;
+    assert!(p.status().is_success(), "stage fixture: {}", p.text);
+    let stage = p.json()["stages"].as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_string();
+    let token = id_of(&me.post("/api/v1/tokens", &json!({"name": "matrix"})).await);
+    // An import of the role's own when it may import, else the admin's (which it must not reach).
+    let mut import = upload(me, n).await;
+    if import.is_empty() {
+        import = upload(admin, n).await;
+    }
+    Fixtures {
+        user_id: user_id.clone(),
+        account,
+        contact,
+        survivor,
+        merged,
+        trashed,
+        deal,
+        next_stage,
+        activity,
+        note,
+        product,
+        field,
+        view,
+        pipeline,
+        stage,
+        token,
+        import,
+        merge,
+    }
+}
+
+async fn post_path(c: &Client, path: &str, body: Value) -> String {
+    let r = c.post(path, &body).await;
+    assert!(r.status().is_success(), "fixture {path}: {} {}", r.status(), r.text);
+    id_of(&r)
+}
+
+/// Uploads a one-row CSV as an import of contacts; the import's id, or empty when refused.
+async fn upload(c: &Client, n: usize) -> String {
+    let r = c
+        .http
+        .post(format!("{}/api/v1/imports?entity=contacts&file_name=m{n}.csv&encoding=auto", c.base))
+        .bearer_auth(c.token.as_ref().unwrap())
+        .body(format!("Фамилия;Email\nИмпортов {n};imp{n}@matrix.test\n"))
+        .send()
+        .await
+        .unwrap();
+    if !r.status().is_success() {
+        return String::new();
+    }
+    let v: Value = r.json().await.unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// The concrete request of a case for one role: path, body, `If-Match`.
+async fn request(c: &Case, f: &Fixtures, admin: &Client, n: usize) -> (String, Option<Value>, Option<String>) {
+    let version = |path: String| async move {
+        let v = admin.get(&path).await.json();
+        v["version"].as_i64().unwrap_or(0).to_string()
+    };
+    let p = c.path;
+    let id = if p.starts_with("/api/v1/deals/") {
+        f.deal.clone()
+    } else if p.starts_with("/api/v1/activities/") {
+        f.activity.clone()
+    } else if p.starts_with("/api/v1/products/") {
+        f.product.clone()
+    } else if p.starts_with("/api/v1/custom-fields/") {
+        f.field.clone()
+    } else if p.starts_with("/api/v1/views/") {
+        f.view.clone()
+    } else if p.starts_with("/api/v1/pipelines/") {
+        f.pipeline.clone()
+    } else if p.starts_with("/api/v1/stages/") {
+        f.stage.clone()
+    } else if p.starts_with("/api/v1/notes/") {
+        f.note.clone()
+    } else if p.starts_with("/api/v1/tokens/") {
+        f.token.clone()
+    } else if p.starts_with("/api/v1/imports/") {
+        f.import.clone()
+    } else if p.starts_with("/api/v1/merges/") {
+        f.merge.clone()
+    } else if p.starts_with("/api/v1/notifications/") {
+        "0".to_string()
+    } else if p.ends_with("/purge") {
+        f.trashed.clone()
+    } else {
+        f.contact.clone()
+    };
+    let mut path = p.replace("{kind}", "contacts").replace("{id}", &id).replace("{account_id}", &f.account);
+    path.push_str(match (c.method.as_str(), p) {
+        ("GET", "/api/v1/search") => "?q=Матрицын",
+        ("GET", "/api/v1/views") => "?entity=contact",
+        ("POST", "/api/v1/imports") => "?entity=contacts&file_name=case.csv&encoding=auto",
+        _ => "",
+    });
+    let mut if_match = None;
+    let body = match (c.method.as_str(), p) {
+        ("POST", "/api/v1/tokens") => Some(json!({"name": "t"})),
+        ("POST", "/api/v1/{kind}") => Some(json!({"last_name": format!("Новый {n}")})),
+        ("PATCH", "/api/v1/{kind}/{id}") => {
+            if_match = Some(version(format!("/api/v1/contacts/{}", f.contact)).await);
+            Some(json!({"job_title": "Директор"}))
+        }
+        ("POST", "/api/v1/{kind}/duplicates") => Some(json!({"last_name": "Матрицын"})),
+        ("POST", "/api/v1/{kind}/{id}/notes") => Some(json!({"body": "заметка"})),
+        ("PATCH", "/api/v1/notes/{id}") => Some(json!({"body": "правка"})),
+        ("PUT", "/api/v1/contacts/{id}/accounts/{account_id}") => Some(json!({"role": "CEO"})),
+        ("POST", "/api/v1/{kind}/mass-update") => Some(json!({"ids": [f.contact], "field": "source", "value": "web"})),
+        ("POST", "/api/v1/{kind}/merge") => Some(json!({"survivor_id": f.survivor, "merged_ids": [f.merged]})),
+        ("POST", "/api/v1/deals") => Some(json!({"title": format!("Новая {n}")})),
+        ("PATCH", "/api/v1/deals/{id}") => {
+            if_match = Some(version(format!("/api/v1/deals/{}", f.deal)).await);
+            Some(json!({"next_step": "позвонить"}))
+        }
+        ("POST", "/api/v1/deals/{id}/move") => {
+            let v: i64 = version(format!("/api/v1/deals/{}", f.deal)).await.parse().unwrap();
+            Some(json!({"stage_id": f.next_stage, "version": v}))
+        }
+        ("POST", "/api/v1/deals/mass-update") => Some(json!({"ids": [f.deal], "field": "source", "value": "web"})),
+        ("POST", "/api/v1/deals/{id}/close") => {
+            if_match = Some(version(format!("/api/v1/deals/{}", f.deal)).await);
+            Some(json!({"outcome": "won"}))
+        }
+        ("POST", "/api/v1/deals/{id}/reopen") => {
+            if_match = Some(version(format!("/api/v1/deals/{}", f.deal)).await);
+            Some(json!({}))
+        }
+        ("POST", "/api/v1/activities") => {
+            Some(json!({"kind": "call", "subject": "Звонок", "due_at": 1_900_000_000_000_i64}))
+        }
+        ("PATCH", "/api/v1/activities/{id}") => {
+            if_match = Some(version(format!("/api/v1/activities/{}", f.activity)).await);
+            Some(json!({"subject": "Другое"}))
+        }
+        ("POST", "/api/v1/activities/{id}/complete") => {
+            if_match = Some(version(format!("/api/v1/activities/{}", f.activity)).await);
+            Some(json!({"result": "сделано"}))
+        }
+        ("POST", "/api/v1/products") => Some(json!({"sku": format!("NEW-{n}"), "name_en": "New"})),
+        ("PUT", "/api/v1/products/{id}") => Some(json!({"sku": format!("MX-{n}"), "name_en": "Renamed"})),
+        ("POST", "/api/v1/custom-fields") => {
+            Some(json!({"entity": "contact", "kind": "text", "label_en": format!("New {n}")}))
+        }
+        ("PATCH", "/api/v1/custom-fields/{id}") => {
+            if_match = Some(version(format!("/api/v1/custom-fields/{}", f.field)).await);
+            Some(json!({"label_en": format!("Renamed {n}")}))
+        }
+        ("POST", "/api/v1/views") => {
+            Some(json!({"entity": "contact", "name": format!("Моё {n}"), "visibility": "private"}))
+        }
+        ("PATCH", "/api/v1/views/{id}") => {
+            if_match = Some(version(format!("/api/v1/views/{}", f.view)).await);
+            Some(json!({"name": format!("Переименовано {n}")}))
+        }
+        ("POST", "/api/v1/pipelines") => Some(json!({"name_ru": format!("Новая {n}"), "name_en": format!("New {n}")})),
+        ("PATCH", "/api/v1/pipelines/{id}") => Some(json!({"name_en": format!("Renamed {n}")})),
+        ("POST", "/api/v1/pipelines/{id}/stages") | ("PUT", "/api/v1/stages/{id}") => {
+            Some(json!({"name_ru": "Этап", "name_en": "Stage", "probability": 20}))
+        }
+        ("PUT", "/api/v1/imports/{id}/mapping") => Some(json!({"mapping": ["last_name", "email"]})),
+        ("POST", "/api/v1/imports/{id}/dry-run") | ("POST", "/api/v1/imports/{id}/run") => Some(json!({})),
+        ("POST", "/api/v1/workload/reassign") => Some(json!({"from": f.user_id, "to": f.user_id})),
+        ("POST", "/api/v1/notifications/{id}/read") | ("POST", "/api/v1/calendar-feed") => None,
+        ("POST", _) if p.ends_with("/restore") || p.ends_with("/undo") => None,
+        _ => None,
+    };
+    (path, body, if_match)
+}
+
+#[tokio::test]
+async fn every_api_operation_answers_only_the_roles_allowed_to_use_it() {
+    let table = cases();
+    // Every operation of the document has its case, and every case is an operation.
+    let doc = serde_json::to_value(karta::contexts::openapi()).unwrap();
+    let ops: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, o)| o.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), p.clone())))
+        .collect();
+    let covered: BTreeSet<(String, String)> =
+        table.iter().map(|c| (c.method.to_string(), c.path.to_string())).collect();
+    let missing: Vec<_> = ops.difference(&covered).collect();
+    let extra: Vec<_> = covered.difference(&ops).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "operations without a case: {missing:?}; cases without an operation: {extra:?}"
+    );
+
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        for (email, role) in [("support@acme.test", Role::Support), ("marketing@acme.test", Role::Marketing)] {
+            karta_kernel::users::create(&app.db, &karta_kernel::Admin::operator(&app.tenant_a), email, "x", role, None)
+                .await
+                .unwrap();
+        }
+        let admin = app.api("acme", "admin@acme.test").await;
+        let roles = [
+            ("admin@acme.test", Role::Admin),
+            ("manager@acme.test", Role::SalesManager),
+            ("sales1@acme.test", Role::Salesperson),
+            ("support@acme.test", Role::Support),
+            ("marketing@acme.test", Role::Marketing),
+            ("viewer@acme.test", Role::ReadOnly),
+        ];
+        let mut wrong: Vec<String> = Vec::new();
+        let mut tally: HashMap<&str, (usize, usize)> = HashMap::new();
+        for (n, (email, role)) in roles.iter().enumerate() {
+            let me = app.api("acme", email).await;
+            let f = fixtures(&app, &admin, &me, n).await;
+            for c in &table {
+                let (path, body, if_match) = request(c, &f, &admin, n).await;
+                let headers: Vec<(&str, &str)> = if_match.as_deref().map(|v| vec![("if-match", v)]).unwrap_or_default();
+                let r = if c.method == Method::POST && c.path == "/api/v1/imports" {
+                    // A file upload: the body is the file itself.
+                    let r = me
+                        .http
+                        .post(format!("{}{path}", me.base))
+                        .bearer_auth(me.token.as_ref().unwrap())
+                        .body("Фамилия;Email\nЗагружен;up@matrix.test\n")
+                        .send()
+                        .await
+                        .unwrap();
+                    common::Resp {
+                        status: r.status(),
+                        headers: r.headers().clone(),
+                        text: r.text().await.unwrap_or_default(),
+                    }
+                } else {
+                    me.send(c.method.clone(), &path, body.as_ref(), &headers).await
+                };
+                let s = r.status();
+                let allowed = c.need.allows(*role);
+                let ok = if allowed {
+                    match c.proof {
+                        Proof::Succeeds => s.is_success(),
+                        Proof::NotRefused => {
+                            s != StatusCode::FORBIDDEN && s != StatusCode::UNAUTHORIZED && !s.is_server_error()
+                        }
+                    }
+                } else {
+                    s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND
+                };
+                let t = tally.entry(role.as_str()).or_default();
+                if allowed {
+                    t.0 += 1;
+                } else {
+                    t.1 += 1;
+                }
+                if !ok {
+                    let text: String = r.text.chars().take(160).collect();
+                    wrong.push(format!("{k:?} {} {} {path} as {}: {s} {text}", c.method, c.path, role.as_str()));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} of {} calls answered against the permission model:\n{}",
+            wrong.len(),
+            table.len() * roles.len(),
+            wrong.join("\n")
+        );
+        assert_eq!(tally.len(), 6, "{k:?}: all six roles were tried");
         app.finish().await;
     }
 }

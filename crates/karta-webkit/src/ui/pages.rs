@@ -46,7 +46,7 @@ impl Layout {
             q: String::new(),
             admin: p.user.role.is_admin(),
             unread: p.unread,
-            manager: matches!(p.user.role, karta_core::Role::Admin | karta_core::Role::SalesManager),
+            manager: p.ctx.leads().is_ok(),
             pinned: super::views::nav(&p.pinned),
         }
     }
