@@ -4,18 +4,19 @@ pub mod api;
 pub mod pages;
 pub mod store;
 
-use axum::routing::get;
-use axum::Router;
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
 /// The catalogue pages.
-pub fn pages() -> Router<AppState> {
+pub fn pages() -> Pages {
     use pages as p;
-    Router::new()
-        .route("/products", get(p::list).post(p::create))
-        .route("/products/new", get(p::new_form))
-        .route("/products/{id}", get(p::view).post(p::update))
-        .route("/products/{id}/edit", get(p::edit_form))
+    Pages::new()
+        .get("/products", p::list)
+        .post("/products", p::create)
+        .get("/products/new", p::new_form)
+        .get("/products/{id}", p::view)
+        .post("/products/{id}", p::update)
+        .get("/products/{id}/edit", p::edit_form)
 }
 
 /// The API routes, with their OpenAPI paths.

@@ -7,16 +7,16 @@ pub mod texts_fields;
 pub mod texts_views;
 pub mod views_api;
 
-use axum::routing::{get, post};
-use axum::Router;
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
 /// The custom-field admin pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
-        .route("/admin/fields", get(fields_page::page).post(fields_page::create))
-        .route("/admin/fields/{id}", post(fields_page::update))
-        .route("/admin/fields/{id}/move", post(fields_page::move_field))
+pub fn pages() -> Pages {
+    Pages::new()
+        .get("/admin/fields", fields_page::page)
+        .post("/admin/fields", fields_page::create)
+        .post("/admin/fields/{id}", fields_page::update)
+        .post("/admin/fields/{id}/move", fields_page::move_field)
 }
 
 /// The API routes, with their OpenAPI paths.

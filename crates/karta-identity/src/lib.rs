@@ -8,24 +8,25 @@ pub mod notifications;
 pub mod session;
 pub mod settings;
 
-use axum::routing::{get, post};
-use axum::Router;
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
 /// The identity pages.
-pub fn pages() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(session::login_page).post(session::login))
-        .route("/logout", post(session::logout))
-        .route("/settings", get(settings::page))
-        .route("/admin/users", get(admin::page).post(admin::add))
-        .route("/admin/users/{id}", post(admin::change))
-        .route("/admin/teams", post(admin::add_team))
-        .route("/settings/language", post(settings::language))
-        .route("/settings/tokens", post(settings::create_token))
-        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
-        .route("/notifications", get(notifications::page))
-        .route("/notifications/read", post(notifications::read_all))
+pub fn pages() -> Pages {
+    Pages::new()
+        .get("/login", session::login_page)
+        .post("/login", session::login)
+        .post("/logout", session::logout)
+        .get("/settings", settings::page)
+        .get("/admin/users", admin::page)
+        .post("/admin/users", admin::add)
+        .post("/admin/users/{id}", admin::change)
+        .post("/admin/teams", admin::add_team)
+        .post("/settings/language", settings::language)
+        .post("/settings/tokens", settings::create_token)
+        .post("/settings/tokens/{id}/revoke", settings::revoke_token)
+        .get("/notifications", notifications::page)
+        .post("/notifications/read", notifications::read_all)
 }
 
 /// The API routes, with their OpenAPI paths.

@@ -1,4 +1,5 @@
-//! Global search across accounts and contacts: by name, e-mail and phone in any formatting,
+//! Global search across the records the contexts offer (accounts, contacts, deals): by name,
+//! e-mail and phone in any formatting,
 //! case-insensitive in Cyrillic and Latin, `ё` = `е`, substring. SQLite uses an FTS5
 //! trigram index, PostgreSQL a `pg_trgm` GIN index, both over the normalised search text.
 
@@ -57,15 +58,37 @@ fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], limit: i64) -> Result<Vec<Hit>> {
+/// How a context's table is searched: by a name key (prefix) and a normalised search text
+/// (substrings, the FTS5 table `<table>_fts` on SQLite), with the details a hit shows.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSearch {
+    /// The entity (its table is [`Entity::table`]; the caller's read scope applies).
+    pub entity: Entity,
+    /// The name column as `name` (`t.name`, `t.title AS name`).
+    pub name_col: &'static str,
+    /// The normalised name key column, for prefixes.
+    pub key_col: &'static str,
+    /// `primary_email`, `primary_phone` and `city` columns (or empty texts named so).
+    pub details: &'static str,
+}
+
+/// A context's searchable records, found by [`search`] and [`search_in`].
+#[derive(Debug, Clone, Copy)]
+pub struct Provider {
+    /// The table and its columns.
+    pub table: TableSearch,
+    /// Whether a query of digits alone (a phone number) is looked for here.
+    pub phones: bool,
+}
+
+/// Search providers in the order their hits are listed.
+pub static PROVIDERS: crate::hooks::Registry<Provider> = crate::hooks::Registry::new();
+
+async fn search_entity(db: &Db, ctx: &Ctx, spec: TableSearch, terms: &[String], limit: i64) -> Result<Vec<Hit>> {
+    let entity = spec.entity;
     let Ok(scope) = ctx.scope(entity, Action::Read) else { return Ok(Vec::new()) };
     let tbl = entity.table();
-    // Deals are found by title; their hits carry no contact details.
-    let (name_col, key_col, details) = if entity == Entity::Deal {
-        ("t.title AS name", "title_key", "'' AS primary_email, '' AS primary_phone, '' AS city")
-    } else {
-        ("t.name", "name_key", "t.primary_email, t.primary_phone, t.city")
-    };
+    let (name_col, key_col, details) = (spec.name_col, spec.key_col, spec.details);
     let mut hits: Vec<Hit> = Vec::new();
     let to_hit = |r: &crate::db::Row| {
         let detail = [r.s("primary_email"), r.s("primary_phone"), r.s("city")]
@@ -138,21 +161,23 @@ async fn search_entity(db: &Db, ctx: &Ctx, entity: Entity, terms: &[String], lim
     Ok(hits)
 }
 
-/// Searches the records of one entity (accounts, contacts or deals) the caller may read: the
-/// suggestions of a field that links to that entity.
+/// Searches the records of one entity the caller may read: the suggestions of a field that
+/// links to that entity. None for an entity no context offers to search.
 ///
 /// # Errors
 /// Database errors.
 #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id(), entity = entity.as_str()))]
 pub async fn search_in(db: &Db, ctx: &Ctx, entity: Entity, query: &str, limit: i64) -> Result<Vec<Hit>> {
     let terms = terms(query);
-    if terms.is_empty() || !matches!(entity, Entity::Account | Entity::Contact | Entity::Deal) {
+    let Some(p) = PROVIDERS.get(entity.as_str()) else { return Ok(Vec::new()) };
+    if terms.is_empty() {
         return Ok(Vec::new());
     }
-    search_entity(db, ctx, entity, &terms, limit).await
+    search_entity(db, ctx, p.table, &terms, limit).await
 }
 
-/// Searches accounts, contacts and deals the caller may read; at most `limit` hits of each.
+/// Searches every provider's records the caller may read (accounts, contacts, deals…); at
+/// most `limit` hits of each.
 ///
 /// # Errors
 /// Database errors.
@@ -162,10 +187,12 @@ pub async fn search(db: &Db, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<H
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    let mut out = search_entity(db, ctx, Entity::Account, &terms, limit).await?;
-    out.extend(search_entity(db, ctx, Entity::Contact, &terms, limit).await?);
-    if !terms.iter().all(|t| t.chars().all(|c| c.is_ascii_digit())) {
-        out.extend(search_entity(db, ctx, Entity::Deal, &terms, limit).await?);
+    let digits_only = terms.iter().all(|t| t.chars().all(|c| c.is_ascii_digit()));
+    let mut out = Vec::new();
+    for p in PROVIDERS.all() {
+        if p.phones || !digits_only {
+            out.extend(search_entity(db, ctx, p.table, &terms, limit).await?);
+        }
     }
     Ok(out)
 }

@@ -12,12 +12,11 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get as get_route, post};
-use axum::Router;
 use karta_core::{Action, Entity, Scope};
 use karta_kernel::users;
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
+use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{error_page, get, Pairs};
 use karta_webkit::ui::pages::{render, Layout, MessagePage};
 use karta_webkit::AppState;
@@ -603,12 +602,12 @@ async fn feed_revoke(State(st): State<AppState>, u: PageUser) -> Response {
 }
 
 /// The calendar page and the calendar feed settings.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/calendar", get_route(page))
-        .route("/settings/calendar", get_route(feed_settings))
-        .route("/settings/calendar/new", post(feed_new))
-        .route("/settings/calendar/revoke", post(feed_revoke))
+pub fn router() -> Pages {
+    Pages::new()
+        .get("/calendar", page)
+        .get("/settings/calendar", feed_settings)
+        .post("/settings/calendar/new", feed_new)
+        .post("/settings/calendar/revoke", feed_revoke)
 }
 
 #[cfg(test)]

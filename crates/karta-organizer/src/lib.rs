@@ -11,15 +11,14 @@ pub mod store;
 pub mod team;
 pub mod texts;
 
-use axum::routing::get;
-use axum::Router;
 use karta_core::Entity;
 use karta_webkit::plugins::{Panel, Slot, RECORD_PANELS, STYLES};
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
 /// The organizer pages and the calendar feed.
-pub fn pages() -> Router<AppState> {
-    pages::router().merge(calendar::router()).merge(team::router()).route("/calendar/{file}", get(ics::feed))
+pub fn pages() -> Pages {
+    pages::router().merge(calendar::router()).merge(team::router()).get("/calendar/{file}", ics::feed)
 }
 
 /// The API routes, with their OpenAPI paths.

@@ -6,12 +6,12 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get as get_route, post};
-use axum::{Form, Router};
+use axum::Form;
 use karta_core::{Action, Entity, FieldError};
 use karta_kernel::{users, StoreError};
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
+use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{error_page, get, FormValues, Pairs};
 use karta_webkit::ui::pages::{fmt_date, message_page, render, Layout};
 use karta_webkit::AppState;
@@ -373,6 +373,9 @@ async fn form_page(
 
 /// GET /activities/new?kind&at&account&contact&deal&after
 async fn new_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query(pairs): Query<Pairs>) -> Response {
+    if let Err(e) = u.p.ctx.scope(Entity::Activity, Action::Create) {
+        return error_page(&u, &e);
+    }
     let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
     let now = st.clock.now();
     let mut f = FormValues::default();
@@ -401,7 +404,8 @@ async fn new_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Q
 /// GET /activities/{id}/edit
 async fn edit_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
-    let a = match activities::get(&st.db, &u.p.ctx, &id, st.clock.now()).await {
+    // The form is for those who may save it.
+    let a = match activities::load_for(&st.db, &u.p.ctx, &id, st.clock.now(), Action::Update).await {
         Ok(a) => a,
         Err(e) => return error_page(&u, &e),
     };
@@ -707,16 +711,17 @@ pub async fn timeline_panel(
 }
 
 /// The organizer pages.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/my-day", get_route(my_day))
-        .route("/my-day/congratulate", post(congratulate))
-        .route("/activities", post(create))
-        .route("/activities/new", get_route(new_form))
-        .route("/activities/{id}", get_route(view).post(update))
-        .route("/activities/{id}/edit", get_route(edit_form))
-        .route("/activities/{id}/complete", post(complete))
-        .route("/activities/{id}/delete", post(delete))
+pub fn router() -> Pages {
+    Pages::new()
+        .get("/my-day", my_day)
+        .post("/my-day/congratulate", congratulate)
+        .post("/activities", create)
+        .get("/activities/new", new_form)
+        .get("/activities/{id}", view)
+        .post("/activities/{id}", update)
+        .get("/activities/{id}/edit", edit_form)
+        .post("/activities/{id}/complete", complete)
+        .post("/activities/{id}/delete", delete)
 }
 
 #[cfg(test)]

@@ -210,7 +210,12 @@ async fn load(db: &Db, ctx: &Ctx, id: &str, now: i64) -> Result<Option<Activity>
     Ok(r.map(|r| from_row(&r, now)))
 }
 
-async fn load_for(db: &Db, ctx: &Ctx, id: &str, now: i64, action: Action) -> Result<Activity> {
+/// The activity `id` if the caller may do `action` to it (`NotFound` when it may not even
+/// read it, `Forbidden` when it may read but not do).
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, database errors.
+pub async fn load_for(db: &Db, ctx: &Ctx, id: &str, now: i64, action: Action) -> Result<Activity> {
     let read = ctx.scope(Entity::Activity, Action::Read)?;
     let a = load(db, ctx, id, now).await?.ok_or(StoreError::NotFound)?;
     let reached = |s: Scope| ctx.reaches(s, &a.owner_id, a.owner_team.as_deref());

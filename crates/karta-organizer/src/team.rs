@@ -8,12 +8,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get as get_route, post};
-use axum::{Form, Router};
+use axum::Form;
 use karta_core::Scope;
 use karta_kernel::{Ctx, Db, StoreError, Q};
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
+use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{error_page, get, Pairs};
 use karta_webkit::ui::pages::{render, Layout, MessagePage};
 use karta_webkit::AppState;
@@ -294,8 +294,8 @@ async fn reassign(State(st): State<AppState>, u: PageUser, headers: HeaderMap, F
 }
 
 /// The workload page and the hand-over.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/workload", get_route(page)).route("/workload/reassign", post(reassign))
+pub fn router() -> Pages {
+    Pages::new().get("/workload", page).post("/workload/reassign", reassign)
 }
 
 #[cfg(test)]

@@ -14,31 +14,32 @@ pub mod pages;
 pub mod parties;
 pub mod texts_merge;
 
-use axum::routing::{get, post};
-use axum::Router;
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
 /// The pages of accounts and contacts (`/{kind}` matches after every other context's own
 /// paths, which are static).
-pub fn pages() -> Router<AppState> {
+pub fn pages() -> Pages {
     use pages as p;
-    Router::new()
+    Pages::new()
         .merge(merge_pages::router())
-        .route("/search", get(p::search_page))
-        .route("/search/suggest", get(p::suggest))
-        .route("/notes/{id}", post(p::edit_note))
-        .route("/notes/{id}/delete", post(p::delete_note))
-        .route("/{kind}", get(p::list).post(p::create))
-        .route("/{kind}/new", get(p::new_form))
-        .route("/{kind}/bulk", post(p::bulk))
-        .route("/{kind}/{id}", get(p::view).post(p::update))
-        .route("/{kind}/{id}/edit", get(p::edit_form))
-        .route("/{kind}/{id}/delete", post(p::delete))
-        .route("/{kind}/{id}/restore", post(p::restore))
-        .route("/{kind}/{id}/purge", post(p::purge))
-        .route("/{kind}/{id}/notes", post(p::add_note))
-        .route("/{kind}/{id}/links", post(p::link))
-        .route("/{kind}/{id}/links/{other}/delete", post(p::unlink))
+        .get("/search", p::search_page)
+        .get("/search/suggest", p::suggest)
+        .post("/notes/{id}", p::edit_note)
+        .post("/notes/{id}/delete", p::delete_note)
+        .get("/{kind}", p::list)
+        .post("/{kind}", p::create)
+        .get("/{kind}/new", p::new_form)
+        .post("/{kind}/bulk", p::bulk)
+        .get("/{kind}/{id}", p::view)
+        .post("/{kind}/{id}", p::update)
+        .get("/{kind}/{id}/edit", p::edit_form)
+        .post("/{kind}/{id}/delete", p::delete)
+        .post("/{kind}/{id}/restore", p::restore)
+        .post("/{kind}/{id}/purge", p::purge)
+        .post("/{kind}/{id}/notes", p::add_note)
+        .post("/{kind}/{id}/links", p::link)
+        .post("/{kind}/{id}/links/{other}/delete", p::unlink)
 }
 
 /// The API routes, with their OpenAPI paths.
@@ -51,4 +52,13 @@ pub fn register() {
     karta_webkit::i18n::register(texts_merge::TEXTS);
     mass::register();
     karta_webkit::plugins::TRASH.add("parties", |st, u| Box::pin(pages::trashed(st, u)));
+    for entity in [karta_core::Entity::Account, karta_core::Entity::Contact] {
+        let table = karta_kernel::search::TableSearch {
+            entity,
+            name_col: "t.name",
+            key_col: "name_key",
+            details: "t.primary_email, t.primary_phone, t.city",
+        };
+        karta_kernel::search::PROVIDERS.add(entity.as_str(), karta_kernel::search::Provider { table, phones: true });
+    }
 }

@@ -10,8 +10,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get as get_route, post};
-use axum::{Form, Router};
+use axum::Form;
 use karta_core::party::PartyInput;
 use karta_core::{Action, Entity};
 use karta_kernel::users::{self, User};
@@ -19,6 +18,7 @@ use karta_kernel::{Ctx, Db, StoreError};
 use karta_webkit::auth::PageUser;
 use karta_webkit::error::PageResult;
 use karta_webkit::i18n::Tr;
+use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{enc, error_page, field_label, get, kind_of, not_found, Pairs};
 use karta_webkit::ui::pages::{fmt_phone, fmt_ts, iso_ts, render, Layout, MessagePage};
 use karta_webkit::AppState;
@@ -471,12 +471,13 @@ pub async fn undo(State(st): State<AppState>, u: PageUser, Path(id): Path<String
 }
 
 /// The routes of duplicates and merging.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{kind}/duplicates", get_route(report))
-        .route("/{kind}/merge", get_route(form).post(submit))
-        .route("/merges/{id}", get_route(done))
-        .route("/merges/{id}/undo", post(undo))
+pub fn router() -> Pages {
+    Pages::new()
+        .get("/{kind}/duplicates", report)
+        .get("/{kind}/merge", form)
+        .post("/{kind}/merge", submit)
+        .get("/merges/{id}", done)
+        .post("/merges/{id}/undo", undo)
 }
 
 #[cfg(test)]

@@ -16,10 +16,9 @@ pub mod texts_sales;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
 use karta_core::Entity;
 use karta_webkit::plugins::{Panel, Slot, RECORD_PANELS, STYLES, TRASH};
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
 async fn board_js() -> axum::response::Response {
@@ -31,19 +30,20 @@ async fn board_js() -> axum::response::Response {
 }
 
 /// The sales pages.
-pub fn pages() -> Router<AppState> {
+pub fn pages() -> Pages {
     use pipelines_admin as pa;
     pages::router()
-        .route("/board", get(board::page))
-        .route("/static/board.js", get(board_js))
-        .route("/admin/pipelines", get(pa::page).post(pa::create))
-        .route("/admin/pipelines/{id}", post(pa::update))
-        .route("/admin/pipelines/{id}/stages", post(pa::add_stage))
-        .route("/admin/stages/{id}", post(pa::update_stage))
-        .route("/admin/stages/{id}/move", post(pa::move_stage))
-        .route("/admin/stages/{id}/delete", post(pa::remove_stage))
-        .route("/admin/lost-reasons", post(pa::add_reason))
-        .route("/admin/lost-reasons/{id}", post(pa::set_reason))
+        .get("/board", board::page)
+        .get("/static/board.js", board_js)
+        .get("/admin/pipelines", pa::page)
+        .post("/admin/pipelines", pa::create)
+        .post("/admin/pipelines/{id}", pa::update)
+        .post("/admin/pipelines/{id}/stages", pa::add_stage)
+        .post("/admin/stages/{id}", pa::update_stage)
+        .post("/admin/stages/{id}/move", pa::move_stage)
+        .post("/admin/stages/{id}/delete", pa::remove_stage)
+        .post("/admin/lost-reasons", pa::add_reason)
+        .post("/admin/lost-reasons/{id}", pa::set_reason)
 }
 
 /// The API routes, with their OpenAPI paths.
@@ -68,6 +68,14 @@ pub fn register() {
         },
     );
     TRASH.add("sales", |st, u| Box::pin(panels::trashed(st, u)));
+    // Deals are found by title; their hits carry no contact details, and no phone finds one.
+    let table = karta_kernel::search::TableSearch {
+        entity: Entity::Deal,
+        name_col: "t.title AS name",
+        key_col: "title_key",
+        details: "'' AS primary_email, '' AS primary_phone, '' AS city",
+    };
+    karta_kernel::search::PROVIDERS.add("deal", karta_kernel::search::Provider { table, phones: false });
     karta_parties::hooks::ACCOUNTS_RENAMED
         .add("sales.deal_search", |tx, db, ctx, ids| Box::pin(deals::refresh_account_search(tx, db, ctx, ids)));
 }

@@ -8,14 +8,14 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
-use axum::routing::{get as get_route, post};
-use axum::{Form, Router};
+use axum::Form;
 use karta_catalog::store as products;
 use karta_core::{Action, Currency, Entity, FieldError, Money};
 use karta_kernel::{audit, search, users, StoreError};
 use karta_webkit::auth::PageUser;
 use karta_webkit::error::PageResult;
 use karta_webkit::i18n::Tr;
+use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{
     error_page, get, history_views, list_response, not_found, parse_list, FormValues, HistView, ListData, Pairs,
     RowView,
@@ -150,6 +150,10 @@ async fn bulk(State(st): State<AppState>, u: PageUser, Form(pairs): Form<Pairs>)
     let back = get(&pairs, "back");
     let back = if back.starts_with("/deals") { back.to_string() } else { "/deals".to_string() };
     let action = get(&pairs, "action");
+    let needs = if action == "delete" { Action::Delete } else { Action::Update };
+    if let Err(e) = ctx.scope(Entity::Deal, needs) {
+        return error_page(&u, &e);
+    }
     if action == "set" {
         return karta_webkit::ui::views::bulk_set(&st, &u, Entity::Deal, &pairs).await;
     }
@@ -569,6 +573,10 @@ async fn edit_form(State(st): State<AppState>, u: PageUser, Path(id): Path<Strin
         Ok(d) => d,
         Err(e) => return Ok(error_page(&u, &e)),
     };
+    // The form is for those who may save it.
+    if !can(&u.p.ctx, Action::Update, &d) {
+        return Ok(error_page(&u, &StoreError::Forbidden));
+    }
     let contacts = d.contacts.iter().map(|c| (c.contact_id.clone(), c.name.clone(), c.role.clone())).collect();
     let lines = d
         .lines
@@ -892,16 +900,18 @@ async fn restore(State(st): State<AppState>, u: PageUser, Path(id): Path<String>
 }
 
 /// The deal pages.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/deals", get_route(list).post(create))
-        .route("/deals/new", get_route(new_form))
-        .route("/deals/bulk", post(bulk))
-        .route("/deals/{id}", get_route(view).post(update))
-        .route("/deals/{id}/edit", get_route(edit_form))
-        .route("/deals/{id}/move", post(move_to))
-        .route("/deals/{id}/close", post(close))
-        .route("/deals/{id}/reopen", post(reopen))
-        .route("/deals/{id}/delete", post(delete))
-        .route("/deals/{id}/restore", post(restore))
+pub fn router() -> Pages {
+    Pages::new()
+        .get("/deals", list)
+        .post("/deals", create)
+        .get("/deals/new", new_form)
+        .post("/deals/bulk", bulk)
+        .get("/deals/{id}", view)
+        .post("/deals/{id}", update)
+        .get("/deals/{id}/edit", edit_form)
+        .post("/deals/{id}/move", move_to)
+        .post("/deals/{id}/close", close)
+        .post("/deals/{id}/reopen", reopen)
+        .post("/deals/{id}/delete", delete)
+        .post("/deals/{id}/restore", restore)
 }

@@ -9,12 +9,12 @@ pub mod import;
 pub mod pages;
 pub mod texts;
 
-use axum::Router;
 use karta_webkit::plugins::STYLES;
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
 /// The import wizard's pages and the list pages' export.
-pub fn pages() -> Router<AppState> {
+pub fn pages() -> Pages {
     pages::router()
 }
 

@@ -6,16 +6,16 @@ use crate::columns;
 use crate::export::ExportFormat;
 use crate::import::{self, Counts, Dedup, Import, Reject};
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, OriginalUri, Path, Query, State};
+use axum::extract::{Multipart, OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get as get_route;
-use axum::{Form, Router};
+use axum::Form;
 use karta_core::Entity;
 use karta_formats::csvread::Encoding;
 use karta_kernel::StoreError;
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
+use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{error_page, get, kind_of, not_found, parse_list, primary, Pairs};
 use karta_webkit::ui::pages::{fmt_ts, message_page, render, Layout};
 use karta_webkit::AppState;
@@ -483,14 +483,16 @@ async fn export(
 }
 
 /// The wizard's and the downloads' routes.
-pub fn router() -> Router<AppState> {
-    let mut r = Router::new()
-        .route("/imports", get_route(index).post(upload).layer(DefaultBodyLimit::max(xfer::UPLOAD_LIMIT + 64 * 1024)))
-        .route("/imports/{id}", get_route(show).post(save))
-        .route("/imports/{id}/rejected.csv", get_route(rejected_csv));
+pub fn router() -> Pages {
+    let mut r = Pages::new()
+        .get("/imports", index)
+        .post("/imports", upload)
+        .get("/imports/{id}", show)
+        .post("/imports/{id}", save)
+        .get("/imports/{id}/rejected.csv", rejected_csv);
     for kind in ["contacts", "accounts", "deals"] {
         for ext in ["csv", "xlsx", "vcf"] {
-            r = r.route(&format!("/{kind}/export.{ext}"), get_route(export));
+            r = r.get(&format!("/{kind}/export.{ext}"), export);
         }
     }
     r

@@ -190,6 +190,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("form.cancel", "Cancel", "Отмена"),
     ("form.none", "—", "—"),
     ("form.errors", "Please correct the marked fields.", "Исправьте отмеченные поля."),
+    ("f.custom", "Additional fields", "Дополнительные поля"),
     ("error.conflict", "Someone else changed this in the meantime; nothing was overwritten. Reload the page and try again.", "Пока вы работали, это изменил кто-то другой; ничего не перезаписано. Обновите страницу и повторите."),
     ("form.stale", "Someone changed this record while you were editing. Nothing was overwritten. Review their changes below, then save again.", "Пока вы редактировали, запись изменил кто-то другой. Ничего не перезаписано. Посмотрите изменения ниже и сохраните снова."),
     ("form.stale_by", "changed by", "изменил(а)"),

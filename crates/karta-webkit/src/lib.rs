@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod ops;
 pub mod plugins;
+pub mod routes;
 pub mod tz;
 pub mod ui;
 
@@ -86,11 +87,10 @@ async fn not_found(req: Request) -> Response {
 /// The whole application router: the contexts' `pages` and `api` routes (the latter with
 /// their full `/api/v1/…` paths) with the web kit's own, behind authentication, CSRF, body
 /// limits, security headers and request metrics.
-pub fn app(state: AppState, pages: Router<AppState>, api: Router<AppState>) -> Router {
+pub fn app(state: AppState, pages: routes::Pages, api: Router<AppState>) -> Router {
     i18n::register_own();
     Router::new()
-        .merge(ui::router())
-        .merge(pages)
+        .merge(ui::router().merge(pages).into_router())
         .merge(api)
         .fallback(not_found)
         .merge(ops::router())

@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use karta_webkit::api::Bearer;
 use karta_webkit::error::{ApiError, ApiResult};
+use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -25,10 +26,10 @@ pub fn register() {
 }
 
 /// Every context's pages.
-pub fn pages() -> Router<AppState> {
+pub fn pages() -> Pages {
     // The parties' `/{kind}` routes are the only ones with a parameter first; static paths
     // of the other contexts win over them.
-    Router::new()
+    Pages::new()
         .merge(karta_identity::pages())
         .merge(karta_customization::pages())
         .merge(karta_catalog::pages())
@@ -92,6 +93,12 @@ async fn openapi_json(
     let mut r = Json(doc).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(r)
+}
+
+/// Every page route of the app, the web kit's own included: `(method, path)`.
+#[must_use]
+pub fn page_routes() -> Vec<(axum::http::Method, String)> {
+    karta_webkit::ui::router().merge(pages()).routes().to_vec()
 }
 
 #[cfg(test)]

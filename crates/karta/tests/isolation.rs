@@ -668,3 +668,251 @@ async fn every_api_operation_answers_only_the_roles_allowed_to_use_it() {
         app.finish().await;
     }
 }
+
+// ---------- every page as every role ----------
+
+/// Every page route with what it needs, and what an allowed role must see.
+fn page_cases() -> Vec<(Method, &'static str, Need, Proof)> {
+    use Action::{Create, Delete, Export, Read, Update};
+    use Entity::{Account, Activity, Contact, Deal, Product};
+    use Need::{Admin, Any, Manager, On};
+    use Proof::{NotRefused, Succeeds};
+    let (get, post) = (Method::GET, Method::POST);
+    vec![
+        (get.clone(), "/", Any, Succeeds),
+        (get.clone(), "/static/app.css", Any, Succeeds),
+        (get.clone(), "/static/app.js", Any, Succeeds),
+        (get.clone(), "/static/board.js", Any, Succeeds),
+        (get.clone(), "/favicon.svg", Any, Succeeds),
+        (get.clone(), "/trash", Any, Succeeds),
+        (get.clone(), "/login", Any, Succeeds),
+        (get.clone(), "/settings", Any, Succeeds),
+        (get.clone(), "/settings/calendar", Any, Succeeds),
+        (get.clone(), "/notifications", Any, Succeeds),
+        (get.clone(), "/my-day", Any, Succeeds),
+        (get.clone(), "/calendar", Any, Succeeds),
+        (get.clone(), "/calendar/{file}", Any, NotRefused),
+        (get.clone(), "/search", Any, Succeeds),
+        (get.clone(), "/search/suggest", Any, Succeeds),
+        (get.clone(), "/admin/users", Admin, Succeeds),
+        (get.clone(), "/admin/fields", Admin, Succeeds),
+        (get.clone(), "/admin/pipelines", Admin, Succeeds),
+        (get.clone(), "/workload", Manager, Succeeds),
+        (get.clone(), "/products", On(Product, Read), Succeeds),
+        (get.clone(), "/products/{id}", On(Product, Read), Succeeds),
+        (get.clone(), "/products/new", On(Product, Create), Succeeds),
+        (get.clone(), "/products/{id}/edit", On(Product, Update), Succeeds),
+        (get.clone(), "/deals", On(Deal, Read), Succeeds),
+        (get.clone(), "/deals/{id}", On(Deal, Read), Succeeds),
+        (get.clone(), "/deals/new", On(Deal, Create), Succeeds),
+        (get.clone(), "/deals/{id}/edit", On(Deal, Update), Succeeds),
+        (get.clone(), "/board", On(Deal, Read), Succeeds),
+        (get.clone(), "/activities/new", On(Activity, Create), Succeeds),
+        (get.clone(), "/activities/{id}", On(Activity, Read), Succeeds),
+        (get.clone(), "/activities/{id}/edit", On(Activity, Update), Succeeds),
+        (get.clone(), "/imports", Any, Succeeds),
+        (get.clone(), "/imports/{id}", On(Contact, Create), NotRefused),
+        (get.clone(), "/imports/{id}/rejected.csv", On(Contact, Create), NotRefused),
+        (get.clone(), "/contacts/export.csv", On(Contact, Export), Succeeds),
+        (get.clone(), "/contacts/export.xlsx", On(Contact, Export), Succeeds),
+        (get.clone(), "/contacts/export.vcf", On(Contact, Export), Succeeds),
+        (get.clone(), "/accounts/export.csv", On(Account, Export), Succeeds),
+        (get.clone(), "/accounts/export.xlsx", On(Account, Export), Succeeds),
+        (get.clone(), "/accounts/export.vcf", On(Account, Export), NotRefused),
+        (get.clone(), "/deals/export.csv", On(Deal, Export), Succeeds),
+        (get.clone(), "/deals/export.xlsx", On(Deal, Export), Succeeds),
+        (get.clone(), "/deals/export.vcf", On(Deal, Export), NotRefused),
+        (get.clone(), "/{kind}", On(Contact, Read), Succeeds),
+        (get.clone(), "/{kind}/new", On(Contact, Create), Succeeds),
+        (get.clone(), "/{kind}/{id}", On(Contact, Read), Succeeds),
+        (get.clone(), "/{kind}/{id}/edit", On(Contact, Update), Succeeds),
+        (get.clone(), "/{kind}/duplicates", On(Contact, Read), Succeeds),
+        (get.clone(), "/{kind}/merge", On(Contact, Delete), NotRefused),
+        (get.clone(), "/merges/{id}", On(Contact, Read), NotRefused),
+        // Forms: an allowed role is not refused (its empty form may be invalid), every other is.
+        (post.clone(), "/views", Any, NotRefused),
+        (post.clone(), "/views/{id}", Admin, NotRefused),
+        (post.clone(), "/views/{id}/delete", Admin, NotRefused),
+        (post.clone(), "/login", Any, NotRefused),
+        (post.clone(), "/admin/users", Admin, NotRefused),
+        (post.clone(), "/admin/users/{id}", Admin, NotRefused),
+        (post.clone(), "/admin/teams", Admin, NotRefused),
+        (post.clone(), "/settings/language", Any, NotRefused),
+        (post.clone(), "/settings/tokens", Any, NotRefused),
+        (post.clone(), "/settings/tokens/{id}/revoke", Any, NotRefused),
+        (post.clone(), "/settings/calendar/new", Any, NotRefused),
+        (post.clone(), "/settings/calendar/revoke", Any, NotRefused),
+        (post.clone(), "/notifications/read", Any, NotRefused),
+        (post.clone(), "/admin/fields", Admin, NotRefused),
+        (post.clone(), "/admin/fields/{id}", Admin, NotRefused),
+        (post.clone(), "/admin/fields/{id}/move", Admin, NotRefused),
+        (post.clone(), "/products", On(Product, Create), NotRefused),
+        (post.clone(), "/products/{id}", On(Product, Update), NotRefused),
+        (post.clone(), "/deals", On(Deal, Create), NotRefused),
+        (post.clone(), "/deals/bulk", On(Deal, Update), NotRefused),
+        (post.clone(), "/deals/{id}", On(Deal, Update), NotRefused),
+        (post.clone(), "/deals/{id}/move", On(Deal, Update), NotRefused),
+        (post.clone(), "/deals/{id}/close", On(Deal, Update), NotRefused),
+        (post.clone(), "/deals/{id}/reopen", On(Deal, Update), NotRefused),
+        (post.clone(), "/admin/pipelines", Admin, NotRefused),
+        (post.clone(), "/admin/pipelines/{id}", Admin, NotRefused),
+        (post.clone(), "/admin/pipelines/{id}/stages", Admin, NotRefused),
+        (post.clone(), "/admin/stages/{id}", Admin, NotRefused),
+        (post.clone(), "/admin/stages/{id}/move", Admin, NotRefused),
+        (post.clone(), "/admin/lost-reasons", Admin, NotRefused),
+        (post.clone(), "/admin/lost-reasons/{id}", Admin, NotRefused),
+        (post.clone(), "/my-day/congratulate", On(Activity, Create), NotRefused),
+        (post.clone(), "/activities", On(Activity, Create), NotRefused),
+        (post.clone(), "/activities/{id}", On(Activity, Update), NotRefused),
+        (post.clone(), "/activities/{id}/complete", On(Activity, Update), NotRefused),
+        (post.clone(), "/workload/reassign", Manager, NotRefused),
+        (post.clone(), "/imports", On(Contact, Create), NotRefused),
+        (post.clone(), "/imports/{id}", On(Contact, Create), NotRefused),
+        (post.clone(), "/{kind}", On(Contact, Create), NotRefused),
+        (post.clone(), "/{kind}/bulk", On(Contact, Update), NotRefused),
+        (post.clone(), "/{kind}/{id}", On(Contact, Update), NotRefused),
+        (post.clone(), "/{kind}/{id}/notes", On(Contact, Update), NotRefused),
+        (post.clone(), "/{kind}/{id}/links", On(Contact, Update), NotRefused),
+        (post.clone(), "/{kind}/{id}/links/{other}/delete", On(Contact, Update), NotRefused),
+        (post.clone(), "/{kind}/merge", On(Contact, Delete), NotRefused),
+        (post.clone(), "/merges/{id}/undo", On(Contact, Delete), NotRefused),
+        (post.clone(), "/notes/{id}", Admin, NotRefused),
+        (post.clone(), "/notes/{id}/delete", Admin, NotRefused),
+        (post.clone(), "/activities/{id}/delete", On(Activity, Delete), NotRefused),
+        (post.clone(), "/deals/{id}/delete", On(Deal, Delete), NotRefused),
+        (post.clone(), "/deals/{id}/restore", On(Deal, Delete), NotRefused),
+        (post.clone(), "/admin/stages/{id}/delete", Admin, NotRefused),
+        (post.clone(), "/{kind}/{id}/delete", On(Contact, Delete), NotRefused),
+        (post.clone(), "/{kind}/{id}/restore", On(Contact, Delete), NotRefused),
+        (post.clone(), "/{kind}/{id}/purge", Admin, NotRefused),
+        (post.clone(), "/logout", Any, NotRefused),
+    ]
+}
+
+fn page_path(p: &str, f: &Fixtures) -> String {
+    let id = if p.starts_with("/deals/") {
+        f.deal.clone()
+    } else if p.starts_with("/activities/") {
+        f.activity.clone()
+    } else if p.starts_with("/products/") {
+        f.product.clone()
+    } else if p.starts_with("/admin/fields/") {
+        f.field.clone()
+    } else if p.starts_with("/views/") {
+        f.view.clone()
+    } else if p.starts_with("/admin/pipelines/") {
+        f.pipeline.clone()
+    } else if p.starts_with("/admin/stages/") {
+        f.stage.clone()
+    } else if p.starts_with("/admin/users/") {
+        f.user_id.clone()
+    } else if p.starts_with("/notes/") {
+        f.note.clone()
+    } else if p.starts_with("/settings/tokens/") {
+        f.token.clone()
+    } else if p.starts_with("/imports/") {
+        f.import.clone()
+    } else if p.starts_with("/merges/") {
+        f.merge.clone()
+    } else if p.ends_with("/purge") {
+        f.trashed.clone()
+    } else {
+        f.contact.clone()
+    };
+    let mut path = p
+        .replace("{kind}", "contacts")
+        .replace("{id}", &id)
+        .replace("{other}", &f.account)
+        .replace("{file}", "nothing.ics");
+    if p == "/search" || p == "/search/suggest" {
+        path.push_str("?q=Матрицын");
+    }
+    path
+}
+
+#[tokio::test]
+async fn every_page_answers_only_the_roles_allowed_to_use_it() {
+    let table = page_cases();
+    let routes: BTreeSet<(String, String)> =
+        karta::contexts::page_routes().into_iter().map(|(m, p)| (m.to_string(), p)).collect();
+    let covered: BTreeSet<(String, String)> =
+        table.iter().map(|(m, p, _, _)| (m.to_string(), (*p).to_string())).collect();
+    let missing: Vec<_> = routes.difference(&covered).collect();
+    let extra: Vec<_> = covered.difference(&routes).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "pages without a case: {missing:?}; cases without a page: {extra:?}"
+    );
+
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        for (email, role) in [("support@acme.test", Role::Support), ("marketing@acme.test", Role::Marketing)] {
+            karta_kernel::users::create(
+                &app.db,
+                &karta_kernel::Admin::operator(&app.tenant_a),
+                email,
+                "x",
+                role,
+                Some(common::PASSWORD),
+            )
+            .await
+            .unwrap();
+        }
+        let admin = app.api("acme", "admin@acme.test").await;
+        let roles = [
+            ("admin@acme.test", Role::Admin),
+            ("manager@acme.test", Role::SalesManager),
+            ("sales1@acme.test", Role::Salesperson),
+            ("support@acme.test", Role::Support),
+            ("marketing@acme.test", Role::Marketing),
+            ("viewer@acme.test", Role::ReadOnly),
+        ];
+        let mut wrong: Vec<String> = Vec::new();
+        for (n, (email, role)) in roles.iter().enumerate() {
+            let api = app.api("acme", email).await;
+            let f = fixtures(&app, &admin, &api, 10 + n).await;
+            let me = app.browser(email).await;
+            let csrf = me.get("/settings").await.csrf();
+            for (method, p, need, proof) in &table {
+                let path = page_path(p, &f);
+                let r = if *method == Method::GET {
+                    me.get(&path).await
+                } else {
+                    me.form(&path, &[("_csrf", csrf.as_str())]).await
+                };
+                let s = r.status();
+                // A form answered with a redirect to an error is a refusal too.
+                let location = r.header("location");
+                let succeeded = s.is_success()
+                    || (s.is_redirection() && !location.contains("error") && !location.starts_with("/login"));
+                let ok = if need.allows(*role) {
+                    match proof {
+                        Proof::Succeeds => succeeded,
+                        Proof::NotRefused => {
+                            s != StatusCode::FORBIDDEN
+                                && !s.is_server_error()
+                                && (!location.starts_with("/login") || *p == "/logout")
+                        }
+                    }
+                } else {
+                    !succeeded
+                        && (s == StatusCode::FORBIDDEN
+                            || s == StatusCode::NOT_FOUND
+                            || s.is_client_error()
+                            || s.is_redirection())
+                };
+                if !ok {
+                    let text: String = r.text.chars().filter(|c| !c.is_control()).take(120).collect();
+                    wrong.push(format!("{k:?} {method} {p} ({path}) as {}: {s} {location} {text}", role.as_str()));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} page calls answered against the permission model:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+        app.finish().await;
+    }
+}

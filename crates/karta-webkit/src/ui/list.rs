@@ -355,6 +355,9 @@ pub fn show_value(v: &serde_json::Value, users: &[User], field: &str) -> String 
             })
             .collect::<Vec<_>>()
             .join("; "),
+        serde_json::Value::Object(o) => {
+            o.values().map(|v| show_value(v, users, "")).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("; ")
+        }
         other => other.to_string(),
     }
 }
@@ -380,6 +383,9 @@ pub fn history_views(t: Tr, hist: Vec<audit::AuditEntry>, users_list: &[User]) -
                                 show_value(&v["to"], users_list, k),
                             )
                         })
+                        // A change from nothing to nothing (an empty set of custom values on
+                        // create) says nothing.
+                        .filter(|(_, from, to)| !(from.is_empty() && to.is_empty()))
                         .collect()
                 })
                 .unwrap_or_default(),

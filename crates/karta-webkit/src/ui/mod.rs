@@ -9,11 +9,9 @@ pub mod pages;
 pub mod trash;
 pub mod views;
 
-use crate::AppState;
+use crate::routes::Pages;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 
 async fn css() -> Response {
     (
@@ -44,12 +42,12 @@ async fn home() -> Redirect {
 }
 
 /// The UI routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/static/app.css", get(css))
-        .route("/static/app.js", get(js))
-        .route("/favicon.svg", get(favicon))
-        .route("/trash", get(trash::page))
+pub fn router() -> Pages {
+    Pages::new()
+        .get("/", home)
+        .get("/static/app.css", css)
+        .get("/static/app.js", js)
+        .get("/favicon.svg", favicon)
+        .get("/trash", trash::page)
         .merge(views::router())
 }

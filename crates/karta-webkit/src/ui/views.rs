@@ -12,12 +12,12 @@ use super::pages::message_page;
 use crate::auth::PageUser;
 use crate::error::PageResult;
 use crate::i18n::Tr;
+use crate::routes::Pages;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
-use axum::{Form, Router};
+use axum::Form;
 use karta_core::{Entity, FieldError};
 use karta_kernel::ctx::Ctx;
 use karta_kernel::listq::{self, Filter, ListQuery};
@@ -387,9 +387,6 @@ pub async fn bulk_set(st: &AppState, u: &PageUser, e: Entity, pairs: &Pairs) -> 
 }
 
 /// The saved-view routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/views", post(create))
-        .route("/views/{id}", post(update))
-        .route("/views/{id}/delete", post(delete))
+pub fn router() -> Pages {
+    Pages::new().post("/views", create).post("/views/{id}", update).post("/views/{id}/delete", delete)
 }
