@@ -48,58 +48,21 @@ pub struct Field {
     pub only: &'static [Entity],
 }
 
-const fn f(name: &'static str, column: &'static str, kind: Kind, only: &'static [Entity]) -> Field {
-    Field { name, column, kind, only }
+impl Field {
+    /// A field `name` stored in `column`, behaving as `kind`, on the lists of `only`.
+    #[must_use]
+    pub const fn new(name: &'static str, column: &'static str, kind: Kind, only: &'static [Entity]) -> Self {
+        Self { name, column, kind, only }
+    }
 }
 
-const A: &[Entity] = &[Entity::Account];
-const C: &[Entity] = &[Entity::Contact];
-const P: &[Entity] = &[Entity::Account, Entity::Contact];
-const D: &[Entity] = &[Entity::Deal];
-const ALL: &[Entity] = &[Entity::Account, Entity::Contact, Entity::Deal];
-
-/// Every list field.
-pub const FIELDS: &[Field] = &[
-    f("name", "name_key", Kind::Name, P),
-    f("first_name", "first_name", Kind::Text, C),
-    f("last_name", "last_name", Kind::Text, C),
-    f("job_title", "job_title", Kind::Text, C),
-    f("birthday", "birthday", Kind::Date, C),
-    f("legal_name", "legal_name", Kind::Text, A),
-    f("tax_id", "tax_id", Kind::Text, A),
-    f("employees", "employees", Kind::Number, A),
-    f("email", "emails", Kind::Emails, P),
-    f("phone", "phones", Kind::Phones, P),
-    f("city", "city", Kind::Text, P),
-    f("region", "region", Kind::Text, P),
-    f("industry", "industry", Kind::Text, P),
-    f("segment", "segment", Kind::Text, P),
-    f("relationship", "relationship", Kind::Choice, P),
-    f("source", "source", Kind::Text, ALL),
-    f("first_contact", "first_contact", Kind::Choice, P),
-    f("website", "website", Kind::Text, P),
-    f("owner", "owner_id", Kind::Owner, ALL),
-    f("tag", "tags", Kind::Tags, P),
-    f("do_not_contact", "do_not_contact", Kind::Bool, P),
-    f("do_not_email", "do_not_email", Kind::Bool, P),
-    f("created_at", "created_at", Kind::Timestamp, ALL),
-    f("updated_at", "updated_at", Kind::Timestamp, ALL),
-    f("title", "title_key", Kind::Name, D),
-    f("account", "account_id", Kind::Choice, D),
-    f("pipeline", "pipeline_id", Kind::Choice, D),
-    f("stage", "stage_id", Kind::Choice, D),
-    f("status", "status", Kind::Choice, D),
-    f("amount", "amount", Kind::Money, D),
-    f("currency", "currency", Kind::Choice, D),
-    f("close_date", "close_date", Kind::Date, D),
-    f("probability", "probability", Kind::Number, D),
-    f("next_step", "next_step", Kind::Text, D),
-    f("stage_entered_at", "stage_entered_at", Kind::Timestamp, D),
-];
+/// The list fields each context registers for its entities (the columns, filters and sorts
+/// of its lists); a context's own fields are one static slice.
+pub static COLUMNS: crate::hooks::Registry<&'static [Field]> = crate::hooks::Registry::new();
 
 /// The fields of one entity.
 pub fn fields(entity: Entity) -> impl Iterator<Item = &'static Field> {
-    FIELDS.iter().filter(move |f| f.only.contains(&entity))
+    COLUMNS.all().into_iter().flat_map(|s| s.iter()).filter(move |f| f.only.contains(&entity))
 }
 
 /// Looks a field up.

@@ -2,6 +2,7 @@
 //! merge with undo, mass update — with their pages and API.
 
 pub mod api;
+pub mod columns;
 pub mod dedup;
 pub mod hooks;
 pub mod links;
@@ -49,6 +50,7 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
 
 /// Registers the context's texts, mass updaters and trash list.
 pub fn register() {
+    karta_kernel::listq::COLUMNS.add("parties", columns::FIELDS);
     karta_webkit::i18n::register(texts_merge::TEXTS);
     mass::register();
     karta_webkit::plugins::TRASH.add("parties", |st, u| Box::pin(pages::trashed(st, u)));

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod board;
+pub mod columns;
 pub mod deals;
 pub mod hooks;
 pub mod mass;
@@ -54,6 +55,7 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
 /// Registers texts, styles, the mass updater, the deals card, the trash list and the
 /// listener that keeps deals' search text in step with their accounts' names.
 pub fn register() {
+    karta_kernel::listq::COLUMNS.add("sales", columns::FIELDS);
     karta_webkit::i18n::register(texts_sales::TEXTS);
     karta_webkit::i18n::register(texts_board::TEXTS);
     STYLES.add("sales", include_str!("../static/sales.css"));

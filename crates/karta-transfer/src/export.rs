@@ -603,6 +603,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_name_cache_starts_over_without_losing_a_chunks_companies() {
         use karta_core::party::PartyInput;
+        // The contexts' registrations, as the app makes them.
+        karta_parties::register();
         let dir = std::env::temp_dir().join(format!("karta-companies-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let url = format!("sqlite://{}", dir.join("t.db").display());

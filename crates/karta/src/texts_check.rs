@@ -169,7 +169,9 @@ fn every_key_used_in_templates_and_handlers_exists() {
                 .iter()
                 .map(|a| format!("act.{a}")),
         )
-        .chain(karta_kernel::listq::FIELDS.iter().map(|f| format!("f.{}", f.name)))
+        .chain(
+            karta_parties::columns::FIELDS.iter().chain(karta_sales::columns::FIELDS).map(|f| format!("f.{}", f.name)),
+        )
         .chain(karta_kernel::listq::Op::ALL.iter().map(|o| format!("op.{}", o.as_str())))
         .chain(["open", "won", "lost"].iter().map(|s| format!("deal.status.{s}")))
         .chain(karta_sales::deals::CONTACT_ROLES.iter().map(|r| format!("deal.role.{r}")))
