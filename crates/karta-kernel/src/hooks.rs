@@ -70,22 +70,34 @@ pub enum Purpose {
     Export,
 }
 
-/// Answers whether `person` (a contact's id) may be used for a purpose. Mail, export,
-/// campaigns and DAV ask it; the privacy context answers with consent and restriction.
-pub type PersonalDataGate = for<'a> fn(&'a Db, &'a Ctx, &'a str, Purpose) -> BoxFuture<'a, Result<bool>>;
+/// Of the people (contacts' ids) given, those who may not be used for `purpose`. Mail,
+/// export, campaigns and DAV ask it; the privacy context answers with consent and
+/// restriction.
+pub type PersonalDataGate =
+    for<'a> fn(&'a Db, &'a Ctx, &'a [String], Purpose) -> BoxFuture<'a, Result<std::collections::HashSet<String>>>;
 
-/// The gate; none registered means everything is allowed (until the privacy kit).
+/// The gates; none registered means everyone may be used (until the privacy kit).
 pub static PERSONAL_DATA_GATE: Registry<PersonalDataGate> = Registry::new();
 
-/// True when every registered gate allows `purpose` for `person`.
+/// True when some gate is registered (callers skip asking otherwise).
+#[must_use]
+pub fn gated() -> bool {
+    !PERSONAL_DATA_GATE.all().is_empty()
+}
+
+/// Of `people`, those some gate refuses for `purpose`.
 ///
 /// # Errors
 /// What a gate returns.
-pub async fn may_use(db: &Db, ctx: &Ctx, person: &str, purpose: Purpose) -> Result<bool> {
+pub async fn refused(
+    db: &Db,
+    ctx: &Ctx,
+    people: &[String],
+    purpose: Purpose,
+) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
     for gate in PERSONAL_DATA_GATE.all() {
-        if !gate(db, ctx, person, purpose).await? {
-            return Ok(false);
-        }
+        out.extend(gate(db, ctx, people, purpose).await?);
     }
-    Ok(true)
+    Ok(out)
 }

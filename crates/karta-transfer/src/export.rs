@@ -385,13 +385,25 @@ pub async fn export(db: &Db, ctx: &Ctx, spec: &ExportSpec, sink: &Sink) -> Resul
         // connection while the stream holds one.
         let wants_company = spec.format == ExportFormat::Vcf
             || (spec.entity == Entity::Contact && cols.iter().any(|c| matches!(c, Col::Std(c) if c.key == "account")));
+        // People whose data may not leave Karta (the personal-data gate) are left out; with
+        // no gate registered nothing is asked.
+        let gated = spec.entity == Entity::Contact && karta_kernel::hooks::gated();
         while let Some(rows) = rx.recv().await {
             let rows = rows?;
             let names =
                 if wants_company { companies.of(db, ctx, &rows).await? } else { vec![String::new(); rows.len()] };
+            let refused = if gated {
+                let ids: Vec<String> = rows.iter().map(|r| r.s("id")).collect();
+                karta_kernel::hooks::refused(db, ctx, &ids, karta_kernel::hooks::Purpose::Export).await?
+            } else {
+                std::collections::HashSet::new()
+            };
             for (r, account) in rows.iter().zip(names) {
-                n += 1;
                 let p = parties::from_row(spec.entity, r);
+                if refused.contains(&p.id) {
+                    continue;
+                }
+                n += 1;
                 let extras = RowExtras {
                     id: p.id.clone(),
                     owner_email: emails.get(&p.input.owner_id).cloned().unwrap_or_default(),

@@ -551,3 +551,42 @@ async fn exports_hold_only_what_the_user_may_see_need_the_permission_and_are_aud
         app.finish().await;
     }
 }
+
+/// The personal-data gate of the kernel: refuses contacts named «Невыгружаемый» (what the
+/// privacy kit will decide from consent and restriction).
+fn refuse_marked<'a>(
+    db: &'a karta_kernel::Db,
+    ctx: &'a karta_kernel::Ctx,
+    people: &'a [String],
+    purpose: karta_kernel::hooks::Purpose,
+) -> futures_util::future::BoxFuture<'a, Result<std::collections::HashSet<String>, karta_kernel::StoreError>> {
+    Box::pin(async move {
+        if purpose != karta_kernel::hooks::Purpose::Export || people.is_empty() {
+            return Ok(std::collections::HashSet::new());
+        }
+        let mut q = Q::new("");
+        let t = q.arg(ctx.tenant_id());
+        let list = people.iter().map(|p| q.arg(p.as_str())).collect::<Vec<_>>().join(", ");
+        q.sql =
+            format!("SELECT id FROM contacts WHERE tenant_id = {t} AND last_name = 'Невыгружаемый' AND id IN ({list})");
+        Ok(db.all(q).await?.iter().map(|r| r.s("id")).collect())
+    })
+}
+
+#[tokio::test]
+async fn an_export_leaves_out_the_people_the_personal_data_gate_refuses() {
+    karta_kernel::hooks::PERSONAL_DATA_GATE.add("test.refuse_marked", refuse_marked);
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        c.contact("Открытый", "Выгружаемый").await;
+        c.contact("Закрытый", "Невыгружаемый").await;
+        let r = c.get("/api/v1/contacts/export?format=csv").await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}");
+        assert!(r.text.contains("Открытый"), "{k:?}: {}", r.text);
+        assert!(!r.text.contains("Невыгружаемый"), "{k:?}: the gate was not asked: {}", r.text);
+        let vcf = c.get("/api/v1/contacts/export?format=vcf").await.text;
+        assert!(vcf.contains("Открытый") && !vcf.contains("Невыгружаемый"), "{k:?}: {vcf}");
+        app.finish().await;
+    }
+}
