@@ -74,9 +74,9 @@ pub async fn run_due(db: &Db, now: i64, limit: i64) -> Result<usize> {
         }
         let r = match crate::hooks::JOBS.get(&j.s("kind")) {
             Some(handler) => handler(&mut tx, &j.s("tenant_id"), &j.s("ref_id"), now).await,
+            // Not lost: it waits, retried like a failure, until a context handles its kind.
             None => {
-                tracing::warn!(job = %id, kind = %j.s("kind"), "no handler for this kind of job");
-                Ok(())
+                Err(crate::error::StoreError::Other(anyhow::anyhow!("no handler for jobs of kind {:?}", j.s("kind"))))
             }
         };
         match r {

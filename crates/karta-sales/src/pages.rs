@@ -312,8 +312,9 @@ async fn view(
             total: show(l.total_minor),
         })
         .collect();
-    let prices = deals::price_log(db, ctx, &id, now)
-        .await?
+    // A deal in the trash shows what it is and how to restore it; its logs come back with it.
+    let prices = if in_trash { Vec::new() } else { deals::price_log(db, ctx, &id, now).await? };
+    let prices = prices
         .into_iter()
         .map(|p| PriceView {
             at: fmt_ts(p.at),
@@ -325,7 +326,7 @@ async fn view(
             comment: p.comment,
         })
         .collect();
-    let events = deals::stage_history(db, ctx, &id, now).await?;
+    let events = if in_trash { Vec::new() } else { deals::stage_history(db, ctx, &id, now).await? };
     let spent = deals::time_in_stages(&events, now);
     let longest = spent.iter().map(|(_, ms)| *ms).max().unwrap_or(0).max(1);
     let times = spent

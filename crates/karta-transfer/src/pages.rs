@@ -486,7 +486,7 @@ async fn export(
 pub fn router() -> Pages {
     let mut r = Pages::new()
         .get("/imports", index)
-        .post("/imports", upload)
+        .post_large("/imports", upload, xfer::UPLOAD_LIMIT + 64 * 1024)
         .get("/imports/{id}", show)
         .post("/imports/{id}", save)
         .get("/imports/{id}/rejected.csv", rejected_csv);

@@ -45,6 +45,19 @@ impl Pages {
         self
     }
 
+    /// A `POST` whose body may be up to `limit` bytes (file uploads), instead of the form
+    /// limit every other request has.
+    #[must_use]
+    pub fn post_large<H, T>(mut self, path: &str, handler: H, limit: usize) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.routes.push((Method::POST, path.to_string()));
+        self.router = self.router.route(path, post(handler).layer(axum::extract::DefaultBodyLimit::max(limit)));
+        self
+    }
+
     /// These pages and `other`'s.
     #[must_use]
     pub fn merge(mut self, other: Pages) -> Self {

@@ -590,3 +590,22 @@ async fn an_export_leaves_out_the_people_the_personal_data_gate_refuses() {
         app.finish().await;
     }
 }
+
+/// A file larger than a form (2 MB) is uploaded through the wizard as through the API.
+#[tokio::test]
+async fn the_wizard_takes_a_file_larger_than_a_form() {
+    for kind in kinds() {
+        let app = TestApp::spawn(kind).await;
+        let b = app.browser("sales1@acme.test").await;
+        let mut csv = String::from("Имя,Фамилия,Email\n");
+        let mut i = 0;
+        while csv.len() < 3 * 1024 * 1024 {
+            csv.push_str(&format!("Имя{i},Фамилия{i},person{i}@big.example\n"));
+            i += 1;
+        }
+        let (s, loc) = multipart(&b, "contacts", "auto", "big.csv", csv.as_bytes()).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{kind:?}: {}", loc.chars().take(300).collect::<String>());
+        assert!(loc.starts_with("/imports/"), "{kind:?}: {loc}");
+        app.finish().await;
+    }
+}

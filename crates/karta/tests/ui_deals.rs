@@ -174,3 +174,26 @@ async fn the_bell_counts_unread_notifications_until_they_are_read() {
         app.finish().await;
     }
 }
+
+/// A deal in the trash opens (from the trash page) with its restore button, and restores.
+#[tokio::test]
+async fn a_deal_in_the_trash_opens_and_is_restored_from_its_page() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let api = app.api("acme", "sales1@acme.test").await;
+        let id = api.post("/api/v1/deals", &json!({"title": "Удалённая сделка"})).await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(api.delete(&format!("/api/v1/deals/{id}")).await.status(), StatusCode::NO_CONTENT, "{k:?}");
+        let b = app.browser("sales1@acme.test").await;
+        assert!(b.get("/trash").await.text.contains(&format!("/deals/{id}")), "{k:?}: the trash lists it");
+        let page = b.get(&format!("/deals/{id}")).await;
+        assert_eq!(page.status(), StatusCode::OK, "{k:?}: {}", page.text);
+        assert!(page.text.contains(&format!("action=\"/deals/{id}/restore\"")), "{k:?}: a restore button");
+        let r = b.form(&format!("/deals/{id}/restore"), &[("_csrf", page.csrf().as_str())]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}: {}", r.text);
+        assert_eq!(api.get(&format!("/api/v1/deals/{id}")).await.status(), StatusCode::OK, "{k:?}: restored");
+        app.finish().await;
+    }
+}
