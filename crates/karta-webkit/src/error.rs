@@ -151,6 +151,10 @@ impl IntoResponse for PageError {
 /// Renders a [`PageFailure`] as the error page in the language of the signed-in user (or of
 /// the browser).
 pub async fn page_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    // The API answers problems of its own; only pages need the language.
+    if req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
     let pref = req.extensions().get::<crate::auth::Authed>().map(|a| a.p.user.locale.clone()).unwrap_or_default();
     let al = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let res = next.run(req).await;
