@@ -525,7 +525,7 @@ async fn export_api(
     e: Entity,
     raw: Vec<(String, String)>,
 ) -> ApiResult<Response> {
-    let mut format = ExportFormat::Csv;
+    let mut format = export::CSV;
     let mut columns: Vec<String> = Vec::new();
     let mut rest = Vec::new();
     let mut ru = false;

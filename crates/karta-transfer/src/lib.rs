@@ -23,8 +23,9 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()
 }
 
-/// Registers texts and styles.
+/// Registers texts, styles and the export formats (CSV, XLSX, vCard).
 pub fn register() {
+    export::register();
     karta_webkit::i18n::register(texts::TEXTS);
     STYLES.add("imports", include_str!("../static/imports.css"));
 }

@@ -490,8 +490,10 @@ pub fn router() -> Pages {
         .get("/imports/{id}", show)
         .post("/imports/{id}", save)
         .get("/imports/{id}/rejected.csv", rejected_csv);
+    // Every registered format (the app registers them before it builds its routes).
+    let formats: Vec<&str> = crate::export::FORMATS.all().iter().map(|f| f.key).collect();
     for kind in ["contacts", "accounts", "deals"] {
-        for ext in ["csv", "xlsx", "vcf"] {
+        for ext in &formats {
             r = r.get(&format!("/{kind}/export.{ext}"), export);
         }
     }

@@ -609,3 +609,53 @@ async fn the_wizard_takes_a_file_larger_than_a_form() {
         app.finish().await;
     }
 }
+
+/// Tab-separated values: an export format another context could register.
+struct Tsv(Vec<u8>);
+
+impl karta_transfer::export::FormatWriter for Tsv {
+    fn row(&mut self, _n: u64, cells: &[&str]) -> std::io::Result<()> {
+        self.0.extend(cells.iter().map(|c| c.replace(['\t', '\n'], " ")).collect::<Vec<_>>().join("\t").bytes());
+        self.0.push(b'\n');
+        Ok(())
+    }
+
+    fn take(&mut self, _all: bool) -> Vec<u8> {
+        std::mem::take(&mut self.0)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<Vec<u8>> {
+        Ok(self.0)
+    }
+}
+
+#[tokio::test]
+async fn a_registered_export_format_is_served_with_the_lists_rows() {
+    karta_transfer::export::FORMATS.add(
+        "tsv",
+        karta_transfer::export::ExportFormat {
+            key: "tsv",
+            aliases: &[],
+            mime: "text/tab-separated-values; charset=utf-8",
+            only: None,
+            whole_records: false,
+            make: || Ok(Box::new(Tsv(Vec::new()))),
+        },
+    );
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        c.contact("Табулятор", "Разделителев").await;
+        let r = c.get("/api/v1/contacts/export?format=tsv").await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        assert!(r.header("content-type").starts_with("text/tab-separated-values"), "{k:?}");
+        let lines: Vec<&str> = r.text.lines().collect();
+        assert!(lines[0].contains('\t') && lines.iter().any(|l| l.contains("Разделителев")), "{k:?}: {}", r.text);
+        // The list page's export link works for it too.
+        let b = app.browser("admin@acme.test").await;
+        let page = b.get("/contacts/export.tsv").await;
+        assert_eq!(page.status(), StatusCode::OK, "{k:?}: {}", page.text);
+        assert!(page.text.contains("Разделителев"), "{k:?}");
+        app.finish().await;
+    }
+}
