@@ -19,6 +19,19 @@ pub fn pages() -> Pages {
         .get("/products/{id}/edit", p::edit_form)
 }
 
+/// Registers the catalogue's entity.
+pub fn register() {
+    karta_kernel::entities::ENTITIES.add(
+        "product",
+        karta_kernel::entities::EntityInfo {
+            entity: karta_core::Entity::Product,
+            table: "products",
+            name_col: "name_en",
+            customizable: false,
+        },
+    );
+}
+
 /// The API routes, with their OpenAPI paths.
 pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()

@@ -33,7 +33,7 @@ pub struct FieldParams {
 
 fn entity_of(s: &str) -> ApiResult<Entity> {
     Entity::parse(s.trim())
-        .filter(|e| fields::ENTITIES.contains(e))
+        .filter(|e| fields::entities().contains(e))
         .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("entity", "invalid_choice")]))
 }
 

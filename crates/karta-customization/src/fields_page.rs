@@ -62,7 +62,7 @@ pub struct PageQuery {
 }
 
 fn entity_or_contact(s: &str) -> Entity {
-    Entity::parse(s).filter(|e| fields::ENTITIES.contains(e)).unwrap_or(Entity::Contact)
+    Entity::parse(s).filter(|e| fields::entities().contains(e)).unwrap_or(Entity::Contact)
 }
 
 /// GET /admin/fields
@@ -92,13 +92,13 @@ pub async fn page(State(st): State<AppState>, u: PageUser, Query(pq): Query<Page
     let tpl = FieldsPage {
         l: Layout::new(t, &u.p, t.s("fields.title"), "fields"),
         entity: e.as_str(),
-        tabs: fields::ENTITIES
+        tabs: fields::entities()
             .iter()
             .map(|x| (x.as_str(), t.s(&format!("fields.for.{}", x.as_str())).to_string(), *x == e))
             .collect(),
         rows,
         kinds: FieldKind::ALL.iter().map(|k| (k.as_str(), t.s(&format!("kind.{}", k.as_str())).to_string())).collect(),
-        targets: fields::ENTITIES
+        targets: fields::entities()
             .iter()
             .map(|x| (x.as_str(), t.s(&format!("fields.for.{}", x.as_str())).to_string()))
             .collect(),

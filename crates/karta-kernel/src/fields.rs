@@ -19,7 +19,12 @@ use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 /// The entities that take custom fields.
-pub const ENTITIES: [Entity; 3] = [Entity::Contact, Entity::Account, Entity::Deal];
+/// The entities that take custom fields (registered by their contexts,
+/// [`crate::entities`]).
+#[must_use]
+pub fn entities() -> Vec<Entity> {
+    crate::entities::customizable()
+}
 
 /// Most fields one entity may have.
 const MAX_FIELDS: i64 = 200;
@@ -72,7 +77,7 @@ pub async fn list(db: &Db, ctx: &Ctx, entity: Entity, include_inactive: bool) ->
 /// Database errors.
 pub async fn list_all(db: &Db, ctx: &Ctx, include_inactive: bool) -> Result<Vec<FieldDef>> {
     let mut out = Vec::new();
-    for e in ENTITIES {
+    for e in entities() {
         out.extend(list(db, ctx, e, include_inactive).await?);
     }
     Ok(out)
@@ -213,7 +218,7 @@ fn validate(d: &mut FieldDef, country: &str) -> Vec<FieldError> {
         d.options.clear();
     }
     if d.kind == FieldKind::Link {
-        if !d.target.is_some_and(|t| ENTITIES.contains(&t)) {
+        if !d.target.is_some_and(|t| entities().contains(&t)) {
             errs.push(FieldError::new("target", "required"));
         }
     } else {
@@ -230,7 +235,7 @@ fn validate(d: &mut FieldDef, country: &str) -> Vec<FieldError> {
 }
 
 fn parse_target(s: &str) -> Option<Entity> {
-    Entity::parse(s.trim()).filter(|e| ENTITIES.contains(e))
+    Entity::parse(s.trim()).filter(|e| entities().contains(e))
 }
 
 /// Adds a field (admins only); the key is made from the English label and kept unique.
@@ -666,12 +671,8 @@ async fn linked(db: &Db, ctx: &Ctx, target: Entity, id: &str) -> Result<bool> {
 /// and `name` (a deal's title). `None` when there is nothing to ask or no read right.
 pub fn readable_q<'a>(ctx: &Ctx, target: Entity, ids: impl IntoIterator<Item = &'a str>) -> Option<Q> {
     let scope = ctx.scope(target, karta_core::Action::Read).ok()?;
-    let (table, col) = match target {
-        Entity::Deal => ("deals", "title"),
-        Entity::Contact => ("contacts", "name"),
-        Entity::Account => ("accounts", "name"),
-        Entity::Product | Entity::Activity => return None,
-    };
+    let info = crate::entities::info(target).filter(|i| i.customizable)?;
+    let (table, col) = (info.table, info.name_col);
     let mut q = Q::new("");
     let tp = q.arg(ctx.tenant_id());
     let list = ids.into_iter().map(|i| q.arg(i)).collect::<Vec<_>>().join(", ");

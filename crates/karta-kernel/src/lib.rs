@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod ctx;
 pub mod db;
+pub mod entities;
 pub mod error;
 pub mod fields;
 pub mod hooks;

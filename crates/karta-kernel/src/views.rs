@@ -16,7 +16,11 @@ use serde::{Deserialize, Serialize};
 pub const VISIBILITIES: &[&str] = &["private", "team", "tenant"];
 
 /// Entities that have lists with saved views.
-pub const ENTITIES: &[Entity] = &[Entity::Contact, Entity::Account, Entity::Deal];
+/// The entities with lists that have saved views (registered by their contexts).
+#[must_use]
+pub fn entities() -> Vec<Entity> {
+    crate::entities::customizable()
+}
 
 /// Longest view name.
 const NAME_MAX: usize = 100;
@@ -282,7 +286,7 @@ fn visible_sql(ctx: &Ctx, q: &mut Q) -> String {
 /// # Errors
 /// `Invalid` naming `entity`.
 pub fn check_entity(entity: Entity) -> Result<Entity> {
-    if ENTITIES.contains(&entity) {
+    if entities().contains(&entity) {
         Ok(entity)
     } else {
         Err(StoreError::field("entity", "invalid_choice"))

@@ -28,6 +28,15 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
 
 /// Registers texts, styles, the timeline panel, the reminder job and the hand-over task.
 pub fn register() {
+    karta_kernel::entities::ENTITIES.add(
+        "activity",
+        karta_kernel::entities::EntityInfo {
+            entity: Entity::Activity,
+            table: "activities",
+            name_col: "subject",
+            customizable: false,
+        },
+    );
     karta_webkit::i18n::register(texts::TEXTS);
     STYLES.add("organizer", include_str!("../static/organizer.css"));
     RECORD_PANELS.add(

@@ -50,6 +50,10 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
 
 /// Registers the context's texts, mass updaters and trash list.
 pub fn register() {
+    use karta_kernel::entities::{EntityInfo, ENTITIES};
+    for (entity, table) in [(karta_core::Entity::Contact, "contacts"), (karta_core::Entity::Account, "accounts")] {
+        ENTITIES.add(entity.as_str(), EntityInfo { entity, table, name_col: "name", customizable: true });
+    }
     karta_kernel::listq::COLUMNS.add("parties", columns::FIELDS);
     karta_webkit::i18n::register(texts_merge::TEXTS);
     mass::register();

@@ -55,6 +55,15 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
 /// Registers texts, styles, the mass updater, the deals card, the trash list and the
 /// listener that keeps deals' search text in step with their accounts' names.
 pub fn register() {
+    karta_kernel::entities::ENTITIES.add(
+        "deal",
+        karta_kernel::entities::EntityInfo {
+            entity: Entity::Deal,
+            table: "deals",
+            name_col: "title",
+            customizable: true,
+        },
+    );
     karta_kernel::listq::COLUMNS.add("sales", columns::FIELDS);
     karta_webkit::i18n::register(texts_sales::TEXTS);
     karta_webkit::i18n::register(texts_board::TEXTS);

@@ -20,6 +20,7 @@ pub fn register() {
     karta_webkit::i18n::register_own();
     karta_customization::register();
     karta_parties::register();
+    karta_catalog::register();
     karta_sales::register();
     karta_organizer::register();
     karta_transfer::register();

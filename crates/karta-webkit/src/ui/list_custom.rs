@@ -16,7 +16,7 @@ use std::collections::HashMap;
 /// # Errors
 /// Database errors.
 pub async fn defs(db: &Db, ctx: &Ctx, e: Entity) -> Result<Vec<FieldDef>, karta_kernel::StoreError> {
-    if !fields::ENTITIES.contains(&e) {
+    if !fields::entities().contains(&e) {
         return Ok(Vec::new());
     }
     fields::list(db, ctx, e, true).await
