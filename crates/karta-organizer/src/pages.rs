@@ -44,7 +44,10 @@ fn parse_local(v: &str, off: i64) -> Option<i64> {
 }
 
 /// A line in a list of activities.
+#[derive(Clone)]
 pub struct ActView {
+    /// When it happens or happened (ms), for ordering among other entries.
+    pub at: i64,
     pub id: String,
     pub kind: String,
     pub icon: &'static str,
@@ -87,6 +90,7 @@ fn view_of(t: Tr, a: &Activity, off: i64, now: i64) -> ActView {
         .collect::<Vec<_>>()
         .join(" · ");
     ActView {
+        at: a.at,
         id: a.id.clone(),
         kind: t.s(&format!("act.kind.{}", a.kind)).to_string(),
         icon: icon(&a.kind),
@@ -635,10 +639,21 @@ async fn delete(State(st): State<AppState>, u: PageUser, Path(id): Path<String>)
     }
 }
 
+/// One line of a record's timeline: an activity, or another context's entry.
+pub enum Line {
+    /// An activity.
+    Act(ActView),
+    /// Something another context records (a deal won…), with its time as shown and in ISO.
+    Other(karta_webkit::plugins::TimelineEntry, String, String),
+}
+
 /// The activity timeline of a record, for its page: items, the kind filter and links.
 pub struct Timeline {
     /// Items, newest first.
     pub items: Vec<ActView>,
+    /// The activities and the other contexts' entries together, newest first (only the
+    /// activities when a kind filter is on).
+    pub lines: Vec<Line>,
     /// `(kind, label, active)` filter links.
     pub filters: Vec<(String, String, bool)>,
     /// The query for "log an activity" (`account=…`).
@@ -666,8 +681,24 @@ pub async fn timeline(
         _ => "deal",
     };
     let kinds_on = !kinds.is_empty();
+    let acts: Vec<ActView> = items.iter().map(|a| view_of(t, a, off, now)).collect();
+    let others = if kinds.is_empty() {
+        karta_webkit::plugins::timeline_entries(st, u, entity, id, 100).await?
+    } else {
+        Vec::new()
+    };
+    let mut lines: Vec<(i64, Line)> = acts
+        .iter()
+        .map(|a| (a.at, Line::Act(a.clone())))
+        .chain(others.into_iter().map(|e| {
+            let (shown, iso) = (karta_webkit::ui::pages::fmt_ts(e.at), karta_webkit::ui::pages::iso_ts(e.at));
+            (e.at, Line::Other(e, shown, iso))
+        }))
+        .collect();
+    lines.sort_by_key(|l| std::cmp::Reverse(l.0));
     Ok(Timeline {
-        items: items.iter().map(|a| view_of(t, a, off, now)).collect(),
+        lines: lines.into_iter().map(|(_, l)| l).collect(),
+        items: acts,
         filters: activities::KINDS
             .iter()
             .map(|k| ((*k).to_string(), t.s(&format!("act.kind.{k}")).to_string(), *k == kind))

@@ -79,6 +79,13 @@ pub fn register() {
         },
     );
     TRASH.add("sales", |st, u| Box::pin(panels::trashed(st, u)));
+    karta_webkit::plugins::TIMELINE.add(
+        "sales.closed_deals",
+        karta_webkit::plugins::TimelineKind {
+            entities: &[Entity::Account, Entity::Contact],
+            entries: |st, u, e, id, limit| Box::pin(panels::closed_deals(st, u, e, id, limit)),
+        },
+    );
     // Deals are found by title; their hits carry no contact details, and no phone finds one.
     let table = karta_kernel::search::TableSearch {
         entity: Entity::Deal,

@@ -79,3 +79,37 @@ pub async fn trashed(st: &AppState, u: &PageUser) -> Result<Vec<TrashRow>, Store
         Err(e) => Err(e),
     }
 }
+
+/// The deals of an account or contact won or lost, as entries of its timeline.
+///
+/// # Errors
+/// Database errors.
+pub async fn closed_deals(
+    st: &AppState,
+    u: &PageUser,
+    entity: Entity,
+    id: &str,
+    limit: i64,
+) -> Result<Vec<karta_webkit::plugins::TimelineEntry>, StoreError> {
+    let t = u.t;
+    let deals = deals::for_party(&st.db, &u.p.ctx, st.clock.now(), entity, id, limit).await?;
+    Ok(deals
+        .into_iter()
+        .filter_map(|d| {
+            let at = d.closed_at?;
+            let (icon, key) = match d.status.as_str() {
+                "won" => ("🏆", "deal.tl.won"),
+                "lost" => ("✖", "deal.tl.lost"),
+                _ => return None,
+            };
+            Some(karta_webkit::plugins::TimelineEntry {
+                at,
+                icon,
+                kind: t.s(key).to_string(),
+                detail: d.money().map(|m| m.format(t.code())).unwrap_or_default(),
+                url: format!("/deals/{}", d.id),
+                title: d.title,
+            })
+        })
+        .collect())
+}

@@ -42,6 +42,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("deal.price.amount", "changed the amount", "изменил(а) сумму"),
     ("deal.price.line", "changed a line price", "изменил(а) цену позиции"),
     ("deal.price.discount", "gave a discount", "дал(а) скидку"),
+    ("deal.tl.won", "Deal won", "Сделка выиграна"),
+    ("deal.tl.lost", "Deal lost", "Сделка проиграна"),
     ("deal.msg.won", "The deal is won. Congratulations!", "Сделка выиграна. Поздравляем!"),
     ("deal.msg.lost", "The deal is closed as lost.", "Сделка закрыта с отказом."),
     (

@@ -115,3 +115,63 @@ pub type TrashFn = for<'a> fn(&'a AppState, &'a PageUser) -> BoxFuture<'a, Resul
 
 /// The contexts' trash lists, in registration order.
 pub static TRASH: Registry<TrashFn> = Registry::new();
+
+/// Something that happened to a record, shown in its timeline among the activities (a deal
+/// won, later a mail received). Its texts are escaped by the timeline's template.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    /// When (ms).
+    pub at: i64,
+    /// A symbol for the kind.
+    pub icon: &'static str,
+    /// What kind of thing, in the user's language.
+    pub kind: String,
+    /// The title, linked to `url`.
+    pub title: String,
+    /// Where the thing is (a same-site path).
+    pub url: String,
+    /// A line below the title (an amount, a sender), or empty.
+    pub detail: String,
+}
+
+/// The entries a context has for the record `(entity, id)`, newest first, as many as it likes
+/// up to `limit`.
+pub type TimelineFn = for<'a> fn(
+    &'a AppState,
+    &'a PageUser,
+    Entity,
+    &'a str,
+    i64,
+) -> BoxFuture<'a, Result<Vec<TimelineEntry>, StoreError>>;
+
+/// A kind of timeline entry another context adds.
+#[derive(Debug, Clone, Copy)]
+pub struct TimelineKind {
+    /// The records whose timeline has them.
+    pub entities: &'static [Entity],
+    /// Reads them.
+    pub entries: TimelineFn,
+}
+
+/// Timeline entry kinds, in registration order.
+pub static TIMELINE: Registry<TimelineKind> = Registry::new();
+
+/// Every registered kind's entries for a record, newest first.
+///
+/// # Errors
+/// What a kind returns.
+pub async fn timeline_entries(
+    st: &AppState,
+    u: &PageUser,
+    entity: Entity,
+    id: &str,
+    limit: i64,
+) -> Result<Vec<TimelineEntry>, StoreError> {
+    let mut out = Vec::new();
+    for k in TIMELINE.all().into_iter().filter(|k| k.entities.contains(&entity)) {
+        out.extend((k.entries)(st, u, entity, id, limit).await?);
+    }
+    out.sort_by_key(|e| std::cmp::Reverse(e.at));
+    out.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(out)
+}

@@ -177,6 +177,7 @@ fn every_key_used_in_templates_and_handlers_exists() {
         .chain(karta_sales::deals::CONTACT_ROLES.iter().map(|r| format!("deal.role.{r}")))
         .chain(["amount", "line", "discount"].iter().map(|w| format!("deal.price.{w}")))
         .chain(["won", "lost", "reason", "reopened", "stale"].iter().map(|m| format!("deal.msg.{m}")))
+        .chain(["won", "lost"].iter().map(|m| format!("deal.tl.{m}")))
         .chain(["handover", "reminder"].iter().map(|k| format!("notif.{k}")))
         .chain(karta_organizer::store::KINDS.iter().map(|k| format!("act.kind.{k}")))
         .chain(karta_organizer::store::INTEREST.iter().map(|k| format!("act.interest.{k}")))

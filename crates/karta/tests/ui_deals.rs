@@ -197,3 +197,42 @@ async fn a_deal_in_the_trash_opens_and_is_restored_from_its_page() {
         app.finish().await;
     }
 }
+
+/// A deal won or lost shows in its account's timeline among the activities (an entry the
+/// sales context adds to the organizer's timeline).
+#[tokio::test]
+async fn a_won_deal_shows_in_its_accounts_timeline() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let api = app.api("acme", "sales1@acme.test").await;
+        let acc =
+            api.post("/api/v1/accounts", &json!({"name": "Победа"})).await.json()["id"].as_str().unwrap().to_string();
+        let d = api.post("/api/v1/deals", &json!({"title": "Крупный заказ", "account_id": acc})).await.json();
+        let (id, v) = (d["id"].as_str().unwrap().to_string(), d["version"].as_i64().unwrap().to_string());
+        let r = api
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/v1/deals/{id}/close"),
+                Some(&json!({"outcome": "won"})),
+                &[("if-match", v.as_str())],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        api.post("/api/v1/activities", &json!({"kind": "call", "subject": "Созвон о заказе", "account_id": acc, "due_at": app.clock.now() - 3_600_000})).await;
+        let b = app.browser("sales1@acme.test").await;
+        let page = b.get(&format!("/accounts/{acc}")).await;
+        assert_eq!(page.status(), StatusCode::OK, "{k:?}");
+        let tl = &page.text[page.text.find("id=\"activities\"").expect("the timeline")..];
+        let tl = &tl[..tl.find("</section>").unwrap()];
+        assert!(
+            tl.contains("Deal won") && tl.contains(&format!("href=\"/deals/{id}\"")) && tl.contains("Крупный заказ"),
+            "{k:?}: {tl}"
+        );
+        assert!(tl.contains("Созвон о заказе"), "{k:?}: the activities stay");
+        // A kind filter shows that kind of activity alone.
+        let calls = b.get(&format!("/accounts/{acc}?type=call")).await.text;
+        let calls = &calls[calls.find("id=\"activities\"").unwrap()..];
+        assert!(!calls[..calls.find("</section>").unwrap()].contains("Deal won"), "{k:?}");
+        app.finish().await;
+    }
+}
