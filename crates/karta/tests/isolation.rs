@@ -454,6 +454,36 @@ async fn upload(c: &Client, n: usize) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
+/// The fixture a path's `{id}` names, for API paths and pages alike (`/api/v1/deals/{id}`,
+/// `/deals/{id}`): the role's own record of that kind, a contact by default.
+fn fixture_id(p: &str, f: &Fixtures) -> String {
+    let p = p.strip_prefix("/api/v1").unwrap_or(p);
+    let p = p.strip_prefix("/admin").unwrap_or(p);
+    let p = p.strip_prefix("/settings").unwrap_or(p);
+    let by_prefix: [(&str, &String); 13] = [
+        ("/deals/", &f.deal),
+        ("/activities/", &f.activity),
+        ("/products/", &f.product),
+        ("/custom-fields/", &f.field),
+        ("/fields/", &f.field),
+        ("/views/", &f.view),
+        ("/pipelines/", &f.pipeline),
+        ("/stages/", &f.stage),
+        ("/users/", &f.user_id),
+        ("/notes/", &f.note),
+        ("/tokens/", &f.token),
+        ("/imports/", &f.import),
+        ("/merges/", &f.merge),
+    ];
+    if p.starts_with("/notifications/") {
+        return "0".to_string();
+    }
+    if p.ends_with("/purge") {
+        return f.trashed.clone();
+    }
+    by_prefix.iter().find(|(pre, _)| p.starts_with(pre)).map_or_else(|| f.contact.clone(), |(_, id)| (*id).clone())
+}
+
 /// The concrete request of a case for one role: path, body, `If-Match`.
 async fn request(c: &Case, f: &Fixtures, admin: &Client, n: usize) -> (String, Option<Value>, Option<String>) {
     let version = |path: String| async move {
@@ -461,35 +491,7 @@ async fn request(c: &Case, f: &Fixtures, admin: &Client, n: usize) -> (String, O
         v["version"].as_i64().unwrap_or(0).to_string()
     };
     let p = c.path;
-    let id = if p.starts_with("/api/v1/deals/") {
-        f.deal.clone()
-    } else if p.starts_with("/api/v1/activities/") {
-        f.activity.clone()
-    } else if p.starts_with("/api/v1/products/") {
-        f.product.clone()
-    } else if p.starts_with("/api/v1/custom-fields/") {
-        f.field.clone()
-    } else if p.starts_with("/api/v1/views/") {
-        f.view.clone()
-    } else if p.starts_with("/api/v1/pipelines/") {
-        f.pipeline.clone()
-    } else if p.starts_with("/api/v1/stages/") {
-        f.stage.clone()
-    } else if p.starts_with("/api/v1/notes/") {
-        f.note.clone()
-    } else if p.starts_with("/api/v1/tokens/") {
-        f.token.clone()
-    } else if p.starts_with("/api/v1/imports/") {
-        f.import.clone()
-    } else if p.starts_with("/api/v1/merges/") {
-        f.merge.clone()
-    } else if p.starts_with("/api/v1/notifications/") {
-        "0".to_string()
-    } else if p.ends_with("/purge") {
-        f.trashed.clone()
-    } else {
-        f.contact.clone()
-    };
+    let id = fixture_id(p, f);
     let mut path = p.replace("{kind}", "contacts").replace("{id}", &id).replace("{account_id}", &f.account);
     path.push_str(match (c.method.as_str(), p) {
         ("GET", "/api/v1/search") => "?q=Матрицын",
@@ -790,35 +792,7 @@ fn page_cases() -> Vec<(Method, &'static str, Need, Proof)> {
 }
 
 fn page_path(p: &str, f: &Fixtures) -> String {
-    let id = if p.starts_with("/deals/") {
-        f.deal.clone()
-    } else if p.starts_with("/activities/") {
-        f.activity.clone()
-    } else if p.starts_with("/products/") {
-        f.product.clone()
-    } else if p.starts_with("/admin/fields/") {
-        f.field.clone()
-    } else if p.starts_with("/views/") {
-        f.view.clone()
-    } else if p.starts_with("/admin/pipelines/") {
-        f.pipeline.clone()
-    } else if p.starts_with("/admin/stages/") {
-        f.stage.clone()
-    } else if p.starts_with("/admin/users/") {
-        f.user_id.clone()
-    } else if p.starts_with("/notes/") {
-        f.note.clone()
-    } else if p.starts_with("/settings/tokens/") {
-        f.token.clone()
-    } else if p.starts_with("/imports/") {
-        f.import.clone()
-    } else if p.starts_with("/merges/") {
-        f.merge.clone()
-    } else if p.ends_with("/purge") {
-        f.trashed.clone()
-    } else {
-        f.contact.clone()
-    };
+    let id = fixture_id(p, f);
     let mut path = p
         .replace("{kind}", "contacts")
         .replace("{id}", &id)
