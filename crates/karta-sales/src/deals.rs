@@ -1682,6 +1682,26 @@ pub async fn board(
 /// # Errors
 /// Database errors.
 pub async fn for_party(db: &Db, ctx: &Ctx, now: i64, entity: Entity, id: &str, limit: i64) -> Result<Vec<Deal>> {
+    party_deals(db, ctx, now, entity, id, limit, false).await
+}
+
+/// Deals of an account or a contact won or lost, that the caller may read, last closed first.
+///
+/// # Errors
+/// Database errors.
+pub async fn closed_for_party(db: &Db, ctx: &Ctx, now: i64, entity: Entity, id: &str, limit: i64) -> Result<Vec<Deal>> {
+    party_deals(db, ctx, now, entity, id, limit, true).await
+}
+
+async fn party_deals(
+    db: &Db,
+    ctx: &Ctx,
+    now: i64,
+    entity: Entity,
+    id: &str,
+    limit: i64,
+    closed: bool,
+) -> Result<Vec<Deal>> {
     let Ok(scope) = ctx.scope(Entity::Deal, Action::Read) else { return Ok(Vec::new()) };
     let mut q = Q::new("");
     let t = q.arg(ctx.tenant_id());
@@ -1695,9 +1715,14 @@ pub async fn for_party(db: &Db, ctx: &Ctx, now: i64, entity: Entity, id: &str, l
     };
     let sc = ctx.scope_sql(&mut q, "t", scope);
     let lim = q.arg(limit);
+    let (only, order) = if closed {
+        ("AND t.status <> 'open' AND t.closed_at IS NOT NULL", "t.closed_at DESC, t.id")
+    } else {
+        ("", "CASE WHEN t.status = 'open' THEN 0 ELSE 1 END, t.updated_at DESC, t.id")
+    };
     q.sql = format!(
-        "{SELECT} FROM deals t {JOINS} WHERE t.tenant_id = {t} AND {cond} AND t.deleted_at IS NULL AND {sc} \
-         ORDER BY CASE WHEN t.status = 'open' THEN 0 ELSE 1 END, t.updated_at DESC, t.id LIMIT {lim}"
+        "{SELECT} FROM deals t {JOINS} WHERE t.tenant_id = {t} AND {cond} {only} AND t.deleted_at IS NULL AND {sc} \
+         ORDER BY {order} LIMIT {lim}"
     );
     Ok(db.all(q).await?.iter().map(|r| from_row(r, now)).collect())
 }

@@ -92,7 +92,8 @@ pub async fn closed_deals(
     limit: i64,
 ) -> Result<Vec<karta_webkit::plugins::TimelineEntry>, StoreError> {
     let t = u.t;
-    let deals = deals::for_party(&st.db, &u.p.ctx, st.clock.now(), entity, id, limit).await?;
+    // Only the closed ones, newest first: many open deals must not crowd them out.
+    let deals = deals::closed_for_party(&st.db, &u.p.ctx, st.clock.now(), entity, id, limit).await?;
     Ok(deals
         .into_iter()
         .filter_map(|d| {
