@@ -19,8 +19,12 @@ pub fn pages() -> Pages {
         .get("/products/{id}/edit", p::edit_form)
 }
 
-/// Registers the catalogue's entity.
+/// The catalogue's own texts: `(key, English, Russian)`.
+pub const TEXTS: &[(&str, &str, &str)] = &[("entity.product", "Products and services", "Товары и услуги")];
+
+/// Registers the catalogue's entity and texts.
 pub fn register() {
+    karta_webkit::i18n::register(TEXTS);
     karta_kernel::entities::ENTITIES.add(
         "product",
         karta_kernel::entities::EntityInfo {
@@ -28,6 +32,7 @@ pub fn register() {
             table: "products",
             name_col: "name_en",
             customizable: false,
+            defaults: karta_core::Role::reference_default,
         },
     );
 }

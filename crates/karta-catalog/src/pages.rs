@@ -237,6 +237,9 @@ pub async fn view(u: PageUser, Path(id): Path<String>) -> Response {
     if !plain_id(&id) {
         return message_page(u.t, StatusCode::NOT_FOUND, u.t.s("error.not_found"));
     }
+    if u.p.ctx.scope(Entity::Product, Action::Read).is_err() {
+        return message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden"));
+    }
     if can_edit(&u) {
         Redirect::to(&format!("/products/{id}/edit")).into_response()
     } else {

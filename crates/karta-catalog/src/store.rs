@@ -3,6 +3,7 @@
 
 use karta_core::text::norm;
 use karta_core::{new_id, now_ms, Action, Currency, Entity, FieldError, Money};
+use karta_kernel::audit;
 use karta_kernel::ctx::Ctx;
 use karta_kernel::db::{Db, Row, Q};
 use karta_kernel::error::{Result, StoreError};
@@ -316,8 +317,17 @@ pub async fn create(db: &Db, ctx: &Ctx, p: &ProductInput) -> Result<Product> {
     )
     .await?;
     write_prices(&mut tx, ctx, &id, c.prices.as_deref().unwrap_or_default()).await?;
+    let after =
+        audit_json(&c.sku, &c.ru, &c.en, p.unit.trim(), p.product_group.trim(), &c.kind, p.active.unwrap_or(true));
+    audit::record(&mut tx, ctx, "product", &id, "create", 0, audit::diff(&serde_json::json!({}), &after).into())
+        .await?;
     tx.commit().await?;
     get(db, ctx, &id).await
+}
+
+/// A product's fields as its audit trail records them.
+fn audit_json(sku: &str, ru: &str, en: &str, unit: &str, group: &str, kind: &str, active: bool) -> serde_json::Value {
+    serde_json::json!({"sku": sku, "name_ru": ru, "name_en": en, "unit": unit, "product_group": group, "kind": kind, "active": active})
 }
 
 /// Changes a product (admins, sales managers); prices are replaced when given.
@@ -352,6 +362,23 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &str, p: &ProductInput) -> Result<Pr
     if let Some(prices) = &c.prices {
         write_prices(&mut tx, ctx, id, prices).await?;
     }
+    let b = &before;
+    let was = audit_json(&b.sku, &b.name_ru, &b.name_en, &b.unit, &b.product_group, &b.kind, b.active);
+    let active = p.active.unwrap_or(before.active);
+    let now = audit_json(&c.sku, &c.ru, &c.en, p.unit.trim(), p.product_group.trim(), &c.kind, active);
+    let mut changes = audit::diff(&was, &now);
+    if let Some(prices) = &c.prices {
+        let old: Vec<String> =
+            b.prices.iter().map(|x| format!("{}: {} {}", x.price_list, x.price, x.currency)).collect();
+        let new: Vec<String> = prices
+            .iter()
+            .map(|(list, cur, minor)| format!("{list}: {} {}", Money::amount_text(*minor, *cur), cur.code()))
+            .collect();
+        if old != new {
+            changes.insert("prices".into(), serde_json::json!({"from": old.join("; "), "to": new.join("; ")}));
+        }
+    }
+    audit::record(&mut tx, ctx, "product", id, "update", 0, changes.into()).await?;
     tx.commit().await?;
     get(db, ctx, id).await
 }

@@ -11,7 +11,7 @@ pub mod values;
 
 pub use clock::Clock;
 pub use money::{Currency, Discount, Money, Quantity};
-pub use perm::{Action, Entity, Role, Scope};
+pub use perm::{Action, Cap, Entity, Perms, Role, Scope};
 pub use values::{Email, FieldError, IsoDate, Phone, WebUrl};
 
 /// A new time-ordered identifier (UUID v7) as the text stored in the database.

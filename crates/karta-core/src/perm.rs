@@ -58,7 +58,7 @@ impl Entity {
 }
 
 /// An operation on records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Make a new record.
     Create,
@@ -72,6 +72,39 @@ pub enum Action {
     Export,
 }
 
+impl Action {
+    /// Every action, in the order a role editor shows them.
+    pub const ALL: [Action; 5] = [Self::Read, Self::Create, Self::Update, Self::Delete, Self::Export];
+
+    /// The stable name (in the API and the stored grants).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Read => "read",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Export => "export",
+        }
+    }
+
+    /// Parses the stable name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::Read => 0,
+            Self::Create => 1,
+            Self::Update => 2,
+            Self::Delete => 3,
+            Self::Export => 4,
+        }
+    }
+}
+
 /// Which records an allowed action reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +115,137 @@ pub enum Scope {
     Team,
     /// Every record of the tenant.
     All,
+}
+
+impl Scope {
+    /// Every scope, narrowest first.
+    pub const ALL: [Scope; 3] = [Self::Own, Self::Team, Self::All];
+
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Own => "own",
+            Self::Team => "team",
+            Self::All => "all",
+        }
+    }
+
+    /// Parses the stable name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// What a role may do beyond records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cap {
+    /// Users, teams, roles, custom fields, purge and the tenant's settings.
+    Admin,
+    /// Take data out of Karta (exports, with the per-entity export scope).
+    Export,
+    /// Configure pipelines, stages and loss reasons.
+    ManagePipelines,
+    /// See the calendars of people outside one's own team.
+    AllCalendars,
+    /// Lead a team: its workload, reassigning one member's records to another, anyone's board.
+    LeadTeam,
+}
+
+impl Cap {
+    /// Every capability, in the order a role editor shows them.
+    pub const ALL: [Cap; 5] = [Self::Admin, Self::Export, Self::ManagePipelines, Self::AllCalendars, Self::LeadTeam];
+
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Export => "export",
+            Self::ManagePipelines => "manage_pipelines",
+            Self::AllCalendars => "all_calendars",
+            Self::LeadTeam => "lead_team",
+        }
+    }
+
+    /// Parses the stable name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The scopes of one entity, per action (`None`: not allowed).
+pub type EntityGrants = [Option<Scope>; 5];
+
+/// What one role allows: per entity (by its stable name) and action a scope, and capabilities.
+/// Built from the tenant's role (see the kernel's `roles`); checked by the caller's context.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Perms {
+    grants: std::collections::BTreeMap<String, EntityGrants>,
+    caps: Vec<Cap>,
+}
+
+impl Perms {
+    /// Nothing allowed.
+    #[must_use]
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Sets the scope of `action` on the entity named `entity`.
+    pub fn set(&mut self, entity: &str, action: Action, scope: Option<Scope>) {
+        let g = self.grants.entry(entity.to_string()).or_default();
+        g[action.index()] = scope;
+    }
+
+    /// Gives or takes `cap`.
+    pub fn set_cap(&mut self, cap: Cap, on: bool) {
+        self.caps.retain(|c| *c != cap);
+        if on {
+            self.caps.push(cap);
+        }
+    }
+
+    /// The scope for `action` on the entity named `entity`.
+    #[must_use]
+    pub fn scope_of(&self, entity: &str, action: Action) -> Option<Scope> {
+        self.grants.get(entity).and_then(|g| g[action.index()])
+    }
+
+    /// The scope for `action` on `entity`. Exporting also needs the export capability.
+    #[must_use]
+    pub fn scope(&self, entity: Entity, action: Action) -> Option<Scope> {
+        if action == Action::Export && !self.has(Cap::Export) {
+            return None;
+        }
+        self.scope_of(entity.as_str(), action)
+    }
+
+    /// True when the role has `cap`.
+    #[must_use]
+    pub fn has(&self, cap: Cap) -> bool {
+        self.caps.contains(&cap)
+    }
+
+    /// The capabilities, in [`Cap::ALL`] order.
+    #[must_use]
+    pub fn caps(&self) -> Vec<Cap> {
+        Cap::ALL.into_iter().filter(|c| self.has(*c)).collect()
+    }
+
+    /// Whom the role leads: everyone for an admin, the team for a team lead.
+    #[must_use]
+    pub fn leads(&self) -> Option<Scope> {
+        if self.has(Cap::Admin) {
+            Some(Scope::All)
+        } else if self.has(Cap::LeadTeam) {
+            Some(Scope::Team)
+        } else {
+            None
+        }
+    }
 }
 
 /// A user's role in a tenant.
@@ -127,19 +291,12 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
-    /// The scope this role has for `action` on `entity`, or `None` when it may not.
+    /// The default scope of this built-in role for `action` on a business record that people
+    /// own (accounts, contacts, deals, activities…): what an entity registers unless it needs
+    /// other defaults.
     #[must_use]
-    pub fn scope(self, entity: Entity, action: Action) -> Option<Scope> {
+    pub fn record_default(self, action: Action) -> Option<Scope> {
         use Action::{Create, Delete, Export, Read, Update};
-        if entity == Entity::Product {
-            // The catalogue is the company's, not a salesperson's: everyone reads all of it,
-            // admins and sales managers maintain it.
-            return match (self, action) {
-                (_, Read) | (Self::Admin | Self::SalesManager, _) => Some(Scope::All),
-                (Self::Support | Self::Marketing | Self::Salesperson, Export) => Some(Scope::All),
-                _ => None,
-            };
-        }
         match (self, action) {
             (Self::Admin, _) => Some(Scope::All),
             (Self::SalesManager, _) => Some(Scope::Team),
@@ -147,6 +304,29 @@ impl Role {
             (Self::Support | Self::Marketing, Read | Update | Create | Export) => Some(Scope::All),
             (Self::ReadOnly, Read) => Some(Scope::All),
             _ => None,
+        }
+    }
+
+    /// The default scope of this built-in role for `action` on the company's shared reference
+    /// data (the catalogue): everyone reads all of it, admins and sales managers maintain it.
+    #[must_use]
+    pub fn reference_default(self, action: Action) -> Option<Scope> {
+        use Action::{Export, Read};
+        match (self, action) {
+            (_, Read) | (Self::Admin | Self::SalesManager, _) => Some(Scope::All),
+            (Self::Support | Self::Marketing | Self::Salesperson, Export) => Some(Scope::All),
+            _ => None,
+        }
+    }
+
+    /// The capabilities this built-in role has by default.
+    #[must_use]
+    pub fn default_caps(self) -> &'static [Cap] {
+        match self {
+            Self::Admin => &Cap::ALL,
+            Self::SalesManager => &[Cap::Export, Cap::LeadTeam],
+            Self::Salesperson | Self::Support | Self::Marketing => &[Cap::Export],
+            Self::ReadOnly => &[],
         }
     }
 
@@ -163,13 +343,30 @@ mod tests {
 
     #[test]
     fn salesperson_is_limited_to_own_records_and_read_only_cannot_write() {
-        assert_eq!(Role::Salesperson.scope(Entity::Contact, Action::Read), Some(Scope::Own));
-        assert_eq!(Role::ReadOnly.scope(Entity::Account, Action::Update), None);
-        assert_eq!(Role::Support.scope(Entity::Account, Action::Delete), None);
+        assert_eq!(Role::Salesperson.record_default(Action::Read), Some(Scope::Own));
+        assert_eq!(Role::ReadOnly.record_default(Action::Update), None);
+        assert_eq!(Role::Support.record_default(Action::Delete), None);
         assert_eq!(Role::parse("Sales-Manager"), Some(Role::SalesManager));
-        assert_eq!(Role::Salesperson.scope(Entity::Deal, Action::Update), Some(Scope::Own));
-        assert_eq!(Role::Salesperson.scope(Entity::Product, Action::Read), Some(Scope::All));
-        assert_eq!(Role::Salesperson.scope(Entity::Product, Action::Update), None);
-        assert_eq!(Role::SalesManager.scope(Entity::Product, Action::Create), Some(Scope::All));
+        assert_eq!(Role::Salesperson.reference_default(Action::Read), Some(Scope::All));
+        assert_eq!(Role::Salesperson.reference_default(Action::Update), None);
+        assert_eq!(Role::SalesManager.reference_default(Action::Create), Some(Scope::All));
+    }
+
+    #[test]
+    fn exporting_needs_the_capability_as_well_as_the_scope() {
+        let mut p = Perms::none();
+        p.set("account", Action::Export, Some(Scope::All));
+        p.set("account", Action::Read, Some(Scope::Own));
+        assert_eq!(p.scope(Entity::Account, Action::Read), Some(Scope::Own));
+        assert_eq!(p.scope(Entity::Account, Action::Export), None);
+        p.set_cap(Cap::Export, true);
+        assert_eq!(p.scope(Entity::Account, Action::Export), Some(Scope::All));
+        assert_eq!(p.scope(Entity::Contact, Action::Read), None);
+        assert_eq!(p.leads(), None);
+        p.set_cap(Cap::LeadTeam, true);
+        assert_eq!(p.leads(), Some(Scope::Team));
+        assert_eq!(Action::parse("update"), Some(Action::Update));
+        assert_eq!(Scope::parse("team"), Some(Scope::Team));
+        assert_eq!(Cap::parse("all_calendars"), Some(Cap::AllCalendars));
     }
 }

@@ -5,8 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
-use karta_core::Role;
-use karta_kernel::{tenants, users, StoreError};
+use karta_kernel::{roles, tenants, users, StoreError};
 use karta_webkit::auth::PageUser;
 use karta_webkit::error::PageResult;
 use karta_webkit::ui::pages::{message_page, render, Layout};
@@ -62,20 +61,30 @@ async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, pa
                 id: x.id,
                 name: x.display_name,
                 email: x.email,
-                role: x.role.as_str().to_string(),
+                role: x.role,
                 team: x.team_id.unwrap_or_default(),
                 disabled: x.disabled,
             })
             .collect(),
-        roles: Role::ALL
-            .iter()
-            .map(|r| (r.as_str().to_string(), t.s(&format!("role.{}", r.as_str())).to_string()))
-            .collect(),
+        roles: role_choices(st, u).await?,
         teams,
         error,
         password,
     };
     Ok(render(status, &tpl))
+}
+
+/// The roles a user may be given, as `(id, label)`: the built-in ones by their label in the
+/// reader's language, the tenant's own by name.
+pub async fn role_choices(st: &AppState, u: &PageUser) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(roles::choices(&st.db, u.p.ctx.tenant_id())
+        .await?
+        .into_iter()
+        .map(|(id, name)| {
+            let label = if name.is_empty() { u.t.s(&format!("role.{id}")).to_string() } else { name };
+            (id, label)
+        })
+        .collect())
 }
 
 /// GET /admin/users
@@ -116,9 +125,7 @@ pub async fn add(State(st): State<AppState>, u: PageUser, Form(f): Form<AddUser>
     let Ok(admin) = u.p.ctx.admin() else {
         return Ok(message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")));
     };
-    let Some(role) = Role::parse(&f.role) else {
-        return show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice").into(), String::new()).await;
-    };
+    let role = f.role.trim();
     let (pw, shown) = if f.password.is_empty() { (users::random_hex(8), true) } else { (f.password.clone(), false) };
     let res = async {
         let created = users::create(&st.db, &admin, &f.email, &f.name, role, Some(&pw)).await?;
@@ -154,9 +161,7 @@ pub async fn change(
     Path(id): Path<String>,
     Form(f): Form<ChangeUser>,
 ) -> PageResult {
-    let Some(role) = Role::parse(&f.role) else {
-        return show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("invalid_choice").into(), String::new()).await;
-    };
+    let role = f.role.trim();
     let team = Some(f.team.as_str()).filter(|t| !t.is_empty());
     let disable = f.disabled.is_some();
     let res = async {

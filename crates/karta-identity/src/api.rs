@@ -37,7 +37,7 @@ async fn me(ApiUser(p): ApiUser) -> Json<Me> {
         id: p.user.id,
         email: p.user.email,
         display_name: p.user.display_name,
-        role: p.user.role.as_str().into(),
+        role: p.user.role,
         tenant: p.tenant_slug,
         tenant_name: p.tenant_name,
     })

@@ -1,15 +1,25 @@
 //! Identity: signing in and out, the user's settings (language, API tokens, the calendar
-//! feed's link), the admin's users and teams, and the identity API (`/me`, tokens). Users,
-//! sessions and tokens are stored by the kernel, which authenticates every request.
+//! feed's link), the admin's users, teams and roles, notifications, and the identity API
+//! (`/me`, tokens, roles). Users, sessions, tokens and roles are stored by the kernel, which
+//! authenticates every request.
 
 pub mod admin;
 pub mod api;
 pub mod notifications;
+pub mod roles;
 pub mod session;
 pub mod settings;
+pub mod texts;
 
 use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
+
+/// Registers the identity's texts, styles and the notifications consumer of the outbox.
+pub fn register() {
+    karta_webkit::i18n::register(texts::TEXTS);
+    karta_webkit::plugins::STYLES.add("identity", include_str!("../static/identity.css"));
+    karta_kernel::events::CONSUMERS.add("notifications", karta_kernel::notify::CONSUMER);
+}
 
 /// The identity pages.
 pub fn pages() -> Pages {
@@ -22,6 +32,12 @@ pub fn pages() -> Pages {
         .post("/admin/users", admin::add)
         .post("/admin/users/{id}", admin::change)
         .post("/admin/teams", admin::add_team)
+        .get("/admin/roles", roles::page)
+        .post("/admin/roles", roles::create)
+        .get("/admin/roles/new", roles::new_page)
+        .get("/admin/roles/{id}", roles::edit_page)
+        .post("/admin/roles/{id}", roles::save)
+        .post("/admin/roles/{id}/delete", roles::delete)
         .post("/settings/language", settings::language)
         .post("/settings/tokens", settings::create_token)
         .post("/settings/tokens/{id}/revoke", settings::revoke_token)
@@ -31,5 +47,5 @@ pub fn pages() -> Pages {
 
 /// The API routes, with their OpenAPI paths.
 pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    api::router().merge(notifications::api())
+    api::router().merge(notifications::api()).merge(roles::api())
 }

@@ -57,6 +57,7 @@ fn page(t: Tr, status: StatusCode, error: String, email: String, company: String
         admin: false,
         unread: 0,
         manager: false,
+        pipelines: false,
         pinned: Vec::new(),
     };
     render(status, &LoginPage { l, error, email, company, next })

@@ -54,10 +54,17 @@ async fn show(st: &AppState, u: &PageUser, t: Tr, new_token: String) -> Response
             revoked: k.revoked_at.is_some(),
         })
         .collect();
+    let role = match crate::admin::role_choices(st, u).await {
+        Ok(list) => list.into_iter().find(|(id, _)| *id == u.p.user.role).map(|(_, label)| label).unwrap_or_default(),
+        Err(e) => {
+            tracing::error!(error = %e, "roles");
+            return message_page(t, StatusCode::INTERNAL_SERVER_ERROR, t.s("error.internal"));
+        }
+    };
     let tpl = SettingsPage {
         l: Layout::new(t, &u.p, t.s("settings.title"), "settings"),
         email: u.p.user.email.clone(),
-        role: t.s(&format!("role.{}", u.p.user.role.as_str())).to_string(),
+        role,
         lang: if u.p.user.locale.is_empty() { "" } else { t.code() },
         tokens,
         new_token,

@@ -1,5 +1,5 @@
 //! The audit trail: who changed what, field by field, written in the same transaction as
-//! the change.
+//! the change, together with the change's event in the outbox.
 
 use crate::ctx::Ctx;
 use crate::db::{Db, Tx, Q};
@@ -53,7 +53,8 @@ fn is_blank(v: &Value) -> bool {
     }
 }
 
-/// Writes an audit event inside `tx`.
+/// Writes an audit event inside `tx`, and the same change to the event outbox
+/// ([`crate::events`]): `deal` + `update` is the event `deal.updated`.
 ///
 /// # Errors
 /// Database errors.
@@ -66,19 +67,50 @@ pub async fn record(
     version: i64,
     changes: Value,
 ) -> Result<()> {
+    record_by(tx, ctx.tenant_id(), ctx.user_id(), entity, entity_id, action, version, changes).await
+}
+
+/// [`record`] for work without a caller's context: an admin's (who acts through the admin
+/// capability) or the system's (`user_id` empty).
+///
+/// # Errors
+/// Database errors.
+#[expect(clippy::too_many_arguments, reason = "the columns of one audit row")]
+pub async fn record_by(
+    tx: &mut Tx,
+    tenant_id: &str,
+    user_id: &str,
+    entity: &str,
+    entity_id: &str,
+    action: &str,
+    version: i64,
+    changes: Value,
+) -> Result<()> {
+    let at = now_ms();
+    let kind = crate::events::record_kind(entity, action);
+    let event = crate::events::NewEvent {
+        tenant_id,
+        user_id,
+        kind: &kind,
+        entity,
+        record_id: entity_id,
+        version,
+        data: serde_json::json!({ "changes": &changes }),
+    };
+    tx.exec(crate::events::insert(&event, at)).await?;
     tx.exec(
         Q::new(
             "INSERT INTO audit_log (tenant_id, id, entity, entity_id, action, version, user_id, at, changes) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(ctx.tenant_id())
+        .bind(tenant_id)
         .bind(new_id())
         .bind(entity)
         .bind(entity_id)
         .bind(action)
         .bind(version)
-        .bind(ctx.user_id())
-        .bind(now_ms())
+        .bind(user_id)
+        .bind(at)
         .bind(changes.to_string()),
     )
     .await?;
@@ -90,6 +122,21 @@ pub async fn record(
 /// # Errors
 /// Database errors.
 pub async fn history(db: &Db, ctx: &Ctx, entity: &str, entity_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+    history_in(db, ctx.tenant_id(), entity, entity_id, limit).await
+}
+
+/// [`history`] in a tenant, for callers holding another right than a caller's context (an
+/// admin's).
+///
+/// # Errors
+/// Database errors.
+pub async fn history_in(
+    db: &Db,
+    tenant_id: &str,
+    entity: &str,
+    entity_id: &str,
+    limit: i64,
+) -> Result<Vec<AuditEntry>> {
     let rows = db
         .all(
             Q::new(
@@ -97,7 +144,7 @@ pub async fn history(db: &Db, ctx: &Ctx, entity: &str, entity_id: &str, limit: i
                  LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id \
                  WHERE a.tenant_id = $1 AND a.entity = $2 AND a.entity_id = $3 ORDER BY a.at DESC, a.id DESC LIMIT $4",
             )
-            .bind(ctx.tenant_id())
+            .bind(tenant_id)
             .bind(entity)
             .bind(entity_id)
             .bind(limit),

@@ -2,7 +2,8 @@
 
 use crate::db::Q;
 use crate::error::{Result, StoreError};
-use karta_core::{Action, Entity, Role, Scope};
+use karta_core::{Action, Cap, Entity, Perms, Scope};
+use std::sync::Arc;
 
 /// Who is asking: the tenant, the user and what the user may do.
 ///
@@ -15,7 +16,8 @@ use karta_core::{Action, Entity, Role, Scope};
 ///     tenant_id: "t".into(),
 ///     country: "RU".into(),
 ///     user_id: "u".into(),
-///     role: karta_core::Role::Admin,
+///     role: "admin".into(),
+///     perms: Default::default(),
 ///     team_id: None,
 /// };
 /// ```
@@ -24,7 +26,7 @@ use karta_core::{Action, Entity, Role, Scope};
 ///
 /// ```compile_fail,E0616
 /// fn widen(ctx: &mut karta_kernel::Ctx) {
-///     ctx.role = karta_core::Role::Admin;
+///     ctx.role = "admin".into();
 /// }
 /// ```
 #[derive(Debug, Clone)]
@@ -32,7 +34,8 @@ pub struct Ctx {
     tenant_id: String,
     country: String,
     user_id: String,
-    role: Role,
+    role: String,
+    perms: Arc<Perms>,
     team_id: Option<String>,
 }
 
@@ -73,10 +76,11 @@ impl Ctx {
         tenant_id: String,
         country: String,
         user_id: String,
-        role: Role,
+        role: String,
+        perms: Perms,
         team_id: Option<String>,
     ) -> Self {
-        Self { tenant_id, country, user_id, role, team_id }
+        Self { tenant_id, country, user_id, role, perms: Arc::new(perms), team_id }
     }
 
     /// The same caller seen as a member of `team_id` (for rules about a record's owner).
@@ -102,10 +106,34 @@ impl Ctx {
         &self.user_id
     }
 
-    /// The user's role.
+    /// The user's role: a built-in role's name or the id of a role of the tenant.
     #[must_use]
-    pub fn role(&self) -> Role {
-        self.role
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    /// What the user's role allows, as resolved when the request was authenticated.
+    #[must_use]
+    pub fn perms(&self) -> &Perms {
+        &self.perms
+    }
+
+    /// True when the user's role has `cap`.
+    #[must_use]
+    pub fn can(&self, cap: Cap) -> bool {
+        self.perms.has(cap)
+    }
+
+    /// `Forbidden` unless the user's role has `cap`.
+    ///
+    /// # Errors
+    /// `Forbidden`.
+    pub fn need(&self, cap: Cap) -> Result<()> {
+        if self.can(cap) {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden)
+        }
     }
 
     /// The user's team, for team scope.
@@ -114,30 +142,26 @@ impl Ctx {
         self.team_id.as_deref()
     }
 
-    /// The admin capability, for an admin.
+    /// The admin capability, for a user whose role has it.
     ///
     /// # Errors
     /// `Forbidden` for every other role.
     pub fn admin(&self) -> Result<Admin> {
-        if self.role.is_admin() {
+        if self.perms.has(Cap::Admin) {
             Ok(Admin { tenant_id: self.tenant_id.clone(), by: Some(self.user_id.clone()) })
         } else {
             Err(StoreError::Forbidden)
         }
     }
 
-    /// Whom the caller leads: everyone for an admin, the team for a sales manager. What a
-    /// manager's tools (a team's workload, reassigning one person's records to another, the
-    /// board of anyone) demand.
+    /// Whom the caller leads: everyone for an admin, the team for a team lead (a sales
+    /// manager). What a manager's tools (a team's workload, reassigning one person's records
+    /// to another, the board of anyone) demand.
     ///
     /// # Errors
-    /// `Forbidden` for every other role, whatever its record scopes.
+    /// `Forbidden` for a role with neither capability, whatever its record scopes.
     pub fn leads(&self) -> Result<Scope> {
-        match self.role {
-            Role::Admin => Ok(Scope::All),
-            Role::SalesManager => Ok(Scope::Team),
-            _ => Err(StoreError::Forbidden),
-        }
+        self.perms.leads().ok_or(StoreError::Forbidden)
     }
 
     /// True for an admin (what pages show; operations demand [`Ctx::admin`]).
@@ -151,7 +175,7 @@ impl Ctx {
     /// # Errors
     /// `Forbidden` when the role may not.
     pub fn scope(&self, entity: Entity, action: Action) -> Result<Scope> {
-        self.role.scope(entity, action).ok_or(StoreError::Forbidden)
+        self.perms.scope(entity, action).ok_or(StoreError::Forbidden)
     }
 
     /// A SQL condition limiting `alias` (a table with `owner_id`) to `scope`, binding into `q`.
@@ -220,11 +244,15 @@ mod tests {
             tenant_id: "t".into(),
             country: "RU".into(),
             user_id: "u".into(),
-            role: karta_core::Role::Salesperson,
+            role: "admin".into(),
+            perms: Arc::default(),
             team_id: None,
         };
         assert!(matches!(ctx.admin(), Err(StoreError::Forbidden)));
-        ctx.role = karta_core::Role::Admin;
+        let mut perms = Perms::none();
+        perms.set_cap(Cap::Admin, true);
+        ctx.perms = Arc::new(perms);
+        ctx.role = "admin".into();
         let admin = ctx.admin().expect("an admin gets the capability");
         assert_eq!((admin.tenant_id(), admin.by()), ("t", Some("u")));
         assert_eq!(Admin::operator("t2").by(), None);

@@ -689,6 +689,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "search_defer", include_str!("../migrations/sqlite/0008_search_defer.sql")),
     (9, "primary_account", include_str!("../migrations/sqlite/0009_primary_account.sql")),
     (10, "tenant_keys", include_str!("../migrations/sqlite/0010_tenant_keys.sql")),
+    (11, "roles_events", include_str!("../migrations/sqlite/0011_roles_events.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -701,6 +702,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "search_defer", include_str!("../migrations/postgres/0008_search_defer.sql")),
     (9, "primary_account", include_str!("../migrations/postgres/0009_primary_account.sql")),
     (10, "tenant_keys", include_str!("../migrations/postgres/0010_tenant_keys.sql")),
+    (11, "roles_events", include_str!("../migrations/postgres/0011_roles_events.sql")),
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -1,5 +1,8 @@
 //! In-app notifications: the bell with the unread count (a deal handed over to you, and the
-//! reminders of the organizer).
+//! reminders of the organizer). They are made from the event outbox: the `notifications`
+//! consumer ([`CONSUMER`]) asks the notifier registered for each event's kind ([`NOTIFIERS`])
+//! whom to tell what, and writes it in the transaction that moves its position, so each
+//! event notifies once.
 
 use crate::ctx::Ctx;
 use crate::db::{Db, Tx, Q};
@@ -22,6 +25,42 @@ pub struct Notification {
     pub link: String,
     /// Read already.
     pub read: bool,
+}
+
+/// What a notifier makes of an event: whom to tell, and what.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The user told.
+    pub user_id: String,
+    /// `handover`, `reminder`…
+    pub kind: &'static str,
+    /// What it is about.
+    pub title: String,
+    /// Where to go.
+    pub link: String,
+    /// When it is shown from (ms, by the app's clock).
+    pub at: i64,
+}
+
+/// Makes the notification of an event, if it is worth one.
+pub type Notifier = fn(&crate::events::Event) -> Option<Draft>;
+
+/// Notifiers by event kind (`deal.handed_over`), registered by the contexts whose events they
+/// read.
+pub static NOTIFIERS: crate::hooks::Registry<Notifier> = crate::hooks::Registry::new();
+
+/// The outbox consumer that turns events into notifications.
+pub const CONSUMER: crate::events::Consumer =
+    crate::events::Consumer { name: "notifications", handle: |tx, events| Box::pin(from_events(tx, events)) };
+
+async fn from_events(tx: &mut Tx, events: &[crate::events::Event]) -> Result<()> {
+    for e in events {
+        let Some(notifier) = NOTIFIERS.get(&e.kind) else { continue };
+        if let Some(d) = notifier(e) {
+            push(tx, &e.tenant_id, &d.user_id, d.at, d.kind, &d.title, &d.link).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds a notification for `user` inside `tx`.

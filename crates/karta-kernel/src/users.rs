@@ -5,7 +5,7 @@ use crate::db::{Arg, Db, Row, Q};
 use crate::error::{Result, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use karta_core::{new_id, now_ms, Email, FieldError, Role};
+use karta_core::{new_id, now_ms, Cap, Email, FieldError};
 use sha2::{Digest, Sha256};
 
 /// Failed sign-ins per account within [`THROTTLE_WINDOW_MS`] before it is throttled.
@@ -26,8 +26,8 @@ pub struct User {
     pub email: String,
     /// Name shown to others.
     pub display_name: String,
-    /// Role.
-    pub role: Role,
+    /// Role: a built-in role's name (`salesperson`) or the id of one of the tenant's roles.
+    pub role: String,
     /// Team.
     pub team_id: Option<String>,
     /// Disabled users cannot sign in or use tokens.
@@ -42,7 +42,7 @@ fn user_from(r: &Row) -> User {
         tenant_id: r.s("tenant_id"),
         email: r.s("email"),
         display_name: r.s("display_name"),
-        role: Role::parse(&r.s("role")).unwrap_or(Role::ReadOnly),
+        role: r.s("role"),
         team_id: r.os("team_id").filter(|s| !s.is_empty()),
         disabled: r.i("disabled") != 0,
         locale: r.s("locale"),
@@ -84,16 +84,20 @@ fn verify_password(pw: &str, hash: &str) -> bool {
 /// Adds a user to the administered tenant.
 ///
 /// # Errors
-/// `Invalid` for a bad e-mail or short password, `Conflict` when the e-mail is taken.
+/// `Invalid` for a bad e-mail, short password or a role the tenant does not have, `Conflict`
+/// when the e-mail is taken.
 pub async fn create(
     db: &Db,
     admin: &Admin,
     email: &str,
     display_name: &str,
-    role: Role,
+    role: &str,
     password: Option<&str>,
 ) -> Result<User> {
     let tenant_id = admin.tenant_id();
+    if !crate::roles::exists(db, tenant_id, role).await? {
+        return Err(StoreError::field("role", "invalid_choice"));
+    }
     let email = Email::parse(email, "email").map_err(|e| StoreError::Invalid(vec![e]))?;
     let email = email.as_str().to_lowercase();
     let hash = match password {
@@ -116,7 +120,7 @@ pub async fn create(
         .bind(&id)
         .bind(&email)
         .bind(&name)
-        .bind(role.as_str())
+        .bind(role)
         .bind(hash)
         .bind(now_ms()),
     )
@@ -176,13 +180,16 @@ pub async fn list_all(db: &Db, admin: &Admin) -> Result<Vec<User>> {
     Ok(rows.iter().map(user_from).collect())
 }
 
-/// Changes a user's role and team (an admin cannot demote themselves, so a tenant always
-/// keeps one).
+/// Changes a user's role and team (an admin cannot give themselves a role without the admin
+/// capability, so a tenant always keeps an admin).
 ///
 /// # Errors
-/// `NotFound`, `Invalid` for an unknown team or one's own demotion.
-pub async fn set_role_and_team(db: &Db, admin: &Admin, user_id: &str, role: Role, team_id: Option<&str>) -> Result<()> {
-    if admin.by() == Some(user_id) && role != Role::Admin {
+/// `NotFound`, `Invalid` for an unknown role or team or one's own demotion.
+pub async fn set_role_and_team(db: &Db, admin: &Admin, user_id: &str, role: &str, team_id: Option<&str>) -> Result<()> {
+    let Some(perms) = crate::roles::perms_of(db, admin.tenant_id(), role).await? else {
+        return Err(StoreError::field("role", "invalid_choice"));
+    };
+    if admin.by() == Some(user_id) && !perms.has(Cap::Admin) {
         return Err(StoreError::field("role", "invalid_choice"));
     }
     if let Some(t) = team_id {
@@ -196,7 +203,7 @@ pub async fn set_role_and_team(db: &Db, admin: &Admin, user_id: &str, role: Role
     let n = db
         .exec(
             Q::new("UPDATE users SET role = $1, team_id = $2 WHERE tenant_id = $3 AND id = $4")
-                .bind(role.as_str())
+                .bind(role)
                 .bind(team_id.map(str::to_string))
                 .bind(admin.tenant_id())
                 .bind(user_id),
@@ -363,12 +370,29 @@ pub struct Principal {
     pub pinned: Vec<crate::views::NavLink>,
 }
 
-const PRINCIPAL_SQL: &str = "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.default_country AS t_country";
+/// The user, the tenant and the user's role (its row, if the tenant has one: see
+/// [`crate::roles`]); every query using it joins [`ROLE_JOIN`] after `users u`.
+const PRINCIPAL_SQL: &str = "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.default_country AS t_country, \
+     r.grants AS r_grants, r.caps AS r_caps, r.id AS r_id";
+const ROLE_JOIN: &str = "LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role";
+
+/// What the user's role allows, from the role's row joined in [`PRINCIPAL_SQL`].
+fn role_perms(r: &Row, role: &str) -> karta_core::Perms {
+    let (g, c) = (r.s("r_grants"), r.s("r_caps"));
+    crate::roles::resolve(role, r.os("r_id").map(|_| (g.as_str(), c.as_str())))
+}
 
 fn principal_from(r: &Row, csrf: String) -> Principal {
     let user = user_from(r);
     Principal {
-        ctx: Ctx::new(user.tenant_id.clone(), r.s("t_country"), user.id.clone(), user.role, user.team_id.clone()),
+        ctx: Ctx::new(
+            user.tenant_id.clone(),
+            r.s("t_country"),
+            user.id.clone(),
+            user.role.clone(),
+            role_perms(r, &user.role),
+            user.team_id.clone(),
+        ),
         user,
         tenant_slug: r.s("t_slug"),
         tenant_name: r.s("t_name"),
@@ -389,7 +413,7 @@ pub async fn act_as(db: &Db, tenant_id: &str, user_id: &str) -> Result<Ctx> {
     let r = db
         .opt(
             Q::new(format!(
-                "{PRINCIPAL_SQL} FROM users u JOIN tenants t ON t.id = u.tenant_id \
+                "{PRINCIPAL_SQL} FROM users u {ROLE_JOIN} JOIN tenants t ON t.id = u.tenant_id \
                  WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled = 0"
             ))
             .bind(tenant_id)
@@ -445,7 +469,7 @@ pub async fn session_principal(db: &Db, secret: &str, policy: SessionPolicy) -> 
         .opt(
             Q::new(format!(
                 "{PRINCIPAL_SQL}, s.csrf AS s_csrf, s.last_seen_at AS s_seen, s.expires_at AS s_exp FROM sessions s \
-                 JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id JOIN tenants t ON t.id = s.tenant_id \
+                 JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id {ROLE_JOIN} JOIN tenants t ON t.id = s.tenant_id \
                  WHERE s.id_hash = $1"
             ))
             .bind(&hash),
@@ -566,7 +590,7 @@ pub async fn token_principal(db: &Db, secret: &str) -> Result<Option<Principal>>
         .opt(
             Q::new(format!(
                 "{PRINCIPAL_SQL}, k.last_used_at AS k_used FROM api_tokens k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id \
-                 JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1 AND k.revoked_at IS NULL"
+                 {ROLE_JOIN} JOIN tenants t ON t.id = k.tenant_id WHERE k.token_hash = $1 AND k.revoked_at IS NULL"
             ))
             .bind(&hash),
         )

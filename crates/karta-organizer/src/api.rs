@@ -66,6 +66,8 @@ async fn list(
     ApiUser(p): ApiUser,
     Query(raw): Query<Vec<(String, String)>>,
 ) -> ApiResult<Json<ActivityPage>> {
+    // A role that reads no activities is refused, not shown an empty list.
+    p.ctx.scope(karta_core::Entity::Activity, karta_core::Action::Read)?;
     let r = range(&raw, p.ctx.user_id())?;
     let mut items =
         activities::list(&st.db, &p.ctx, st.clock.now(), &Range { limit: r.limit + 1, ..r.clone() }).await?;

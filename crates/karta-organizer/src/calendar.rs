@@ -340,8 +340,13 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
         "month" => "month",
         _ => "week",
     };
-    // Who may look at others: whoever reads beyond their own activities (managers, admins).
-    let scope = ctx.scope(Entity::Activity, Action::Read).ok();
+    // Who may look at others: whoever reads beyond their own activities (managers, admins),
+    // and everyone whose role may see all calendars.
+    let scope = if ctx.can(karta_core::Cap::AllCalendars) {
+        Some(Scope::All)
+    } else {
+        ctx.scope(Entity::Activity, Action::Read).ok()
+    };
     let can_choose = scope.is_some_and(|s| s != Scope::Own);
     let mut people = Vec::new();
     if let (true, Some(scope)) = (can_choose, scope) {
@@ -403,6 +408,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
         from: Some(from),
         to: Some(to),
         limit: LIMIT,
+        calendar: true,
         ..Range::default()
     };
     let items = match activities::list(db, ctx, now, &range).await {

@@ -35,6 +35,7 @@ pub fn register() {
             table: "activities",
             name_col: "subject",
             customizable: false,
+            defaults: karta_core::Role::record_default,
         },
     );
     karta_webkit::i18n::register(texts::TEXTS);
@@ -47,6 +48,7 @@ pub fn register() {
             render: |st, u, req| Box::pin(pages::timeline_panel(st, u, req)),
         },
     );
+    karta_kernel::notify::NOTIFIERS.add("activity.reminder_due", store::reminder_notice);
     karta_kernel::hooks::JOBS.add("remind", |tx, tenant, id, now| Box::pin(store::remind(tx, tenant, id, now)));
     karta_sales::hooks::DEAL_HANDED_OVER.add("organizer.handover_task", |tx, ctx, h| {
         Box::pin(store::handover_task(tx, ctx, h.now, h.owner, h.deal_id, h.account_id, h.title))

@@ -466,6 +466,9 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, input: &ActivityInput) -> Resu
     karta_kernel::jobs::schedule(&mut tx, ctx.tenant_id(), "remind", &id, raw.remind_at).await?;
     let changes = audit::diff(&json!({}), &audit_json(&raw, &c));
     audit::record(&mut tx, ctx, "activity", &id, "create", 1, changes.into()).await?;
+    if c.status == "done" {
+        done_event(&mut tx, ctx, &id, 1, raw.result.trim(), now).await?;
+    }
     tx.commit().await?;
     // A task given to a colleague may be outside the writer's own read scope: they still get
     // what they wrote.
@@ -544,8 +547,29 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, input:
     let remind = if c.status == "planned" { raw.remind_at } else { None };
     karta_kernel::jobs::schedule(&mut tx, ctx.tenant_id(), "remind", id, remind).await?;
     audit::record(&mut tx, ctx, "activity", id, "update", v, changes.into()).await?;
+    if c.status == "done" && before.status != "done" {
+        done_event(&mut tx, ctx, id, v, raw.result.trim(), now).await?;
+    }
     tx.commit().await?;
     get(db, ctx, id, now).await
+}
+
+/// The domain moment "an activity was done", beside the change event of the record.
+async fn done_event(tx: &mut Tx, ctx: &Ctx, id: &str, version: i64, result: &str, now: i64) -> Result<()> {
+    karta_kernel::events::emit(
+        tx,
+        karta_kernel::events::NewEvent {
+            tenant_id: ctx.tenant_id(),
+            user_id: ctx.user_id(),
+            kind: "activity.done",
+            entity: "activity",
+            record_id: id,
+            version,
+            data: json!({"result": result, "at": now}),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Marks a planned activity done with its result (and the customer's interest).
@@ -642,6 +666,9 @@ pub struct Range {
     pub after: Option<(i64, String)>,
     /// At most this many (1–1000).
     pub limit: i64,
+    /// Read as a calendar: a caller whose role may see everyone's calendars
+    /// (`Cap::AllCalendars`) sees everyone's entries, whatever their read scope.
+    pub calendar: bool,
 }
 
 /// Activities the caller may read that match `r`.
@@ -649,7 +676,12 @@ pub struct Range {
 /// # Errors
 /// Database errors.
 pub async fn list(db: &Db, ctx: &Ctx, now: i64, r: &Range) -> Result<Vec<Activity>> {
-    let Ok(scope) = ctx.scope(Entity::Activity, Action::Read) else { return Ok(Vec::new()) };
+    let scope = if r.calendar && ctx.can(karta_core::Cap::AllCalendars) {
+        Ok(Scope::All)
+    } else {
+        ctx.scope(Entity::Activity, Action::Read)
+    };
+    let Ok(scope) = scope else { return Ok(Vec::new()) };
     let mut q = Q::new("");
     let t = q.arg(ctx.tenant_id());
     let mut w = format!("t.tenant_id = {t} AND t.deleted_at IS NULL");
@@ -1158,7 +1190,8 @@ pub async fn rebuild_dates(db: &Db, tenant_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The reminder job: notifies the owner of a planned activity that has not started yet.
+/// The reminder job: the moment "a reminder is due" of a planned activity, from which the
+/// notifications consumer notifies its owner ([`reminder_notice`]).
 ///
 /// # Errors
 /// Database errors.
@@ -1171,16 +1204,33 @@ pub async fn remind(tx: &mut Tx, tenant: &str, activity: &str, now: i64) -> Resu
         )
         .await?;
     let Some(a) = a.filter(|a| a.s("status") == "planned" && a.oi("deleted_at").is_none()) else { return Ok(()) };
-    karta_kernel::notify::push(
+    karta_kernel::events::emit(
         tx,
-        tenant,
-        &a.s("owner_id"),
-        now,
-        "reminder",
-        &a.s("subject"),
-        &format!("/activities/{activity}"),
+        karta_kernel::events::NewEvent {
+            tenant_id: tenant,
+            user_id: "",
+            kind: "activity.reminder_due",
+            entity: "activity",
+            record_id: activity,
+            version: 0,
+            data: json!({"owner_id": a.s("owner_id"), "subject": a.s("subject"), "at": now}),
+        },
     )
-    .await
+    .await?;
+    Ok(())
+}
+
+/// A reminder's notification, made by the notifications consumer from
+/// `activity.reminder_due`.
+#[must_use]
+pub fn reminder_notice(e: &karta_kernel::events::Event) -> Option<karta_kernel::notify::Draft> {
+    Some(karta_kernel::notify::Draft {
+        user_id: e.data["owner_id"].as_str()?.to_string(),
+        kind: "reminder",
+        title: e.data["subject"].as_str().unwrap_or_default().to_string(),
+        link: format!("/activities/{}", e.record_id),
+        at: e.data["at"].as_i64().unwrap_or(e.at),
+    })
 }
 
 #[cfg(test)]

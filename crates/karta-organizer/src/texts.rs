@@ -3,6 +3,7 @@
 
 /// The texts.
 pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("entity.activity", "Calls, meetings and tasks", "Звонки, встречи и задачи"),
     // The calendar.
     ("cal.title", "Calendar", "Календарь"),
     ("cal.view", "View", "Вид"),

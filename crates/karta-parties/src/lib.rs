@@ -52,7 +52,16 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
 pub fn register() {
     use karta_kernel::entities::{EntityInfo, ENTITIES};
     for (entity, table) in [(karta_core::Entity::Contact, "contacts"), (karta_core::Entity::Account, "accounts")] {
-        ENTITIES.add(entity.as_str(), EntityInfo { entity, table, name_col: "name", customizable: true });
+        ENTITIES.add(
+            entity.as_str(),
+            EntityInfo {
+                entity,
+                table,
+                name_col: "name",
+                customizable: true,
+                defaults: karta_core::Role::record_default,
+            },
+        );
     }
     karta_kernel::listq::COLUMNS.add("parties", columns::FIELDS);
     karta_webkit::i18n::register(texts_merge::TEXTS);

@@ -3,6 +3,8 @@
 
 /// The texts.
 pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("entity.account", "Accounts", "Организации"),
+    ("entity.contact", "Contacts", "Контакты"),
     // Duplicates found before a record is created.
     ("dup.found", "Possible duplicates: these records look like the one you are creating.", "Возможные дубликаты: эти записи похожи на создаваемую."),
     ("dup.create_anyway", "Create anyway: it is a different record", "Всё равно создать: это другая запись"),

@@ -13,6 +13,7 @@ use karta_kernel::audit;
 use karta_kernel::ctx::Ctx;
 use karta_kernel::db::{Db, Row, Tx, Q};
 use karta_kernel::error::{Result, StoreError};
+use karta_kernel::events;
 use karta_kernel::listq::{self, ListQuery};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
@@ -743,7 +744,54 @@ async fn stage_event(tx: &mut Tx, ctx: &Ctx, now: i64, deal: &str, from: (&str, 
         .bind(to.1),
     )
     .await?;
+    if from.1 == "open" && to.1 == "open" && from.0 != to.0 && !from.0.is_empty() {
+        // The domain moment "a deal moved", beside the change event of the record.
+        events::emit(
+            tx,
+            events::NewEvent {
+                tenant_id: ctx.tenant_id(),
+                user_id: ctx.user_id(),
+                kind: "deal.moved",
+                entity: "deal",
+                record_id: deal,
+                version: 0,
+                data: json!({"from_stage_id": from.0, "to_stage_id": to.0, "at": now}),
+            },
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// The domain moment "a deal was handed over" to `owner` on entering a stage with a
+/// responsible employee; the handover's notification is made from it.
+async fn handed_over_event(tx: &mut Tx, ctx: &Ctx, now: i64, deal: &str, owner: &str, title: &str) -> Result<()> {
+    events::emit(
+        tx,
+        events::NewEvent {
+            tenant_id: ctx.tenant_id(),
+            user_id: ctx.user_id(),
+            kind: "deal.handed_over",
+            entity: "deal",
+            record_id: deal,
+            version: 0,
+            data: json!({"owner_id": owner, "title": title, "at": now}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The handover's notification, made by the notifications consumer from `deal.handed_over`.
+#[must_use]
+pub fn handover_notice(e: &events::Event) -> Option<karta_kernel::notify::Draft> {
+    Some(karta_kernel::notify::Draft {
+        user_id: e.data["owner_id"].as_str()?.to_string(),
+        kind: "handover",
+        title: e.data["title"].as_str().unwrap_or_default().to_string(),
+        link: format!("/deals/{}", e.record_id),
+        at: e.data["at"].as_i64().unwrap_or(e.at),
+    })
 }
 
 /// Logs a price change: `change` is (what, before, after).
@@ -993,8 +1041,7 @@ pub async fn create(db: &Db, ctx: &Ctx, now: i64, raw: &DealInput) -> Result<Dea
     }
     audit::record(&mut tx, ctx, "deal", &id, "create", 1, audit_json(&c, &owner, &c.stage.id)).await?;
     if let Some(h) = &handover {
-        karta_kernel::notify::push(&mut tx, ctx.tenant_id(), h, now, "handover", &c.title, &format!("/deals/{id}"))
-            .await?;
+        handed_over_event(&mut tx, ctx, now, &id, h, &c.title).await?;
         crate::hooks::handed_over(
             &mut tx,
             ctx,
@@ -1170,8 +1217,7 @@ pub async fn update(db: &Db, ctx: &Ctx, now: i64, id: &str, version: i64, raw: &
     }
     audit::record(&mut tx, ctx, "deal", id, "update", v, serde_json::Value::Object(changes)).await?;
     if let Some(h) = &handover {
-        karta_kernel::notify::push(&mut tx, ctx.tenant_id(), h, now, "handover", &c.title, &format!("/deals/{id}"))
-            .await?;
+        handed_over_event(&mut tx, ctx, now, id, h, &c.title).await?;
         crate::hooks::handed_over(
             &mut tx,
             ctx,

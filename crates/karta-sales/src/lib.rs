@@ -55,6 +55,7 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
 /// Registers texts, styles, the mass updater, the deals card, the trash list and the
 /// listener that keeps deals' search text in step with their accounts' names.
 pub fn register() {
+    karta_kernel::notify::NOTIFIERS.add("deal.handed_over", deals::handover_notice);
     karta_kernel::entities::ENTITIES.add(
         "deal",
         karta_kernel::entities::EntityInfo {
@@ -62,6 +63,7 @@ pub fn register() {
             table: "deals",
             name_col: "title",
             customizable: true,
+            defaults: karta_core::Role::record_default,
         },
     );
     karta_kernel::listq::COLUMNS.add("sales", columns::FIELDS);

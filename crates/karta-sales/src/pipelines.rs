@@ -258,12 +258,9 @@ pub async fn lost_reasons(db: &Db, ctx: &Ctx) -> Result<Vec<LostReason>> {
         .collect())
 }
 
+/// Configuring pipelines demands the capability to manage them.
 fn admin(ctx: &Ctx) -> Result<()> {
-    if ctx.is_admin() {
-        Ok(())
-    } else {
-        Err(StoreError::Forbidden)
-    }
+    ctx.need(karta_core::Cap::ManagePipelines)
 }
 
 fn names(ru: &str, en: &str) -> Result<(String, String)> {

@@ -166,7 +166,7 @@ fn ok_text(t: Tr, code: &str) -> String {
 
 async fn show(st: &AppState, u: &PageUser, sel: &str, ok: &str, fail: Option<Failure>) -> PageResult {
     let (t, ctx) = (u.t, &u.p.ctx);
-    if !ctx.is_admin() {
+    if !ctx.can(karta_core::Cap::ManagePipelines) {
         return Ok(message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden")));
     }
     let lang = t.code();

@@ -3,6 +3,7 @@
 
 /// The texts.
 pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("entity.deal", "Deals", "Сделки"),
     ("f.title", "Title", "Название"),
     ("f.account", "Account", "Организация"),
     ("f.account_id", "Account", "Организация"),

@@ -1532,33 +1532,50 @@ fn insert_many<'a>(
     Some(q)
 }
 
-fn audit_many<'a>(
-    ctx: &Ctx,
-    entity: Entity,
-    ids: impl Iterator<Item = &'a str>,
-    import_id: &str,
-    now: i64,
-) -> Option<Q> {
+/// The audit rows and the outbox's events (`{entity}.created`) of the records a batch
+/// created: one multi-row statement each.
+fn audit_many<'a>(ctx: &Ctx, entity: Entity, ids: impl Iterator<Item = &'a str>, import_id: &str, now: i64) -> Vec<Q> {
+    let ids: Vec<&str> = ids.collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let changes = serde_json::json!({"import": import_id});
     let mut q = Q::new("");
     let tp = q.arg(ctx.tenant_id());
     let ep = q.arg(entity.as_str());
     let up = q.arg(ctx.user_id());
     let nowp = q.arg(now);
-    let ch = q.arg(serde_json::json!({"import": import_id}).to_string());
+    let ch = q.arg(changes.to_string());
     let vals: Vec<String> = ids
+        .iter()
         .map(|id| {
-            let (a, b) = (q.arg(new_id()), q.arg(id));
+            let (a, b) = (q.arg(new_id()), q.arg(*id));
             format!("({tp}, {a}, {ep}, {b}, 'create', 1, {up}, {nowp}, {ch})")
         })
         .collect();
-    if vals.is_empty() {
-        return None;
-    }
     q.sql = format!(
         "INSERT INTO audit_log (tenant_id, id, entity, entity_id, action, version, user_id, at, changes) VALUES {}",
         vals.join(", ")
     );
-    Some(q)
+    let mut e = Q::new("");
+    let tp = e.arg(ctx.tenant_id());
+    let kp = e.arg(karta_kernel::events::record_kind(entity.as_str(), "create"));
+    let ep = e.arg(entity.as_str());
+    let up = e.arg(ctx.user_id());
+    let nowp = e.arg(now);
+    let dp = e.arg(serde_json::json!({ "changes": changes }).to_string());
+    let vals: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let (a, b) = (e.arg(new_id()), e.arg(*id));
+            format!("({tp}, {a}, {kp}, {ep}, {b}, 1, {up}, {nowp}, {dp})")
+        })
+        .collect();
+    e.sql = format!(
+        "INSERT INTO events (tenant_id, id, kind, entity, record_id, version, user_id, at, data) VALUES {}",
+        vals.join(", ")
+    );
+    vec![q, e]
 }
 
 /// A contact's birthday and important dates as `party_dates` rows (entity id, owner, label, date).
@@ -1647,8 +1664,18 @@ fn update_one(ctx: &Ctx, entity: Entity, old: &parties::Party, d: &PartyData, ha
     .bind(old.version + 1)
     .bind(ctx.user_id())
     .bind(now)
-    .bind(serde_json::Value::from(changes).to_string());
-    let mut qs = vec![q, audit_q];
+    .bind(serde_json::Value::from(changes.clone()).to_string());
+    let kind = karta_kernel::events::record_kind(entity.as_str(), "update");
+    let event = karta_kernel::events::NewEvent {
+        tenant_id: ctx.tenant_id(),
+        user_id: ctx.user_id(),
+        kind: &kind,
+        entity: entity.as_str(),
+        record_id: &old.id,
+        version: old.version + 1,
+        data: serde_json::json!({ "changes": changes }),
+    };
+    let mut qs = vec![q, audit_q, karta_kernel::events::insert(&event, now)];
     if entity == Entity::Contact {
         qs.push(
             Q::new("DELETE FROM party_dates WHERE tenant_id = $1 AND entity = 'contact' AND entity_id = $2")

@@ -204,7 +204,7 @@ fn list_where(q: &mut Q, ctx: &Ctx) -> String {
         q.arg(ctx.tenant_id()),
         q.arg("customer")
     );
-    if ctx.role() == Role::Salesperson {
+    if ctx.role() == Role::Salesperson.as_str() {
         w.push_str(&format!(" AND t.owner_id = {}", q.arg(ctx.user_id())));
     }
     w

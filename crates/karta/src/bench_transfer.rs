@@ -162,9 +162,15 @@ pub async fn run(config: &Config, db: &Db, rows: usize) -> anyhow::Result<String
     write_csv(&csv, rows)?;
     let (scratch, url, pg_name) = scratch_db(config, db, &dir, "import").await?;
     let t = tenants::create(&scratch, "bench", "Bench", "RU").await?;
-    let u =
-        users::create(&scratch, &karta_kernel::Admin::operator(&t.id), "admin@bench.test", "Admin", Role::Admin, None)
-            .await?;
+    let u = users::create(
+        &scratch,
+        &karta_kernel::Admin::operator(&t.id),
+        "admin@bench.test",
+        "Admin",
+        Role::Admin.as_str(),
+        None,
+    )
+    .await?;
     let raw_t = tenants::create(&scratch, "raw", "Raw", "RU").await?;
     let imp = run_child(
         &[

@@ -411,12 +411,23 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
         UserCmd::Add { tenant, email, role, password, name, team, db } => {
             let database = open_db(&db.config()).await?;
             let t = tenant_id(&database, &tenant).await?;
-            let role = Role::parse(&role).with_context(|| {
-                format!(
-                    "unknown role {role:?}: use one of {}",
-                    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
-                )
+            // A built-in role by its name, or one of the tenant's roles by its name or id.
+            let choices = karta_kernel::roles::choices(&database, &t.id).await.map_err(store_err)?;
+            let wanted = role.trim().to_lowercase();
+            let found = Role::parse(&role).map(|r| r.as_str().to_string()).or_else(|| {
+                choices
+                    .iter()
+                    .find(|(id, name)| *id == role.trim() || name.to_lowercase() == wanted)
+                    .map(|(id, _)| id.clone())
+            });
+            let role = found.with_context(|| {
+                let names: Vec<&str> = choices
+                    .iter()
+                    .map(|(id, name)| if name.is_empty() { id.as_str() } else { name.as_str() })
+                    .collect();
+                format!("unknown role {role:?}: use one of {}", names.join(", "))
             })?;
+            let role = role.as_str();
             let (pw, generated) = match password {
                 Some(p) => (p, false),
                 None => (users::random_hex(10), true),
@@ -431,7 +442,7 @@ async fn user_cmd(cmd: UserCmd) -> anyhow::Result<()> {
                 };
                 users::set_team(&database, &operator, &u.id, Some(&team_id)).await.map_err(store_err)?;
             }
-            println!("user {} added to {} as {}", u.email, t.slug, role.as_str());
+            println!("user {} added to {} as {}", u.email, t.slug, role);
             if generated {
                 println!("password: {pw}");
             }

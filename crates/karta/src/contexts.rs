@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 /// Registers every context's contributions; safe to call more than once.
 pub fn register() {
     karta_webkit::i18n::register_own();
+    karta_identity::register();
     karta_customization::register();
     karta_parties::register();
     karta_catalog::register();

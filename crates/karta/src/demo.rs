@@ -334,7 +334,7 @@ async fn create_staff(db: &Db, tenant_id: &str) -> anyhow::Result<Staff> {
     let mut ids = Vec::new();
     let mut slots = Vec::new();
     for (i, (email, name, role, in_team, share)) in STAFF.iter().enumerate() {
-        let u = users::create(db, &operator, email, name, *role, Some(DEMO_PASSWORD))
+        let u = users::create(db, &operator, email, name, role.as_str(), Some(DEMO_PASSWORD))
             .await
             .with_context(|| format!("cannot create the demo user {email}"))?;
         if *in_team {

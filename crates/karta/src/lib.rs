@@ -44,6 +44,10 @@ pub struct Config {
     pub jobs_every: std::time::Duration,
     /// Where uploaded import files are kept (`DATA_DIR/imports`).
     pub imports_dir: PathBuf,
+    /// How often the outbox's consumers (notifications) look for new events.
+    pub events_every: std::time::Duration,
+    /// How long events are kept in the outbox.
+    pub events_retention: std::time::Duration,
 }
 
 impl Config {
@@ -62,6 +66,8 @@ impl Config {
             clock: karta_core::Clock::system(),
             jobs_every: std::time::Duration::from_secs(5),
             imports_dir,
+            events_every: std::time::Duration::from_millis(250),
+            events_retention: std::time::Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -88,6 +94,8 @@ pub struct App {
     pub db: Db,
     clock: karta_core::Clock,
     jobs_every: std::time::Duration,
+    events_every: std::time::Duration,
+    events_retention: std::time::Duration,
     imports_wake: Arc<tokio::sync::Notify>,
     listener: TcpListener,
     router: axum::Router,
@@ -121,6 +129,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         router: karta_webkit::app(state, contexts::pages(), contexts::api().0),
         clock: config.clock.clone(),
         jobs_every: config.jobs_every,
+        events_every: config.events_every,
+        events_retention: config.events_retention,
         imports_wake,
     })
 }
@@ -140,19 +150,31 @@ impl App {
     /// Server I/O errors.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let svc = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let (stop_jobs, mut stopped) = tokio::sync::watch::channel(false);
+        let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
+        let mut stop_worker = stopped.clone();
         let worker = tokio::spawn(run_jobs(
             self.db.clone(),
             self.clock.clone(),
             self.jobs_every,
+            self.events_retention,
             self.imports_wake.clone(),
             async move {
-                let _ = stopped.changed().await;
+                let _ = stop_worker.changed().await;
             },
         ));
+        // Each consumer of the outbox in a loop of its own, so a slow one holds back no other.
+        let node = karta_kernel::users::random_hex(8);
+        let consumers: Vec<_> = karta_kernel::events::CONSUMERS
+            .all()
+            .into_iter()
+            .map(|c| tokio::spawn(run_consumer(self.db.clone(), c, node.clone(), self.events_every, stopped.clone())))
+            .collect();
         let served = axum::serve(self.listener, svc).with_graceful_shutdown(shutdown).await;
         let _ = stop_jobs.send(true);
         let _ = worker.await;
+        for c in consumers {
+            let _ = c.await;
+        }
         self.db.close().await;
         served?;
         Ok(())
@@ -167,19 +189,62 @@ impl App {
     }
 }
 
-/// The jobs worker: fires due jobs (reminders) and starts waiting imports until `stop`
-/// completes. Errors are logged and retried on the next round, so a database hiccup never
-/// stops reminders for good. An import cut off by the stop resumes on the next start.
+/// One consumer of the outbox: hands it the new events until `stop` turns true. Errors are
+/// logged and the same events come again on the next round.
+async fn run_consumer(
+    db: Db,
+    consumer: karta_kernel::events::Consumer,
+    node: String,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    const BATCH: i64 = 500;
+    loop {
+        loop {
+            match karta_kernel::events::consume(&db, &consumer, &node, BATCH).await {
+                Ok(n) if n == usize::try_from(BATCH).unwrap_or(usize::MAX) => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(consumer = consumer.name, error = %e, "events round failed");
+                    break;
+                }
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+/// The jobs worker: fires due jobs (reminders), starts waiting imports and prunes old events
+/// until `stop` completes. Errors are logged and retried on the next round, so a database
+/// hiccup never stops reminders for good. An import cut off by the stop resumes on the next
+/// start.
 async fn run_jobs(
     db: Db,
     clock: karta_core::Clock,
     every: std::time::Duration,
+    retention: std::time::Duration,
     wake: Arc<tokio::sync::Notify>,
     stop: impl Future<Output = ()>,
 ) {
     tokio::pin!(stop);
     let mut imports: Option<tokio::task::JoinHandle<()>> = None;
+    let mut pruned: Option<std::time::Instant> = None;
     loop {
+        if pruned.is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(3600)) {
+            let keep = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+            match karta_kernel::events::prune(&db, karta_core::now_ms().saturating_sub(keep)).await {
+                Ok(n) if n > 0 => tracing::info!(events = n, "old events pruned"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "pruning events failed"),
+            }
+            pruned = Some(std::time::Instant::now());
+        }
         if imports.as_ref().is_none_or(tokio::task::JoinHandle::is_finished) {
             imports = Some(tokio::spawn(imports::run_pending(db.clone())));
         }

@@ -12,6 +12,8 @@ fn tables() -> Vec<karta_webkit::i18n::Texts> {
         karta_sales::texts_board::TEXTS,
         karta_organizer::texts::TEXTS,
         karta_transfer::texts::TEXTS,
+        karta_identity::texts::TEXTS,
+        karta_catalog::TEXTS,
     ]
 }
 
@@ -57,10 +59,13 @@ fn every_key_used_in_templates_and_handlers_exists() {
         include_str!("../../karta-identity/src/api.rs"),
         include_str!("../../karta-identity/src/lib.rs"),
         include_str!("../../karta-identity/src/notifications.rs"),
+        include_str!("../../karta-identity/src/roles.rs"),
         include_str!("../../karta-identity/src/session.rs"),
         include_str!("../../karta-identity/src/settings.rs"),
         include_str!("../../karta-identity/templates/login.html"),
         include_str!("../../karta-identity/templates/notifications.html"),
+        include_str!("../../karta-identity/templates/role.html"),
+        include_str!("../../karta-identity/templates/roles.html"),
         include_str!("../../karta-identity/templates/settings.html"),
         include_str!("../../karta-identity/templates/users.html"),
         include_str!("../../karta-organizer/src/api.rs"),
@@ -165,7 +170,7 @@ fn every_key_used_in_templates_and_handlers_exists() {
         .chain(karta_core::party::FIRST_CONTACT.iter().map(|r| format!("fc.{r}")))
         .chain(karta_core::Role::ALL.iter().map(|r| format!("role.{}", r.as_str())))
         .chain(
-            ["create", "update", "delete", "restore", "link", "unlink", "purge", "won", "lost", "reopen"]
+            ["create", "update", "delete", "restore", "link", "unlink", "purge", "won", "lost", "reopen", "reset"]
                 .iter()
                 .map(|a| format!("act.{a}")),
         )
@@ -189,6 +194,20 @@ fn every_key_used_in_templates_and_handlers_exists() {
         .chain(karta_sales::mass::DEAL_FIELDS.iter().map(|f| format!("f.{f}")))
         .chain(karta_parties::mass::PARTY_FIELDS.iter().filter(|f| !f.starts_with("tag_")).map(|f| format!("f.{f}")))
         .chain(karta_core::custom::FieldKind::ALL.iter().map(|k| format!("kind.{}", k.as_str())))
+        .chain(karta_core::Action::ALL.iter().map(|a| format!("roles.action.{}", a.as_str())))
+        .chain(["none", "own", "team", "all"].iter().map(|s| format!("roles.scope.{s}")))
+        .chain(karta_core::Cap::ALL.iter().map(|c| format!("roles.cap.{}", c.as_str())))
+        .chain(
+            [
+                karta_core::Entity::Account,
+                karta_core::Entity::Contact,
+                karta_core::Entity::Deal,
+                karta_core::Entity::Product,
+                karta_core::Entity::Activity,
+            ]
+            .iter()
+            .map(|e| format!("entity.{}", e.as_str())),
+        )
         .chain(
             [karta_core::Entity::Contact, karta_core::Entity::Account, karta_core::Entity::Deal]
                 .iter()

@@ -141,7 +141,7 @@ async fn entering_a_stage_with_a_responsible_employee_hands_the_deal_over_and_no
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
         assert_eq!(r.json()["owner_id"], sales2_id.as_str());
         // The new owner sees it and was notified; the old one no longer sees it.
-        let n = s2.get("/api/v1/notifications").await.json();
+        let n = s2.notified(1).await;
         assert_eq!(n[0]["kind"], "handover");
         assert_eq!(n[0]["title"], "Handover deal");
         assert_eq!(n[0]["link"], format!("/deals/{id}"));

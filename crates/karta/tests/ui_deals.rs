@@ -163,6 +163,7 @@ async fn the_bell_counts_unread_notifications_until_they_are_read() {
         assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text);
         let s1 = app.api("acme", "sales1@acme.test").await;
         s1.post("/api/v1/deals", &json!({"title": "Входящая заявка"})).await;
+        s2.notified(1).await;
         let ui = app.browser("sales2@acme.test").await;
         let page = ui.get("/contacts").await;
         assert!(page.text.contains("class=\"count\">1</span>"), "the bell shows 1");

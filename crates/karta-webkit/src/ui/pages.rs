@@ -28,6 +28,8 @@ pub struct Layout {
     pub unread: i64,
     /// The user leads others (admin or sales manager): shows the workload page.
     pub manager: bool,
+    /// The user configures pipelines: shows the pipelines page.
+    pub pipelines: bool,
     /// Pinned saved views: (list path such as `contacts`, link, name).
     pub pinned: Vec<(&'static str, String, String)>,
 }
@@ -44,9 +46,10 @@ impl Layout {
             csrf: p.csrf.clone(),
             active,
             q: String::new(),
-            admin: p.user.role.is_admin(),
+            admin: p.ctx.is_admin(),
             unread: p.unread,
             manager: p.ctx.leads().is_ok(),
+            pipelines: p.ctx.can(karta_core::Cap::ManagePipelines),
             pinned: super::views::nav(&p.pinned),
         }
     }
@@ -87,6 +90,7 @@ pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
         admin: false,
         unread: 0,
         manager: false,
+        pipelines: false,
         pinned: Vec::new(),
     };
     render(status, &MessagePage { l, message: message.to_string() })

@@ -69,6 +69,7 @@ impl TestApp {
         let clock = karta_core::Clock::manual(karta_core::now_ms());
         config.clock = clock.clone();
         config.jobs_every = std::time::Duration::from_millis(50);
+        config.events_every = std::time::Duration::from_millis(20);
         let mut pg_admin = None;
         if kind == Kind::Postgres {
             let base = std::env::var("KARTA_TEST_POSTGRES_URL").unwrap();
@@ -101,7 +102,9 @@ impl TestApp {
             (&b.id, "admin@globex.test", Role::Admin),
         ] {
             let name = email.split('@').next().unwrap();
-            users::create(&db, &karta_kernel::Admin::operator(t), email, name, role, Some(PASSWORD)).await.unwrap();
+            users::create(&db, &karta_kernel::Admin::operator(t), email, name, role.as_str(), Some(PASSWORD))
+                .await
+                .unwrap();
         }
         db.exec(Q::new("UPDATE users SET team_id = $1 WHERE tenant_id = $2 AND email IN ('sales1@acme.test', 'manager@acme.test')").bind(&team).bind(&a.id))
             .await
@@ -277,6 +280,19 @@ impl Client {
 
     /// The names of the records of `entity` (`account`, `contact`, `deal`) the global search
     /// finds for `q`, sorted.
+    /// The caller's notifications once there are at least `n` (they are made from the event
+    /// outbox, a moment after the change); fails after five seconds.
+    pub async fn notified(&self, n: usize) -> Value {
+        for _ in 0..250 {
+            let v = self.get("/api/v1/notifications").await.json();
+            if v.as_array().is_some_and(|a| a.len() >= n) {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("fewer than {n} notifications after five seconds");
+    }
+
     pub async fn found(&self, q: &str, entity: &str) -> Vec<String> {
         let hits = self.get(&format!("/api/v1/search?q={q}")).await.json();
         let mut v: Vec<String> = hits
