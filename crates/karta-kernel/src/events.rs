@@ -251,6 +251,17 @@ pub async fn consume(db: &Db, consumer: &Consumer, node: &str, limit: i64) -> Re
     Ok(batch.len())
 }
 
+/// Gives up the leases `node` holds (a node stopping gracefully), so another node takes its
+/// consumers at once instead of after the lease expires.
+///
+/// # Errors
+/// Database errors.
+pub async fn release(db: &Db, node: &str) -> Result<u64> {
+    Ok(db
+        .exec(Q::new("UPDATE event_positions SET lease_until = 0, leased_by = '' WHERE leased_by = $1").bind(node))
+        .await?)
+}
+
 /// Where `consumer` is: the `seq` of the last event it handled (0 before the first).
 ///
 /// # Errors

@@ -714,7 +714,7 @@ mod tests {
         karta_kernel::migrate(&db).await.expect("migrate");
         let t = karta_kernel::tenants::create(&db, "t", "T", "RU").await.expect("tenant");
         let operator = karta_kernel::Admin::operator(&t.id);
-        let u = karta_kernel::users::create(&db, &operator, "a@t.test", "A", karta_core::Role::Admin, None)
+        let u = karta_kernel::users::create(&db, &operator, "a@t.test", "A", karta_core::Role::Admin.as_str(), None)
             .await
             .expect("user");
         let ctx = karta_kernel::users::act_as(&db, &t.id, &u.id).await.expect("ctx");

@@ -175,6 +175,9 @@ impl App {
         for c in consumers {
             let _ = c.await;
         }
+        if let Err(e) = karta_kernel::events::release(&self.db, &node).await {
+            tracing::warn!(error = %e, "releasing the event consumers' leases failed");
+        }
         self.db.close().await;
         served?;
         Ok(())

@@ -204,7 +204,7 @@ async fn an_admin_manages_users_and_teams_and_others_cannot() {
         let pw_line = r.text.split("<code class=\"secret\">").nth(1).unwrap();
         let pw = pw_line[..pw_line.find("</code>").unwrap()].trim_start_matches("new@acme.test: ").to_string();
         let u = karta_kernel::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
-        assert_eq!(u.role, karta_core::Role::Support);
+        assert_eq!(u.role, karta_core::Role::Support.as_str());
         assert_eq!(u.team_id.as_deref(), Some(team.as_str()));
         let dup = a.form("/admin/users", &[("_csrf", &csrf), ("email", "new@acme.test"), ("role", "support")]).await;
         assert_eq!(dup.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -221,7 +221,7 @@ async fn an_admin_manages_users_and_teams_and_others_cannot() {
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let u = karta_kernel::users::by_email(&app.db, &app.tenant_a, "new@acme.test").await.unwrap().unwrap();
-        assert!(u.disabled && u.role == karta_core::Role::ReadOnly && u.team_id.is_none());
+        assert!(u.disabled && u.role == karta_core::Role::ReadOnly.as_str() && u.team_id.is_none());
         // An admin cannot lock themselves out.
         let me = karta_kernel::users::by_email(&app.db, &app.tenant_a, "admin@acme.test").await.unwrap().unwrap();
         let r = a.form(&format!("/admin/users/{}", me.id), &[("_csrf", &csrf), ("role", "salesperson")]).await;
@@ -231,7 +231,7 @@ async fn an_admin_manages_users_and_teams_and_others_cannot() {
         let r = a.form(&format!("/admin/users/{}", other.id), &[("_csrf", &csrf), ("role", "read_only")]).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let other = karta_kernel::users::by_email(&app.db, &app.tenant_b, "admin@globex.test").await.unwrap().unwrap();
-        assert_eq!(other.role, karta_core::Role::Admin, "untouched");
+        assert_eq!(other.role, karta_core::Role::Admin.as_str(), "untouched");
         app.finish().await;
     }
 }
@@ -263,4 +263,156 @@ async fn redirect_targets_from_forms_are_checked_and_never_leave_the_site() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.header("location"), "/contacts?&done=0");
     app.finish().await;
+}
+
+/// An admin defines "Закупщик", who reads accounts and nothing else; a user with it gets
+/// exactly that, and every change of the role applies from the user's next request.
+#[tokio::test]
+async fn a_role_the_admin_defines_applies_to_its_users_from_their_next_request() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        let acc = admin.post("/api/v1/accounts", &json!({"name": "ООО Поставщик"})).await;
+        assert_eq!(acc.status(), StatusCode::CREATED, "{k:?}");
+        admin.contact("Пётр", "Контактов").await;
+        let body = json!({"name": "Закупщик", "grants": {"account": {"read": "all"}}, "caps": []});
+        let r = admin.post("/api/v1/roles", &body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{k:?}: {}", r.text);
+        let role = r.json();
+        let id = role["id"].as_str().unwrap().to_string();
+        assert_eq!(role["grants"]["account"]["read"], "all", "{k:?}");
+        assert_eq!(role["grants"]["contact"]["read"], serde_json::Value::Null, "{k:?}");
+        // Names are unique in the tenant, and grants are checked.
+        assert_eq!(admin.post("/api/v1/roles", &body).await.error_fields(), ["name"], "{k:?}");
+        let bad = json!({"name": "Странная", "grants": {"spaceship": {"read": "all"}, "deal": {"fly": "all", "read": "galaxy"}}, "caps": ["root"]});
+        let mut fields = admin.post("/api/v1/roles", &bad).await.error_fields();
+        fields.sort();
+        assert_eq!(fields, ["caps", "grants.deal.fly", "grants.deal.read", "grants.spaceship"], "{k:?}");
+        // A non-admin may not see or define roles.
+        let s1 = app.api("acme", "sales1@acme.test").await;
+        assert_eq!(s1.get("/api/v1/roles").await.status(), StatusCode::FORBIDDEN, "{k:?}");
+        assert_eq!(s1.post("/api/v1/roles", &body).await.status(), StatusCode::FORBIDDEN, "{k:?}");
+
+        // The admin gives the role to a new user through the users page.
+        let ui = app.browser("admin@acme.test").await;
+        let csrf = ui.get("/admin/users").await.csrf();
+        let r = ui
+            .form(
+                "/admin/users",
+                &[
+                    ("_csrf", &csrf),
+                    ("email", "buyer@acme.test"),
+                    ("name", "Борис Закупкин"),
+                    ("role", &id),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        assert!(ui.get("/admin/users").await.text.contains("Закупщик"), "{k:?}: the role is offered by name");
+        let buyer = app.api("acme", "buyer@acme.test").await;
+        assert_eq!(buyer.get("/api/v1/me").await.json()["role"], id.as_str(), "{k:?}");
+        let list = buyer.get("/api/v1/accounts").await;
+        assert_eq!(list.status(), StatusCode::OK, "{k:?}");
+        assert_eq!(list.json()["items"][0]["name"], "ООО Поставщик", "{k:?}");
+        assert_eq!(buyer.get("/api/v1/contacts").await.status(), StatusCode::FORBIDDEN, "{k:?}");
+        assert_eq!(buyer.get("/api/v1/deals").await.status(), StatusCode::FORBIDDEN, "{k:?}");
+        assert_eq!(buyer.post("/api/v1/accounts", &json!({"name": "Нельзя"})).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(buyer.get("/api/v1/accounts/export").await.status(), StatusCode::FORBIDDEN, "{k:?}");
+
+        // Widened: the same token reads contacts on its next request.
+        let put = |v: &str, b: serde_json::Value| {
+            let (admin, id, v) = (admin.clone_with_token(), id.clone(), v.to_string());
+            async move {
+                admin.send(reqwest::Method::PUT, &format!("/api/v1/roles/{id}"), Some(&b), &[("if-match", &v)]).await
+            }
+        };
+        let wider = json!({"name": "Закупщик", "grants": {"account": {"read": "all"}, "contact": {"read": "all"}}});
+        let r = put("\"1\"", wider.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        assert_eq!(r.header("etag"), "\"2\"", "{k:?}");
+        assert_eq!(buyer.get("/api/v1/contacts").await.status(), StatusCode::OK, "{k:?}");
+        // A stale version is refused and changes nothing.
+        let r = put("\"1\"", json!({"name": "Закупщик", "grants": {}})).await;
+        assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED, "{k:?}");
+        assert_eq!(buyer.get("/api/v1/contacts").await.status(), StatusCode::OK, "{k:?}");
+        // A role in use cannot be deleted; its history names each change.
+        let r = admin.delete(&format!("/api/v1/roles/{id}")).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{k:?}: {}", r.text);
+        assert!(r.text.contains("role_in_use"), "{k:?}: {}", r.text);
+        let hist = admin.get(&format!("/api/v1/roles/{id}/history")).await.json();
+        let actions: Vec<&str> = hist.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["update", "create"], "{k:?}");
+        assert!(hist[0]["changes"]["grants"].is_object(), "{k:?}: {hist}");
+
+        // The role editor shows the grid and saves it.
+        let page = ui.get(&format!("/admin/roles/{id}")).await;
+        assert_eq!(page.status(), StatusCode::OK, "{k:?}");
+        assert!(page.text.contains("name=\"g.account.read\""), "{k:?}");
+        assert!(page.text.contains("name=\"g.product.read\""), "{k:?}: every registered entity has a row");
+        let csrf = page.csrf();
+        let r = ui
+            .form(
+                &format!("/admin/roles/{id}"),
+                &[
+                    ("_csrf", &csrf),
+                    ("version", "2"),
+                    ("name", "Закупщик"),
+                    ("g.account.read", "all"),
+                    ("g.account.update", "own"),
+                    ("g.contact.read", "none"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}: {}", r.text);
+        assert_eq!(buyer.get("/api/v1/contacts").await.status(), StatusCode::FORBIDDEN, "{k:?}: narrowed again");
+        let now = admin.get(&format!("/api/v1/roles/{id}")).await.json();
+        assert_eq!(now["grants"]["account"]["update"], "own", "{k:?}");
+        assert!(ui.get("/admin/roles").await.text.contains("Закупщик"), "{k:?}");
+
+        // Built-in roles: the admin's cannot be narrowed; another can be changed and reset.
+        let r = admin
+            .send(reqwest::Method::PUT, "/api/v1/roles/admin", Some(&json!({"grants": {}})), &[("if-match", "\"1\"")])
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{k:?}");
+        let viewer = app.api("acme", "viewer@acme.test").await;
+        let aid = acc.json()["id"].as_str().unwrap().to_string();
+        let patch = |c: &common::Client| {
+            let (c, aid) = (c.clone_with_token(), aid.clone());
+            async move {
+                let v = c.get(&format!("/api/v1/accounts/{aid}")).await.json()["version"].as_i64().unwrap_or(0);
+                c.patch(&format!("/api/v1/accounts/{aid}"), &json!({"industry": "Опт"}), &format!("\"{v}\""))
+                    .await
+                    .status()
+            }
+        };
+        assert_eq!(patch(&viewer).await, StatusCode::FORBIDDEN, "{k:?}");
+        let ro = admin.get("/api/v1/roles/read_only").await.json();
+        let mut grants = ro["grants"].clone();
+        grants["account"]["update"] = json!("all");
+        let r = admin
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/roles/read_only",
+                Some(&json!({"grants": grants})),
+                &[("if-match", "\"1\"")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        assert_eq!(r.json()["customized"], true, "{k:?}");
+        assert_eq!(patch(&viewer).await, StatusCode::OK, "{k:?}");
+        assert_eq!(admin.delete("/api/v1/roles/read_only").await.status(), StatusCode::NO_CONTENT, "{k:?}");
+        assert_eq!(patch(&viewer).await, StatusCode::FORBIDDEN, "{k:?}: back to its defaults");
+
+        // Once no one has it, the role can be deleted.
+        let buyer_id = buyer.get("/api/v1/me").await.json()["id"].as_str().unwrap().to_string();
+        let csrf = ui.get("/admin/users").await.csrf();
+        let r = ui
+            .form(&format!("/admin/users/{buyer_id}"), &[("_csrf", &csrf), ("role", "read_only"), ("team", "")])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}: {}", r.text);
+        assert_eq!(admin.delete(&format!("/api/v1/roles/{id}")).await.status(), StatusCode::NO_CONTENT, "{k:?}");
+        assert_eq!(admin.get(&format!("/api/v1/roles/{id}")).await.status(), StatusCode::NOT_FOUND, "{k:?}");
+        app.finish().await;
+    }
 }

@@ -734,3 +734,227 @@ async fn a_database_failure_shows_an_error_page_not_an_empty_section() {
         app.finish().await;
     }
 }
+
+/// The record-change events of one record, as `kind` strings, oldest first.
+async fn kinds_of(app: &TestApp, entity: &str, id: &str) -> Vec<String> {
+    karta_kernel::events::of_record(&app.db, &app.tenant_a, entity, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_change_of_a_record_writes_one_event_in_its_transaction_and_a_rolled_back_one_none() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        // A contact: created, changed, trashed, restored.
+        let c = admin.contact("Ева", "Событиева").await;
+        let cid = c["id"].as_str().unwrap();
+        let r = admin.patch(&format!("/api/v1/contacts/{cid}"), &json!({"job_title": "Закупщик"}), "\"1\"").await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}");
+        assert_eq!(admin.delete(&format!("/api/v1/contacts/{cid}")).await.status(), StatusCode::NO_CONTENT, "{k:?}");
+        assert!(admin.post(&format!("/api/v1/contacts/{cid}/restore"), &json!({})).await.status().is_success());
+        assert_eq!(
+            kinds_of(&app, "contact", cid).await,
+            ["contact.created", "contact.updated", "contact.deleted", "contact.restored"],
+            "{k:?}"
+        );
+        // A deal: created, moved (a change and the moment "moved"), won.
+        let d = admin.post("/api/v1/deals", &json!({"title": "Событийная сделка", "amount": 1000})).await.json();
+        let did = d["id"].as_str().unwrap();
+        let pipes = admin.get("/api/v1/pipelines").await.json();
+        let stages = pipes[0]["stages"].as_array().unwrap();
+        let next = stages.iter().position(|s| s["id"] == d["stage_id"]).map(|i| stages[i + 1]["id"].clone()).unwrap();
+        let r = admin.post(&format!("/api/v1/deals/{did}/move"), &json!({"stage_id": next, "version": 1})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        let r = admin
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/v1/deals/{did}/close"),
+                Some(&json!({"outcome": "won"})),
+                &[("if-match", "\"2\"")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        assert_eq!(
+            kinds_of(&app, "deal", did).await,
+            ["deal.created", "deal.moved", "deal.updated", "deal.won"],
+            "{k:?}"
+        );
+        let moved = karta_kernel::events::of_record(&app.db, &app.tenant_a, "deal", did).await.unwrap();
+        assert_eq!(moved[1].data["to_stage_id"], next, "{k:?}");
+        assert_eq!(moved[2].version, 2, "{k:?}: the change event carries the version it made");
+        // An activity: created, done (a change and the moment "done").
+        let a = admin
+            .post(
+                "/api/v1/activities",
+                &json!({"kind": "call", "subject": "Звонок", "due_at": app.clock.now() + 60_000}),
+            )
+            .await
+            .json();
+        let aid = a["id"].as_str().unwrap();
+        let r = admin
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/v1/activities/{aid}/complete"),
+                Some(&json!({"result": "договорились"})),
+                &[("if-match", "\"1\"")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        assert_eq!(
+            kinds_of(&app, "activity", aid).await,
+            ["activity.created", "activity.updated", "activity.done"],
+            "{k:?}"
+        );
+        // A product: created and changed.
+        let p = admin.post("/api/v1/products", &json!({"sku": "EV-1", "name_en": "Event"})).await.json();
+        let pid = p["id"].as_str().unwrap();
+        let r = admin
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/products/{pid}"),
+                Some(&json!({"sku": "EV-1", "name_en": "Evented"})),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        assert_eq!(kinds_of(&app, "product", pid).await, ["product.created", "product.updated"], "{k:?}");
+        // A refused change writes nothing.
+        let r =
+            admin.patch(&format!("/api/v1/contacts/{cid}"), &json!({"emails": [{"value": "не почта"}]}), "\"4\"").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{k:?}");
+        assert_eq!(kinds_of(&app, "contact", cid).await.len(), 4, "{k:?}");
+        // The event is part of the change's transaction: rolled back, it is gone with it.
+        let mut tx = app.db.begin().await.unwrap();
+        karta_kernel::audit::record_by(&mut tx, &app.tenant_a, "", "contact", cid, "update", 9, json!({}))
+            .await
+            .unwrap();
+        drop(tx);
+        assert_eq!(kinds_of(&app, "contact", cid).await.len(), 4, "{k:?}: a rolled-back change leaves no event");
+        let mut tx = app.db.begin().await.unwrap();
+        karta_kernel::audit::record_by(&mut tx, &app.tenant_a, "", "contact", cid, "update", 9, json!({}))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(kinds_of(&app, "contact", cid).await.len(), 5, "{k:?}: a committed one is there");
+        app.finish().await;
+    }
+}
+
+/// What the test consumers were handed: (consumer, seq, record, version).
+static SEEN: std::sync::Mutex<Vec<(&'static str, i64, String, i64)>> = std::sync::Mutex::new(Vec::new());
+/// Set to make the third consumer fail once.
+static FAIL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn seen(name: &'static str, events: &[karta_kernel::events::Event]) {
+    let mut s = SEEN.lock().unwrap();
+    for e in events.iter().filter(|e| e.kind.ends_with(".updated") || e.kind.ends_with(".created")) {
+        s.push((name, e.seq, e.record_id.clone(), e.version));
+    }
+}
+
+const SLOW: karta_kernel::events::Consumer = karta_kernel::events::Consumer {
+    name: "test.slow",
+    handle: |_tx, events| {
+        Box::pin(async move {
+            seen("test.slow", events);
+            Ok(())
+        })
+    },
+};
+const FAST: karta_kernel::events::Consumer = karta_kernel::events::Consumer {
+    name: "test.fast",
+    handle: |_tx, events| {
+        Box::pin(async move {
+            seen("test.fast", events);
+            Ok(())
+        })
+    },
+};
+const FLAKY: karta_kernel::events::Consumer = karta_kernel::events::Consumer {
+    name: "test.flaky",
+    handle: |_tx, events| {
+        Box::pin(async move {
+            if FAIL.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                return Err(karta_kernel::StoreError::Other(anyhow::anyhow!("the consumer's system is down")));
+            }
+            seen("test.flaky", events);
+            Ok(())
+        })
+    },
+};
+
+#[tokio::test]
+async fn two_consumers_each_see_every_event_once_in_order_per_record_across_a_restart() {
+    for k in kinds() {
+        SEEN.lock().unwrap().clear();
+        let mut app = TestApp::spawn(k).await;
+        let admin = app.api("acme", "admin@acme.test").await;
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let c = admin.contact("Поток", &format!("Событий {i}")).await;
+            ids.push(c["id"].as_str().unwrap().to_string());
+        }
+        let change = |round: i64| {
+            let (admin, ids) = (admin.clone_with_token(), ids.clone());
+            async move {
+                for id in &ids {
+                    let r = admin
+                        .patch(
+                            &format!("/api/v1/contacts/{id}"),
+                            &json!({"job_title": format!("Шаг {round}")}),
+                            &format!("\"{round}\""),
+                        )
+                        .await;
+                    assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
+                }
+            }
+        };
+        change(1).await;
+        change(2).await;
+        let node = "test-node-1";
+        // The slow one takes a few events at a time; the fast one everything.
+        let mut slow = 0;
+        for _ in 0..3 {
+            slow += karta_kernel::events::consume(&app.db, &SLOW, node, 2).await.unwrap();
+        }
+        assert_eq!(slow, 6, "{k:?}");
+        while karta_kernel::events::consume(&app.db, &FAST, node, 500).await.unwrap() > 0 {}
+        // A failing handler moves nothing: the same events come again.
+        FAIL.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(karta_kernel::events::consume(&app.db, &FLAKY, node, 500).await.is_err());
+        assert_eq!(karta_kernel::events::position(&app.db, "test.flaky").await.unwrap(), 0, "{k:?}");
+        // The node stops (its leases given up) and the server restarts as a new node; more
+        // changes come; everyone catches up.
+        karta_kernel::events::release(&app.db, node).await.unwrap();
+        app.restart().await;
+        change(3).await;
+        for c in [&SLOW, &FAST, &FLAKY] {
+            while karta_kernel::events::consume(&app.db, c, "test-node-2", 4).await.unwrap() > 0 {}
+        }
+        // Another node cannot take a consumer while this one holds its lease.
+        change(4).await;
+        assert_eq!(karta_kernel::events::consume(&app.db, &FAST, "intruder", 500).await.unwrap(), 0, "{k:?}");
+        while karta_kernel::events::consume(&app.db, &FAST, "test-node-2", 500).await.unwrap() > 0 {}
+        while karta_kernel::events::consume(&app.db, &SLOW, "test-node-2", 500).await.unwrap() > 0 {}
+        while karta_kernel::events::consume(&app.db, &FLAKY, "test-node-2", 500).await.unwrap() > 0 {}
+
+        let all = SEEN.lock().unwrap().clone();
+        // 6 creations and 4 rounds of 6 changes.
+        for name in ["test.slow", "test.fast", "test.flaky"] {
+            let mine: Vec<_> = all.iter().filter(|(n, ..)| *n == name).collect();
+            assert_eq!(mine.len(), 30, "{k:?}: {name} saw each event once");
+            let seqs: Vec<i64> = mine.iter().map(|(_, s, ..)| *s).collect();
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{k:?}: {name} in order, no repeats: {seqs:?}");
+            for id in &ids {
+                let versions: Vec<i64> = mine.iter().filter(|(_, _, r, _)| r == id).map(|(.., v)| *v).collect();
+                assert_eq!(versions, [1, 2, 3, 4, 5], "{k:?}: {name}, record {id}");
+            }
+        }
+        app.finish().await;
+    }
+}
