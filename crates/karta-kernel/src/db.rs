@@ -214,7 +214,7 @@ impl Db {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory")

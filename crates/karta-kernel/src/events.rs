@@ -3,8 +3,10 @@
 //! a rolled-back change leaves none. Consumers (notifications today; webhooks, rules and
 //! roll-ups later) read them in order, each from its own position.
 //!
-//! Ordering: an event gets its `seq` only after it committed, from the sequencer
-//! ([`sequence`]), which numbers the committed, unnumbered events in insert order. A consumer
+//! Ordering: on PostgreSQL an event gets its `seq` only after it committed, from the sequencer
+//! ([`sequence`]), which numbers the committed, unnumbered events in insert order. (SQLite,
+//! with one writer at a time, numbers each as it is written, by a trigger: there insert order
+//! is commit order.) A consumer
 //! reads the events after its position by `seq`, so an event whose transaction committed late
 //! is numbered after those already read and is never skipped (numbering at insert would let a
 //! long transaction's event appear below a position already passed). Two changes of one
@@ -188,17 +190,20 @@ pub async fn consume(db: &Db, consumer: &Consumer, node: &str, limit: i64) -> Re
         sequence(db, 10_000).await?;
     }
     let now = now_ms();
-    let Some(from) = stored_position(db, consumer.name).await? else {
-        db.exec(
-            Q::new(
-                "INSERT INTO event_positions (consumer, position, lease_until, leased_by, updated_at) \
-                 VALUES ($1, 0, 0, '', $2) ON CONFLICT (consumer) DO NOTHING",
+    let from = match stored_position(db, consumer.name).await? {
+        Some(p) => p,
+        None => {
+            db.exec(
+                Q::new(
+                    "INSERT INTO event_positions (consumer, position, lease_until, leased_by, updated_at) \
+                     VALUES ($1, 0, 0, '', $2) ON CONFLICT (consumer) DO NOTHING",
+                )
+                .bind(consumer.name)
+                .bind(now),
             )
-            .bind(consumer.name)
-            .bind(now),
-        )
-        .await?;
-        return Box::pin(consume(db, consumer, node, limit)).await;
+            .await?;
+            0
+        }
     };
     if db.opt(Q::new("SELECT seq FROM events WHERE seq > $1 LIMIT 1").bind(from)).await?.is_none() {
         return Ok(0);

@@ -74,7 +74,8 @@ mod tests {
                 k.starts_with("dup.")
                     || k.starts_with("merge.")
                     || k.starts_with("act.merge")
-                    || k.starts_with("f.merged"),
+                    || k.starts_with("f.merged")
+                    || k.starts_with("entity."),
                 "{k}"
             );
             assert!(!TEXTS[..i].iter().any(|(k2, _, _)| k2 == k), "duplicate {k}");

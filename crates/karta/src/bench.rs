@@ -646,6 +646,13 @@ async fn move_card(db: &Db, ctx: &Ctx, pipeline: &Pipeline, n: usize) -> anyhow:
             .bind(&ids[1]),
     )
     .await?;
+    tx.exec(
+        Q::new("DELETE FROM events WHERE tenant_id = $1 AND entity = 'deal' AND record_id IN ($2, $3)")
+            .bind(t)
+            .bind(&ids[0])
+            .bind(&ids[1]),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(measured?))
 }
@@ -730,6 +737,27 @@ async fn move_between(
                 .bind(changes.to_string()),
             )
             .await?;
+            // The outbox's two events: the moment "moved" and the change.
+            for (kind, data) in [
+                ("deal.moved", serde_json::json!({"from_stage_id": from, "to_stage_id": to, "at": now})),
+                ("deal.updated", serde_json::json!({ "changes": changes })),
+            ] {
+                tx.exec(
+                    Q::new(
+                        "INSERT INTO events (tenant_id, id, kind, entity, record_id, version, user_id, at, data) \
+                         VALUES ($1, $2, $3, 'deal', $4, $5, $6, $7, $8)",
+                    )
+                    .bind(t)
+                    .bind(new_id())
+                    .bind(kind)
+                    .bind(rid)
+                    .bind(v + 1)
+                    .bind(ctx.user_id())
+                    .bind(now)
+                    .bind(data.to_string()),
+                )
+                .await?;
+            }
             tx.commit().await?;
             r_first.set(!r_first.get());
             Ok(1)

@@ -349,7 +349,42 @@ async fn create_staff(db: &Db, tenant_id: &str) -> anyhow::Result<Staff> {
         ids.push(u.id);
         slots.extend(std::iter::repeat_n(i, *share));
     }
+    create_roles(db, &operator).await?;
     Ok(Staff { ids, slots })
+}
+
+/// Two roles of the demo company's own, each with a user: a buyer who reads the accounts and
+/// the catalogue and nothing else, and a sales assistant who reads everything, plans calls and
+/// meetings for anyone, sees every calendar and exports.
+async fn create_roles(db: &Db, operator: &karta_kernel::Admin) -> anyhow::Result<()> {
+    use karta_kernel::roles::{self, RoleDraft};
+    // Roles name the registered entities (registered at start; the demo's own tests start here).
+    crate::contexts::register();
+    let all = |actions: &[&str]| {
+        serde_json::Value::Object(actions.iter().map(|a| ((*a).to_string(), "all".into())).collect())
+    };
+    let buyer =
+        RoleDraft::parse("Закупщик", &serde_json::json!({"account": all(&["read"]), "product": all(&["read"])}), &[])
+            .map_err(|e| anyhow::anyhow!("the demo buyer role: {e:?}"))?;
+    let assistant = RoleDraft::parse(
+        "Ассистент отдела продаж",
+        &serde_json::json!({
+            "account": all(&["read", "export"]), "contact": all(&["read", "export"]), "deal": all(&["read", "export"]),
+            "product": all(&["read"]), "activity": all(&["read", "create", "update"]),
+        }),
+        &["export".to_string(), "all_calendars".to_string()],
+    )
+    .map_err(|e| anyhow::anyhow!("the demo assistant role: {e:?}"))?;
+    for (draft, email, name) in
+        [(buyer, "buyer@demo.test", "Павел Закупкин"), (assistant, "assistant@demo.test", "Алла Помощникова")]
+    {
+        let role =
+            roles::create(db, operator, draft).await.with_context(|| format!("cannot create the role of {email}"))?;
+        users::create(db, operator, email, name, &role.id, Some(DEMO_PASSWORD))
+            .await
+            .with_context(|| format!("cannot create the demo user {email}"))?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------

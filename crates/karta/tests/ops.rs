@@ -32,6 +32,8 @@ const REFERENCE_TABLES: &[&str] = &[
     "karta_migrations", // schema bookkeeping: one row per migration, no tenant
     "login_failures",   // sign-in throttling by e-mail and address, before any tenant is known
     "search_deferred",  // SQLite only: a transaction's full-text bookkeeping, never committed
+    "events",           // the outbox: one order across tenants for its consumers (coordinator-local)
+    "event_positions",  // each consumer's place in that order, no tenant
 ];
 
 // Each query yields (tbl, idx, lead, cols) for every primary key and unique index, including

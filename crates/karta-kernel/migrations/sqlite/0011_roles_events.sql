@@ -41,6 +41,13 @@ CREATE UNIQUE INDEX events_seq ON events (seq);
 CREATE INDEX events_unsequenced ON events (ins) WHERE seq IS NULL;
 CREATE INDEX events_at ON events (at);
 CREATE INDEX events_record ON events (tenant_id, entity, record_id);
+-- SQLite has one writer at a time (every transaction begins IMMEDIATE), so insert order is
+-- commit order: an event is numbered as it is written, and the sequencer finds nothing to do
+-- (no background writes competing with the writer; PostgreSQL numbers after commit).
+CREATE TRIGGER events_numbered AFTER INSERT ON events WHEN NEW.seq IS NULL
+BEGIN
+  UPDATE events SET seq = NEW.ins WHERE ins = NEW.ins;
+END;
 
 -- Each consumer's position in the outbox, and who holds its lease.
 CREATE TABLE event_positions (

@@ -69,7 +69,7 @@ impl TestApp {
         let clock = karta_core::Clock::manual(karta_core::now_ms());
         config.clock = clock.clone();
         config.jobs_every = std::time::Duration::from_millis(50);
-        config.events_every = std::time::Duration::from_millis(20);
+        config.events_every = std::time::Duration::from_millis(50);
         let mut pg_admin = None;
         if kind == Kind::Postgres {
             let base = std::env::var("KARTA_TEST_POSTGRES_URL").unwrap();
