@@ -14,7 +14,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("roles.customized", "Built in, changed", "Встроенная, изменена"),
     ("roles.custom", "Your own", "Своя"),
     ("roles.records", "Records", "Записи"),
-    ("roles.entity", "Records", "Записи"),
+    ("roles.entity", "Kind of record", "Вид записей"),
     ("roles.hint", "Own: the records the user is responsible for. Team: those of the user's team. All: every record of the company.", "Свои — записи, за которые отвечает пользователь. Команды — записи его команды. Все — все записи компании."),
     ("roles.action.read", "See", "Просмотр"),
     ("roles.action.create", "Create", "Создание"),

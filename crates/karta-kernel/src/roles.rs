@@ -284,6 +284,26 @@ pub async fn choices(db: &Db, tenant_id: &str) -> Result<Vec<(String, String)>> 
     Ok(out)
 }
 
+/// The ids of the tenant's roles (built-in and its own) whose permissions satisfy `pred`: for
+/// questions like "who sells" (roles that may create deals), asked of what roles allow rather
+/// than of their names.
+///
+/// # Errors
+/// Database errors.
+pub async fn ids_where(db: &Db, tenant_id: &str, pred: impl Fn(&Perms) -> bool) -> Result<Vec<String>> {
+    let rows = db.all(Q::new("SELECT id, grants, caps FROM roles WHERE tenant_id = $1").bind(tenant_id)).await?;
+    let stored = |id: &str| rows.iter().find(|r| r.s("id") == id).map(|r| (r.s("grants"), r.s("caps")));
+    let mut ids: Vec<String> = Role::ALL.iter().map(|r| r.as_str().to_string()).collect();
+    ids.extend(rows.iter().map(|r| r.s("id")).filter(|id| builtin_role(id).is_none()));
+    Ok(ids
+        .into_iter()
+        .filter(|id| {
+            let s = stored(id);
+            pred(&resolve(id, s.as_ref().map(|(g, c)| (g.as_str(), c.as_str()))))
+        })
+        .collect())
+}
+
 /// True when `id` names a role of the tenant (built-in or its own).
 ///
 /// # Errors

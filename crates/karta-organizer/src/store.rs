@@ -828,6 +828,25 @@ pub async fn workload(db: &Db, ctx: &Ctx, now: i64, week_start: i64) -> Result<V
         (None, Scope::Team) => format!(" AND u.id = {}", q.arg(ctx.user_id())),
         _ => String::new(),
     };
+    // Whoever sells: of the built-in roles the sales ones (support and marketing may create
+    // deals, but are not measured by them), and every role of the tenant's own that may
+    // create deals.
+    let sellers: Vec<String> = karta_kernel::roles::ids_where(db, ctx.tenant_id(), |p| {
+        p.scope_of(Entity::Deal.as_str(), Action::Create).is_some()
+    })
+    .await?
+    .into_iter()
+    .filter(|id| {
+        karta_kernel::roles::builtin_role(id).is_none_or(|r| {
+            matches!(r, karta_core::Role::Admin | karta_core::Role::SalesManager | karta_core::Role::Salesperson)
+        })
+    })
+    .collect();
+    let sellers = if sellers.is_empty() {
+        "''".to_string()
+    } else {
+        sellers.iter().map(|r| q.arg(r.as_str())).collect::<Vec<_>>().join(", ")
+    };
     let n = q.arg(now);
     let ws = q.arg(week_start);
     let we = q.arg(week_start + 7 * 86_400_000);
@@ -841,7 +860,7 @@ pub async fn workload(db: &Db, ctx: &Ctx, now: i64, week_start: i64) -> Result<V
          (SELECT COUNT(*) FROM deals d WHERE d.tenant_id = u.tenant_id AND d.owner_id = u.id AND d.status = 'won' AND d.deleted_at IS NULL) AS won, \
          (SELECT COALESCE(SUM(d.closed_at - d.created_at), 0) FROM deals d WHERE d.tenant_id = u.tenant_id AND d.owner_id = u.id \
             AND d.status = 'won' AND d.deleted_at IS NULL) AS won_ms \
-         FROM users u WHERE u.tenant_id = {t} AND u.disabled = 0 AND u.role IN ('salesperson', 'sales_manager', 'admin'){team} \
+         FROM users u WHERE u.tenant_id = {t} AND u.disabled = 0 AND u.role IN ({sellers}){team} \
          ORDER BY u.display_name, u.id"
     );
     let rows = db.all(q).await?;

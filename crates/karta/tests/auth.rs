@@ -319,6 +319,9 @@ async fn a_role_the_admin_defines_applies_to_its_users_from_their_next_request()
         assert_eq!(buyer.get("/api/v1/deals").await.status(), StatusCode::FORBIDDEN, "{k:?}");
         assert_eq!(buyer.post("/api/v1/accounts", &json!({"name": "Нельзя"})).await.status(), StatusCode::FORBIDDEN);
         assert_eq!(buyer.get("/api/v1/accounts/export").await.status(), StatusCode::FORBIDDEN, "{k:?}");
+        // The team's workload lists those whose role may create deals: not a buyer.
+        let w = admin.get("/api/v1/workload").await.text;
+        assert!(w.contains("sales1") && !w.contains("Борис Закупкин"), "{k:?}: {w}");
 
         // Widened: the same token reads contacts on its next request.
         let put = |v: &str, b: serde_json::Value| {
