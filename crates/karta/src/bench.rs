@@ -101,9 +101,72 @@ pub async fn run(db: &Db, iterations: usize) -> anyhow::Result<String> {
         lines.push(typeahead(db, &admin, kind, queries, n).await?);
     }
     lines.extend(sales_scenarios(db, &admin, n).await?);
+    lines.push(outbox(db, t, n).await?);
 
     out.push_str(&table(&lines));
     Ok(out)
+}
+
+/// A consumer that does nothing with what it is handed: the outbox's own cost.
+const BENCH_CONSUMER: karta_kernel::events::Consumer =
+    karta_kernel::events::Consumer { name: "bench.outbox", handle: |_tx, _events| Box::pin(async { Ok(()) }) };
+
+/// Scenario: a consumer handed a batch of 500 events (reading them after its position under
+/// its lease, and moving its position in the batch's transaction), against the bare read and
+/// position update. 500 events of the run's own are written first and removed afterwards;
+/// each call starts from the position before them.
+async fn outbox(db: &Db, tenant: &str, n: usize) -> anyhow::Result<Line> {
+    const BATCH: usize = 500;
+    let mut tx = db.begin().await?;
+    for i in 0..BATCH {
+        let e = karta_kernel::events::NewEvent {
+            tenant_id: tenant,
+            user_id: "",
+            kind: "bench.noop",
+            entity: "bench",
+            record_id: &format!("r{}", i % 50),
+            version: i64::try_from(i).unwrap_or(0),
+            data: serde_json::json!({"changes": {"n": {"from": i, "to": i + 1}}}),
+        };
+        tx.exec(karta_kernel::events::insert(&e, now_ms())).await?;
+    }
+    tx.commit().await?;
+    karta_kernel::events::sequence(db, 10_000).await?;
+    let first = db
+        .opt(Q::new("SELECT MIN(seq) AS s FROM events WHERE tenant_id = $1 AND kind = 'bench.noop'").bind(tenant))
+        .await?
+        .context("the bench's events vanished")?
+        .i("s");
+    let start = first - 1;
+    let reset = |name: &'static str| {
+        Q::new(
+            "INSERT INTO event_positions (consumer, position, lease_until, leased_by, updated_at) VALUES ($1, $2, 0, '', 0) \
+             ON CONFLICT (consumer) DO UPDATE SET position = excluded.position, lease_until = 0, leased_by = ''",
+        )
+        .bind(name)
+        .bind(start)
+    };
+    let measured = measure(
+        "outbox: a consumer handed 500 events",
+        n,
+        |_| async move {
+            db.exec(reset("bench.outbox")).await?;
+            Ok(karta_kernel::events::consume(db, &BENCH_CONSUMER, "bench", 500).await?)
+        },
+        |_| async move {
+            db.exec(reset("bench.raw")).await?;
+            let mut tx = db.begin().await?;
+            let rows = tx.all(Q::new("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT 500").bind(start)).await?;
+            let last = rows.last().map_or(start, |r| r.i("seq"));
+            tx.exec(Q::new("UPDATE event_positions SET position = $1 WHERE consumer = 'bench.raw'").bind(last)).await?;
+            tx.commit().await?;
+            Ok(rows.len())
+        },
+    )
+    .await;
+    db.exec(Q::new("DELETE FROM events WHERE tenant_id = $1 AND kind = 'bench.noop'").bind(tenant)).await?;
+    db.exec(Q::new("DELETE FROM event_positions WHERE consumer IN ('bench.outbox', 'bench.raw')")).await?;
+    measured
 }
 
 /// The context of a demo user, as the web layer would build it.
