@@ -214,7 +214,7 @@ impl Db {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory")
@@ -662,6 +662,18 @@ impl Tx {
         match self {
             Self::S(t) => t.commit().await,
             Self::P(t) => t.commit().await,
+        }
+    }
+
+    /// Rolls back and waits for it (dropping a transaction rolls it back too, but without
+    /// waiting).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::S(t) => t.rollback().await,
+            Self::P(t) => t.rollback().await,
         }
     }
 }

@@ -208,20 +208,31 @@ pub async fn consume(db: &Db, consumer: &Consumer, node: &str, limit: i64) -> Re
     if db.opt(Q::new("SELECT seq FROM events WHERE seq > $1 LIMIT 1").bind(from)).await?.is_none() {
         return Ok(0);
     }
-    let leased = db
-        .exec(
-            Q::new(
-                "UPDATE event_positions SET lease_until = $1, leased_by = $2 \
-                 WHERE consumer = $3 AND (lease_until < $4 OR leased_by = $2)",
-            )
-            .bind(now + LEASE_MS)
-            .bind(node)
-            .bind(consumer.name)
-            .bind(now),
+    // The lease is taken, or renewed when half of it has run out: one write, not one per batch.
+    let mine = db
+        .opt(
+            Q::new("SELECT lease_until FROM event_positions WHERE consumer = $1 AND leased_by = $2")
+                .bind(consumer.name)
+                .bind(node),
         )
-        .await?;
-    if leased == 0 {
-        return Ok(0);
+        .await?
+        .is_some_and(|r| r.i("lease_until") > now + LEASE_MS / 2);
+    if !mine {
+        let leased = db
+            .exec(
+                Q::new(
+                    "UPDATE event_positions SET lease_until = $1, leased_by = $2 \
+                     WHERE consumer = $3 AND (lease_until < $4 OR leased_by = $2)",
+                )
+                .bind(now + LEASE_MS)
+                .bind(node)
+                .bind(consumer.name)
+                .bind(now),
+            )
+            .await?;
+        if leased == 0 {
+            return Ok(0);
+        }
     }
     // Read again under the lease: another node may have moved it meanwhile.
     let from = position(db, consumer.name).await?;
@@ -233,7 +244,10 @@ pub async fn consume(db: &Db, consumer: &Consumer, node: &str, limit: i64) -> Re
     let Some(last) = rows.last().map(|r| r.i("seq")) else { return Ok(0) };
     let batch: Vec<Event> = rows.iter().map(event_from).collect();
     let mut tx = db.begin().await?;
-    (consumer.handle)(&mut tx, &batch).await?;
+    if let Err(e) = (consumer.handle)(&mut tx, &batch).await {
+        tx.rollback().await?;
+        return Err(e);
+    }
     // Guarded by the old position and the lease: if another node took over meanwhile, this
     // batch is rolled back and left to it.
     let moved = tx
@@ -250,6 +264,7 @@ pub async fn consume(db: &Db, consumer: &Consumer, node: &str, limit: i64) -> Re
         )
         .await?;
     if moved == 0 {
+        tx.rollback().await?;
         return Ok(0);
     }
     tx.commit().await?;

@@ -215,6 +215,9 @@ async fn run_consumer(
             if *stop.borrow() {
                 return;
             }
+            // A backlog is worked off in batches with a breath between them, so that other
+            // writers (on SQLite, another process such as `karta import`) get their turn.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         tokio::select! {
             _ = stop.changed() => return,

@@ -45,7 +45,11 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     app.db.opt(Q::new(sql).bind(&app.tenant_a)).await.unwrap().map_or(0, |r| r.i("n"))
 }
 
-#[tokio::test]
+// The `karta` command runs as a child process and the test waits for it, blocking its
+// thread: on a runtime of one thread the server under test would stand still meanwhile (with
+// a transaction of its outbox consumer open, the child could not write). Two worker threads
+// keep the server going, as it would be in its own process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_with_broken_rows_imports_the_good_ones_and_reports_each_bad_one() {
     for kind in kinds() {
         let app = TestApp::spawn(kind).await;
@@ -133,7 +137,7 @@ async fn a_file_with_broken_rows_imports_the_good_ones_and_reports_each_bad_one(
 
 /// Adds a contact field, imports `csv` as the admin from a directory called `name`, and
 /// returns the closing line and the rejected rows.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imported_records_are_found_by_search_and_an_import_that_renames_an_account_renames_it_in_its_deals() {
     for k in kinds() {
         let app = TestApp::spawn(k).await;
@@ -196,7 +200,7 @@ async fn contacts_holding(app: &TestApp, id: &str) -> i64 {
     count(app, &format!("SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1 AND custom LIKE '%{id}%'")).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_field_given_by_e_mail_is_stored_as_that_users_id_and_an_unknown_one_rejects_the_row() {
     for kind in kinds() {
         let app = TestApp::spawn(kind).await;
@@ -215,7 +219,7 @@ async fn a_user_field_given_by_e_mail_is_stored_as_that_users_id_and_an_unknown_
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_field_given_by_id_or_account_name_is_stored_as_the_id_and_an_unknown_one_rejects_the_row() {
     for kind in kinds() {
         let app = TestApp::spawn(kind).await;
@@ -276,7 +280,7 @@ fn export(app: &TestApp, format: &str, out: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_import_of_10000_contacts_with_custom_fields_gives_identical_records() {
     for kind in kinds() {
         let app = TestApp::spawn(kind).await;
@@ -371,7 +375,7 @@ async fn export_then_import_of_10000_contacts_with_custom_fields_gives_identical
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_an_import_half_way_leaves_whole_batches_and_a_rerun_resumes_to_the_same_end() {
     for kind in kinds() {
         let app = TestApp::spawn(kind).await;
