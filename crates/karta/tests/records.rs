@@ -955,6 +955,11 @@ async fn two_consumers_each_see_every_event_once_in_order_per_record_across_a_re
                 assert_eq!(versions, [1, 2, 3, 4, 5], "{k:?}: {name}, record {id}");
             }
         }
+        // Events past the retention period are pruned; newer ones stay.
+        let before = karta_kernel::events::of_record(&app.db, &app.tenant_a, "contact", &ids[0]).await.unwrap();
+        assert_eq!(karta_kernel::events::prune(&app.db, before[0].at - 1).await.unwrap(), 0, "{k:?}");
+        assert!(karta_kernel::events::prune(&app.db, karta_core::now_ms() + 1).await.unwrap() >= 30, "{k:?}");
+        assert!(karta_kernel::events::of_record(&app.db, &app.tenant_a, "contact", &ids[0]).await.unwrap().is_empty());
         app.finish().await;
     }
 }
