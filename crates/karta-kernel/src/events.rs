@@ -3,10 +3,10 @@
 //! a rolled-back change leaves none. Consumers (notifications today; webhooks, rules and
 //! roll-ups later) read them in order, each from its own position.
 //!
-//! Ordering: on PostgreSQL an event gets its `seq` only after it committed, from the sequencer
-//! ([`sequence`]), which numbers the committed, unnumbered events in insert order. (SQLite,
-//! with one writer at a time, numbers each as it is written, by a trigger: there insert order
-//! is commit order.) A consumer
+//! Ordering: an event gets its `seq` only after it committed, from the sequencer
+//! ([`sequence`]), which numbers the committed, unnumbered events in insert order, many in one
+//! statement (cheaper than numbering each as it is written, which an import of a million rows
+//! would pay a million times). A consumer
 //! reads the events after its position by `seq`, so an event whose transaction committed late
 //! is numbered after those already read and is never skipped (numbering at insert would let a
 //! long transaction's event appear below a position already passed). Two changes of one

@@ -41,8 +41,6 @@ CREATE UNIQUE INDEX events_seq ON events (seq);
 CREATE INDEX events_unsequenced ON events (ins) WHERE seq IS NULL;
 CREATE INDEX events_at ON events (at);
 CREATE INDEX events_record ON events (tenant_id, entity, record_id);
--- (SQLite numbers each event as it is written: one writer at a time makes insert order the
--- commit order. Here transactions commit in any order, so the sequencer numbers after commit.)
 
 -- Each consumer's position in the outbox, and who holds its lease.
 CREATE TABLE event_positions (

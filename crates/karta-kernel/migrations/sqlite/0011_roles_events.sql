@@ -23,9 +23,10 @@ CREATE INDEX users_role ON users (tenant_id, role);
 -- The outbox: every change of a business record and every domain moment, written in the
 -- transaction of the change. `ins` orders inserts; `seq` is given after commit, in commit
 -- order, by the sequencer (events::sequence), so a consumer reading past its position never
--- skips an event that committed late.
+-- skips an event that committed late. (No AUTOINCREMENT: `ins` only orders the events not
+-- numbered yet, so a value reused after a prune harms nothing.)
 CREATE TABLE events (
-  ins INTEGER PRIMARY KEY AUTOINCREMENT,
+  ins INTEGER PRIMARY KEY,
   seq BIGINT,
   tenant_id TEXT NOT NULL,
   id TEXT NOT NULL,
@@ -41,13 +42,6 @@ CREATE UNIQUE INDEX events_seq ON events (seq);
 CREATE INDEX events_unsequenced ON events (ins) WHERE seq IS NULL;
 CREATE INDEX events_at ON events (at);
 CREATE INDEX events_record ON events (tenant_id, entity, record_id);
--- SQLite has one writer at a time (every transaction begins IMMEDIATE), so insert order is
--- commit order: an event is numbered as it is written, and the sequencer finds nothing to do
--- (no background writes competing with the writer; PostgreSQL numbers after commit).
-CREATE TRIGGER events_numbered AFTER INSERT ON events WHEN NEW.seq IS NULL
-BEGIN
-  UPDATE events SET seq = NEW.ins WHERE ins = NEW.ins;
-END;
 
 -- Each consumer's position in the outbox, and who holds its lease.
 CREATE TABLE event_positions (
