@@ -205,9 +205,11 @@ pub async fn consume(db: &Db, consumer: &Consumer, node: &str, limit: i64) -> Re
             0
         }
     };
-    if db.opt(Q::new("SELECT seq FROM events WHERE seq > $1 LIMIT 1").bind(from)).await?.is_none() {
-        return Ok(0);
-    }
+    // The batch is read before the lease is touched: an idle round writes nothing.
+    let limit = limit.clamp(1, 10_000);
+    let rows =
+        db.all(Q::new("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2").bind(from).bind(limit)).await?;
+    let Some(last) = rows.last().map(|r| r.i("seq")) else { return Ok(0) };
     // The lease is taken, or renewed when half of it has run out: one write, not one per batch.
     let mine = db
         .opt(
@@ -230,18 +232,12 @@ pub async fn consume(db: &Db, consumer: &Consumer, node: &str, limit: i64) -> Re
                 .bind(now),
             )
             .await?;
-        if leased == 0 {
+        // Taken over from another node, the position may have moved since it was read: the
+        // next round starts from where it is.
+        if leased == 0 || position(db, consumer.name).await? != from {
             return Ok(0);
         }
     }
-    // Read again under the lease: another node may have moved it meanwhile.
-    let from = position(db, consumer.name).await?;
-    let rows = db
-        .all(
-            Q::new("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2").bind(from).bind(limit.clamp(1, 10_000)),
-        )
-        .await?;
-    let Some(last) = rows.last().map(|r| r.i("seq")) else { return Ok(0) };
     let batch: Vec<Event> = rows.iter().map(event_from).collect();
     let mut tx = db.begin().await?;
     if let Err(e) = (consumer.handle)(&mut tx, &batch).await {
