@@ -19,8 +19,8 @@ pub fn pages() -> Pages {
         .get("/products/{id}/edit", p::edit_form)
 }
 
-/// The catalogue's own texts: `(key, English, Russian)`.
-pub const TEXTS: &[(&str, &str, &str)] = &[("entity.product", "Products and services", "Товары и услуги")];
+/// The catalogue's own texts (`texts/{lang}.ftl`).
+pub const TEXTS: karta_webkit::i18n::Ftl = karta_webkit::ftl!();
 
 /// Registers the catalogue's entity and texts.
 pub fn register() {

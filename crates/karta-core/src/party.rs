@@ -292,7 +292,15 @@ fn derive(entity: Entity, raw: PartyInput) -> PartyData {
     if entity == Entity::Account && !raw.legal_name.is_empty() {
         search.push(norm(&raw.legal_name));
     }
-    search.extend(raw.emails.iter().map(|l| l.value.to_lowercase()));
+    for l in &raw.emails {
+        // Both spellings of an internationalised address, so a search or a duplicate check
+        // typed either way finds it.
+        let (lower, key) = (l.value.to_lowercase(), crate::values::email_key(&l.value));
+        search.push(lower.clone());
+        if key != lower {
+            search.push(key);
+        }
+    }
     search.extend(raw.phones.iter().map(|l| digits(&l.value)));
     if !raw.tax_id.is_empty() {
         search.push(raw.tax_id.clone());

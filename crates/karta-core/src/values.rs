@@ -59,7 +59,9 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// An e-mail address, trimmed and with its domain lower-cased.
+/// An e-mail address, trimmed and with its domain lower-cased, kept as typed: an
+/// internationalised domain (`пример.рф`) stays in its own letters for people to read, and
+/// [`Email::key`] gives the form that matches it whichever way it was typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Email(String);
 
@@ -67,7 +69,8 @@ impl Email {
     /// Parses an address; `field` names the input in the error.
     ///
     /// # Errors
-    /// `invalid_email` when the text is not a plausible address.
+    /// `invalid_email` when the text is not a plausible address or its domain is not a valid
+    /// (internationalised) domain name.
     pub fn parse(s: &str, field: &str) -> Result<Self, FieldError> {
         let s = s.trim();
         let err = || FieldError::new(field, "invalid_email");
@@ -75,82 +78,211 @@ impl Email {
             return Err(err());
         }
         let (local, domain) = s.rsplit_once('@').ok_or_else(err)?;
-        if local.is_empty() || local.contains('@') || domain.len() < 3 || !domain.contains('.') {
+        if local.is_empty() || local.contains('@') || domain.chars().count() < 3 || !domain.contains('.') {
             return Err(err());
         }
         if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
             return Err(err());
         }
+        let ascii = idna::domain_to_ascii(domain).map_err(|_| err())?;
+        if ascii.len() > 253 || !ascii.contains('.') {
+            return Err(err());
+        }
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
     }
 
-    /// The address as text.
+    /// The address as typed (domain lower-cased).
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The form two addresses are compared by: lower-cased, the domain in its ASCII (IDNA)
+    /// spelling, so `Ivan@Пример.РФ` and `ivan@xn--e1afmkfd.xn--p1ai` are one address.
+    #[must_use]
+    pub fn key(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
+        let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_string());
+        format!("{}@{domain}", local.to_lowercase())
+    }
+
+    /// Every spelling of this address a store may hold (as typed, the ASCII and the Unicode
+    /// domain), lower-cased, for looking an address up whichever way it was saved.
+    #[must_use]
+    pub fn spellings(&self) -> Vec<String> {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
+        let local = local.to_lowercase();
+        let ascii = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_string());
+        let (unicode, _) = idna::domain_to_unicode(&ascii);
+        let mut v = vec![
+            format!("{local}@{}", domain.to_lowercase()),
+            format!("{local}@{ascii}"),
+            format!("{local}@{unicode}"),
+        ];
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// The matching key of an address typed anywhere (see [`Email::key`]); text that is not an
+/// address is only lower-cased.
+#[must_use]
+pub fn email_key(s: &str) -> String {
+    Email::parse(s, "").map_or_else(|_| s.trim().to_lowercase(), |e| e.key())
 }
 
 /// A phone number in E.164 form (`+79161234567`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Phone(String);
 
-/// The calling code of a country (ISO 3166 alpha-2) used for numbers typed without one.
-#[must_use]
-pub fn calling_code(country: &str) -> &'static str {
-    match country.to_ascii_uppercase().as_str() {
-        "UA" => "380",
-        "BY" => "375",
-        "US" | "CA" => "1",
-        "GB" => "44",
-        "DE" => "49",
-        "FR" => "33",
-        "PL" => "48",
-        "IT" => "39",
-        "ES" => "34",
-        _ => "7",
+/// The region whose numbering plan reads a number typed without a calling code: the
+/// tenant's country (ISO 3166 alpha-2), Russia when it is not a known one.
+fn region(country: &str) -> phonenumber::country::Id {
+    country.trim().to_ascii_uppercase().parse().unwrap_or(phonenumber::country::Id::RU)
+}
+
+/// Runs `f` with the metadata pattern `pattern` compiled to match a whole text. The patterns
+/// are laid out over several lines in the metadata; compiled once each and kept.
+fn with_anchored<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> Option<T> {
+    static ANCHORED: std::sync::Mutex<Option<std::collections::HashMap<String, regex::Regex>>> =
+        std::sync::Mutex::new(None);
+    let mut guard = ANCHORED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cache = guard.get_or_insert_with(std::collections::HashMap::new);
+    if !cache.contains_key(pattern) {
+        let bare: String = pattern.chars().filter(|c| !c.is_whitespace()).collect();
+        cache.insert(pattern.to_string(), regex::Regex::new(&format!("^(?:{bare})$")).ok()?);
     }
+    cache.get(pattern).map(f)
+}
+
+/// Whether the numbering plan of calling code `cc` has `national` as an assignable number:
+/// its length is one the plan allows and the plan's pattern matches the whole of it (the
+/// crate's own `Descriptor::is_match` only anchors the start).
+fn plan_knows(cc: u16, national: &str) -> bool {
+    let Some(metas) = phonenumber::metadata::DATABASE.by_code(&cc) else { return false };
+    let len = u16::try_from(national.len()).unwrap_or(u16::MAX);
+    metas.iter().any(|m| {
+        let general = m.descriptors().general();
+        (general.possible_length().is_empty() || general.possible_length().contains(&len))
+            && with_anchored(general.national_number().as_str(), |re| re.is_match(national)).unwrap_or(false)
+    })
+}
+
+/// A national number grouped by its plan's formats (`916 123-45-67`), done here rather than
+/// by the crate, which cannot hold a number whose first digit is also the trunk prefix.
+fn group(cc: u16, national: &str) -> Option<String> {
+    let metas = phonenumber::metadata::DATABASE.by_code(&cc)?;
+    let meta = metas.iter().find(|m| m.is_main_country_for_code()).or_else(|| metas.first())?;
+    let formats = if meta.international_formats().is_empty() { meta.formats() } else { meta.international_formats() };
+    formats.iter().find_map(|f| {
+        let leads = f.leading_digits().last().is_none_or(|ld| ld.find(national).is_some_and(|m| m.start() == 0));
+        if !leads || f.format() == "NA" {
+            return None;
+        }
+        with_anchored(f.pattern().as_str(), |re| {
+            re.is_match(national).then(|| re.replace(national, f.format()).into_owned())
+        })
+        .flatten()
+    })
+}
+
+/// Splits an E.164 number into its calling code and national number, by the calling codes
+/// the plans know (one to three digits).
+fn split_e164(e164: &str) -> Option<(u16, &str)> {
+    let digits = e164.strip_prefix('+')?;
+    (1..=3).filter(|n| *n < digits.len()).find_map(|n| {
+        let cc: u16 = digits[..n].parse().ok()?;
+        phonenumber::metadata::DATABASE.by_code(&cc).filter(|m| !m.is_empty()).map(|_| (cc, &digits[n..]))
+    })
+}
+
+fn known(e164: &str) -> bool {
+    split_e164(e164).is_some_and(|(cc, national)| plan_knows(cc, national))
 }
 
 impl Phone {
-    /// Parses a number typed with any formatting; national numbers get the calling code of
-    /// `country` (the tenant's default).
+    /// Parses a number typed with any formatting, by the numbering plans of every country
+    /// (libphonenumber's metadata through the `phonenumber` crate): a national number is read
+    /// by the plan of `country` (the tenant's), with its trunk prefix (`8` in Russia and
+    /// Kazakhstan, `0` in most of Europe) understood.
+    ///
+    /// The crate also strips a trunk prefix that is really the start of the number
+    /// (`+7 812…`, `8 800…`: rust-phonenumber issue 76), so the reading as typed is tried
+    /// too and whichever the plan knows is kept. A number no plan knows is still accepted
+    /// when it has the length of an international number (8 to 15 digits): plans grow faster
+    /// than metadata does, and refusing a customer's real number is worse than keeping an odd
+    /// one.
     ///
     /// # Errors
-    /// `invalid_phone` when the text has letters or a wrong number of digits.
+    /// `invalid_phone` when the text has letters or cannot be a phone number.
     pub fn parse(s: &str, country: &str, field: &str) -> Result<Self, FieldError> {
         let err = || FieldError::new(field, "invalid_phone");
         let s = s.trim();
-        if s.chars().any(|c| !(c.is_ascii_digit() || " +-()./".contains(c))) {
+        if s.is_empty() || s.chars().any(|c| !(c.is_ascii_digit() || " +-()./".contains(c))) {
             return Err(err());
         }
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        let international = if s.starts_with('+') {
-            digits
-        } else if let Some(rest) = digits.strip_prefix("00") {
-            rest.to_string()
+        // `00` is the international prefix nearly everywhere, whatever the local plan says.
+        let international = s.starts_with('+') || digits.starts_with("00");
+        let digits = if s.starts_with('+') { digits } else { digits.strip_prefix("00").unwrap_or(&digits).to_string() };
+        let region = region(country);
+        let plan = phonenumber::metadata::DATABASE.by_id(region.as_ref());
+        let cc = plan.map_or(7, phonenumber::Metadata::country_code);
+        let as_typed = if international {
+            format!("+{digits}")
         } else {
-            let cc = calling_code(country);
-            if cc == "7" && digits.len() == 11 && (digits.starts_with('8') || digits.starts_with('7')) {
-                format!("7{}", &digits[1..])
-            } else if digits.starts_with(cc) && digits.len() > 10 {
-                digits
-            } else if let Some(rest) = digits.strip_prefix('0') {
-                format!("{cc}{rest}")
-            } else {
-                format!("{cc}{digits}")
+            let trunk = plan.and_then(phonenumber::Metadata::national_prefix).unwrap_or("");
+            match digits.strip_prefix(trunk).filter(|_| !trunk.is_empty()) {
+                Some(rest) => format!("+{cc}{rest}"),
+                None if digits.starts_with(&cc.to_string()) && digits.len() > 10 => format!("+{digits}"),
+                None => format!("+{cc}{digits}"),
             }
         };
-        if !(8..=15).contains(&international.len()) || international.starts_with('0') {
+        let typed = if international { format!("+{digits}") } else { digits.clone() };
+        let by_crate =
+            phonenumber::parse(Some(region), &typed).ok().map(|n| n.format().mode(phonenumber::Mode::E164).to_string());
+        // "+44 (0) 20…": a trunk prefix written after the calling code out of habit.
+        let trunk_after_code = split_e164(&as_typed).and_then(|(cc, national)| {
+            let metas = phonenumber::metadata::DATABASE.by_code(&cc)?;
+            let trunk = metas.first()?.national_prefix()?;
+            national.strip_prefix(trunk).map(|rest| format!("+{cc}{rest}"))
+        });
+        let chosen = [Some(as_typed.clone()), by_crate, trunk_after_code]
+            .into_iter()
+            .flatten()
+            .find(|c| known(c))
+            .unwrap_or(as_typed);
+        let len = chosen.len().saturating_sub(1);
+        if !(8..=15).contains(&len) || chosen.starts_with("+0") {
             return Err(err());
         }
-        Ok(Self(format!("+{international}")))
+        Ok(Self(chosen))
+    }
+
+    /// Whether the numbering plan knows this number as one that can be assigned.
+    #[must_use]
+    pub fn is_known(&self) -> bool {
+        known(&self.0)
     }
 
     /// The number in E.164 form.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A stored number as people write it: international format grouped by its country's plan
+/// (`+7 916 123-45-67`, `+49 30 1234567`); text that is not a number comes back as it is.
+#[must_use]
+pub fn format_phone(stored: &str) -> String {
+    match split_e164(stored) {
+        Some((cc, national)) => match group(cc, national) {
+            Some(g) => format!("+{cc} {g}"),
+            None => format!("+{cc} {national}"),
+        },
+        None => stored.to_string(),
     }
 }
 
@@ -221,19 +353,69 @@ mod tests {
     fn phones_become_e164_with_the_default_country() {
         let p = |s| Phone::parse(s, "RU", "phone").map(|p| p.0);
         assert_eq!(p("8 (916) 123-45-67").as_deref(), Ok("+79161234567"));
-        assert_eq!(p("+44 20 7946 0958").as_deref(), Ok("+442079460958"));
+        assert_eq!(p("+7 916 123 45 67").as_deref(), Ok("+79161234567"));
         assert_eq!(p("9161234567").as_deref(), Ok("+79161234567"));
+        assert_eq!(p("0049 30 1234567").as_deref(), Ok("+49301234567"));
         assert!(p("12").is_err());
         assert!(p("call me").is_err());
         assert_eq!(Phone::parse("044 123 4567", "UA", "p").map(|p| p.0).as_deref(), Ok("+380441234567"));
     }
 
     #[test]
+    fn every_country_reads_its_own_national_numbers() {
+        let cases = [
+            ("DE", "030 1234567", "+49301234567"),
+            ("GB", "07911 123456", "+447911123456"),
+            ("US", "(212) 555-0123", "+12125550123"),
+            ("CN", "138 0013 8000", "+8613800138000"),
+            ("KZ", "8 701 123 4567", "+77011234567"),
+            ("FR", "01 23 45 67 89", "+33123456789"),
+            ("BR", "(11) 91234-5678", "+5511912345678"),
+            ("IN", "098765 43210", "+919876543210"),
+            ("JP", "03-1234-5678", "+81312345678"),
+        ];
+        for (country, typed, e164) in cases {
+            assert_eq!(Phone::parse(typed, country, "p").map(|p| p.0).as_deref(), Ok(e164), "{country} {typed}");
+        }
+    }
+
+    #[test]
+    fn stored_numbers_show_grouped_by_their_countrys_plan() {
+        assert_eq!(format_phone("+79161234567"), "+7 916 123-45-67");
+        assert_eq!(format_phone("+49301234567"), "+49 30 1234567");
+        assert_eq!(format_phone("+12125550123"), "+1 212-555-0123");
+        assert_eq!(format_phone("not a number"), "not a number");
+        assert!(Phone::parse("+79161234567", "RU", "p").is_ok_and(|p| p.is_known()));
+        assert_eq!(format_phone("+78125551234"), "+7 812 555-12-34");
+    }
+
+    #[test]
+    fn a_trunk_digit_that_starts_the_number_is_kept() {
+        let p = |s| Phone::parse(s, "RU", "phone").map(|p| p.0);
+        assert_eq!(p("+7 (812) 555-12-34").as_deref(), Ok("+78125551234"));
+        assert_eq!(p("8 (812) 555 12 34").as_deref(), Ok("+78125551234"));
+        assert_eq!(p("8 800 100-20-30").as_deref(), Ok("+78001002030"));
+        assert_eq!(p("88001002030").as_deref(), Ok("+78001002030"));
+        assert_eq!(Phone::parse("+44 (0) 20 7946 0958", "RU", "p").map(|p| p.0).as_deref(), Ok("+442079460958"));
+    }
+
+    #[test]
     fn emails_are_checked_and_domains_lowered() {
         assert_eq!(Email::parse(" Ivan@Example.RU ", "e").map(|e| e.0).as_deref(), Ok("Ivan@example.ru"));
-        for bad in ["", "ivan", "ivan@", "@x.ru", "a b@x.ru", "ivan@localhost", "a@x..ru"] {
+        for bad in ["", "ivan", "ivan@", "@x.ru", "a b@x.ru", "ivan@localhost", "a@x..ru", "a@xn--.ru"] {
             assert!(Email::parse(bad, "e").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn internationalised_domains_are_shown_as_typed_and_matched_in_ascii() {
+        let typed = Email::parse("Иван@Пример.РФ", "e").expect("an IDN address parses");
+        assert_eq!(typed.as_str(), "Иван@пример.рф");
+        assert_eq!(typed.key(), "иван@xn--e1afmkfd.xn--p1ai");
+        assert_eq!(email_key("иван@XN--E1AFMKFD.xn--p1ai"), typed.key());
+        assert_eq!(email_key("Anna@Example.COM"), "anna@example.com");
+        assert_eq!(typed.spellings(), ["иван@xn--e1afmkfd.xn--p1ai", "иван@пример.рф"]);
+        assert_eq!(email_key("not an address"), "not an address");
     }
 
     #[test]

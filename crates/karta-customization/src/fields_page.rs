@@ -81,7 +81,7 @@ pub async fn page(State(st): State<AppState>, u: PageUser, Query(pq): Query<Page
         .into_iter()
         .enumerate()
         .map(|(i, d)| FieldRow {
-            label: d.label(t.ru).to_string(),
+            label: d.label(t.is_ru()).to_string(),
             kind_label: t.s(&format!("kind.{}", d.kind.as_str())).to_string(),
             options: d.options.join("\n"),
             first: i == 0,

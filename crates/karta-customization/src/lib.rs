@@ -3,8 +3,6 @@
 
 pub mod fields_api;
 pub mod fields_page;
-pub mod texts_fields;
-pub mod texts_views;
 pub mod views_api;
 
 use karta_webkit::routes::Pages;
@@ -24,8 +22,10 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     fields_api::router().merge(views_api::router())
 }
 
+/// This context's texts (`texts/{lang}.ftl`).
+pub const TEXTS: karta_webkit::i18n::Ftl = karta_webkit::ftl!();
+
 /// Registers the texts.
 pub fn register() {
-    karta_webkit::i18n::register(texts_fields::TEXTS);
-    karta_webkit::i18n::register(texts_views::TEXTS);
+    karta_webkit::i18n::register(TEXTS);
 }

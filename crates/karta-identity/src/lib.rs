@@ -9,14 +9,16 @@ pub mod notifications;
 pub mod roles;
 pub mod session;
 pub mod settings;
-pub mod texts;
 
 use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
 
+/// This context's texts (`texts/{lang}.ftl`).
+pub const TEXTS: karta_webkit::i18n::Ftl = karta_webkit::ftl!();
+
 /// Registers the identity's texts, styles and the notifications consumer of the outbox.
 pub fn register() {
-    karta_webkit::i18n::register(texts::TEXTS);
+    karta_webkit::i18n::register(TEXTS);
     karta_webkit::plugins::STYLES.add("identity", include_str!("../static/identity.css"));
     karta_kernel::events::CONSUMERS.add("notifications", karta_kernel::notify::CONSUMER);
 }

@@ -5,7 +5,9 @@ use crate::lite::{LiteRow, Readers, RowBuilder, Val};
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Postgres, Row as _, Sqlite};
+// Every statement is built by `Q` from the code's own SQL text, with every value bound as an
+// argument, so the dynamic SQL sqlx asks to be vouched for never carries user input.
+use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -164,28 +166,37 @@ macro_rules! bind_all {
 /// Runs `$method` of a bound query on `$exec` for either engine, mapping rows to [`Row`].
 macro_rules! dispatch {
     (sqlite $exec:expr, $q:expr, all) => {
-        bind_all!(sqlx::query::<Sqlite>(&$q.sql), $q.args)
+        bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe($q.sql)), $q.args)
             .fetch_all($exec)
             .await
             .map(|v| v.into_iter().map(Row::S).collect::<Vec<_>>())
     };
     (pg $exec:expr, $q:expr, all) => {
-        bind_all!(sqlx::query::<Postgres>(&$q.sql), $q.args)
+        bind_all!(sqlx::query::<Postgres>(AssertSqlSafe($q.sql)), $q.args)
             .fetch_all($exec)
             .await
             .map(|v| v.into_iter().map(Row::P).collect::<Vec<_>>())
     };
     (sqlite $exec:expr, $q:expr, opt) => {
-        bind_all!(sqlx::query::<Sqlite>(&$q.sql), $q.args).fetch_optional($exec).await.map(|v| v.map(Row::S))
+        bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe($q.sql)), $q.args)
+            .fetch_optional($exec)
+            .await
+            .map(|v| v.map(Row::S))
     };
     (pg $exec:expr, $q:expr, opt) => {
-        bind_all!(sqlx::query::<Postgres>(&$q.sql), $q.args).fetch_optional($exec).await.map(|v| v.map(Row::P))
+        bind_all!(sqlx::query::<Postgres>(AssertSqlSafe($q.sql)), $q.args)
+            .fetch_optional($exec)
+            .await
+            .map(|v| v.map(Row::P))
     };
     (sqlite $exec:expr, $q:expr, exec) => {
-        bind_all!(sqlx::query::<Sqlite>(&$q.sql), $q.args).execute($exec).await.map(|r| r.rows_affected())
+        bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe($q.sql)), $q.args).execute($exec).await.map(|r| r.rows_affected())
     };
     (pg $exec:expr, $q:expr, exec) => {
-        bind_all!(sqlx::query::<Postgres>(&$q.sql), $q.args).execute($exec).await.map(|r| r.rows_affected())
+        bind_all!(sqlx::query::<Postgres>(AssertSqlSafe($q.sql)), $q.args)
+            .execute($exec)
+            .await
+            .map(|r| r.rows_affected())
     };
 }
 
@@ -307,8 +318,8 @@ impl Db {
     /// Database errors.
     pub async fn script(&self, sql: &str) -> Result<(), sqlx::Error> {
         match self {
-            Self::Sqlite(p, _) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-            Self::Pg(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+            Self::Sqlite(p, _) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
+            Self::Pg(p) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(p).await.map(|_| ()),
         }
     }
 
@@ -350,14 +361,14 @@ impl Db {
             Self::Sqlite(p, None) => {
                 let p = p.clone();
                 tokio::spawn(async move {
-                    let rows = bind_all!(sqlx::query::<Sqlite>(&q.sql), q.args).fetch(&p);
+                    let rows = bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe(q.sql)), q.args).fetch(&p);
                     pump(rows, |r| Ok(Row::S(r)), chunk, &tx).await;
                 });
             }
             Self::Pg(p) => {
                 let p = p.clone();
                 tokio::spawn(async move {
-                    let rows = bind_all!(sqlx::query::<Postgres>(&q.sql), q.args).fetch(&p);
+                    let rows = bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(q.sql)), q.args).fetch(&p);
                     // Decoded here, on the reading task, rather than column by column where the
                     // rows are used: an export's formatting has enough to do.
                     let mut build = None;
@@ -649,8 +660,8 @@ impl Tx {
     /// Database errors.
     pub async fn script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         match self {
-            Self::S(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
-            Self::P(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
+            Self::S(t) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **t).await.map(|_| ()),
+            Self::P(t) => sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **t).await.map(|_| ()),
         }
     }
 
@@ -717,20 +728,72 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "roles_events", include_str!("../migrations/postgres/0011_roles_events.sql")),
 ];
 
+/// The checksum of a migration's text, as recorded when it is applied: SHA-256 of the text
+/// with Windows line ends made Unix ones, so a checkout's line-end setting changes nothing.
+#[must_use]
+pub fn migration_checksum(sql: &str) -> String {
+    crate::users::sha256_hex(&sql.replace("\r\n", "\n"))
+}
+
 /// Applies every migration not yet applied; returns how many ran.
 ///
+/// Refuses to start when an applied migration's text has changed since (its recorded checksum
+/// differs), or when the database holds a migration this build does not know (it was
+/// upgraded by a newer Karta): either way the schema is not the one this code expects.
+///
 /// # Errors
-/// Database errors, with the failing migration named.
+/// Database errors, with the failing migration named; a changed or unknown migration.
 pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
-    db.script(
-        "CREATE TABLE IF NOT EXISTS karta_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-    )
-    .await
-    .context("cannot create the migrations table")?;
     let list = match db.engine() {
         Engine::Sqlite => SQLITE_MIGRATIONS,
         Engine::Postgres => PG_MIGRATIONS,
     };
+    migrate_list(db, list).await
+}
+
+async fn migrate_list(db: &Db, list: &[(i64, &str, &str)]) -> anyhow::Result<usize> {
+    db.script(
+        "CREATE TABLE IF NOT EXISTS karta_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT NOT NULL DEFAULT '')",
+    )
+    .await
+    .context("cannot create the migrations table")?;
+    // Databases made before checksums were kept lack the column; their rows are filled in below.
+    let has_checksum = match db.engine() {
+        Engine::Sqlite => {
+            db.opt(Q::new("SELECT 1 AS x FROM pragma_table_info('karta_migrations') WHERE name = 'checksum'")).await?
+        }
+        Engine::Postgres => {
+            db.opt(Q::new(
+                "SELECT 1 AS x FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'karta_migrations' AND column_name = 'checksum'",
+            ))
+            .await?
+        }
+    };
+    if has_checksum.is_none() {
+        db.script("ALTER TABLE karta_migrations ADD COLUMN checksum TEXT NOT NULL DEFAULT ''")
+            .await
+            .context("cannot add checksums to the migrations table")?;
+    }
+    let applied = db.all(Q::new("SELECT version, name, checksum FROM karta_migrations ORDER BY version")).await?;
+    for row in &applied {
+        let version = row.i("version");
+        let Some((_, name, sql)) = list.iter().find(|(v, _, _)| *v == version) else {
+            anyhow::bail!(
+                "the database has migration {version:04} ({}), which this build of Karta does not know: it was upgraded by a newer version; run that version or restore a backup",
+                row.s("name")
+            );
+        };
+        let now = migration_checksum(sql);
+        let recorded = row.s("checksum");
+        if recorded.is_empty() {
+            db.exec(Q::new("UPDATE karta_migrations SET checksum = $1 WHERE version = $2").bind(&now).bind(version))
+                .await?;
+        } else if recorded != now {
+            anyhow::bail!(
+                "migration {version:04} ({name}) was changed after it was applied to this database (checksum {recorded}, now {now}): restore its original text and put the change in a new migration"
+            );
+        }
+    }
     let mut ran = 0;
     for (version, name, sql) in list {
         let mut tx = db.begin().await?;
@@ -738,12 +801,13 @@ pub async fn migrate(db: &Db) -> anyhow::Result<usize> {
         if done.is_some() {
             continue;
         }
-        tx.script(sql).await.with_context(|| format!("migration {version} ({name}) failed"))?;
+        tx.script(sql).await.with_context(|| format!("migration {version:04} ({name}) failed"))?;
         tx.exec(
-            Q::new("INSERT INTO karta_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            Q::new("INSERT INTO karta_migrations (version, name, applied_at, checksum) VALUES ($1, $2, $3, $4)")
                 .bind(*version)
                 .bind(*name)
-                .bind(karta_core::now_ms()),
+                .bind(karta_core::now_ms())
+                .bind(migration_checksum(sql)),
         )
         .await?;
         tx.commit().await?;

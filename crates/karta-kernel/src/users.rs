@@ -3,7 +3,8 @@
 use crate::ctx::{Admin, Ctx};
 use crate::db::{Arg, Db, Row, Q};
 use crate::error::{Result, StoreError};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use karta_core::{new_id, now_ms, Cap, Email, FieldError};
 use sha2::{Digest, Sha256};
@@ -57,7 +58,7 @@ fn user_from(r: &Row) -> User {
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     #[expect(clippy::expect_used, reason = "no OS randomness means no security; stop loudly")]
-    getrandom::getrandom(&mut buf).expect("the OS random source failed");
+    getrandom::fill(&mut buf).expect("the OS random source failed");
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -67,18 +68,39 @@ pub fn sha256_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_password(pw: &str) -> Result<String> {
+fn hash_password_now(pw: &str) -> Result<String> {
     if pw.chars().count() < 12 {
         return Err(StoreError::field("password", "password_too_short"));
     }
     let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| anyhow::anyhow!("random: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    Ok(Argon2::default().hash_password(pw.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
+    getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("random: {e}"))?;
+    Ok(Argon2::default()
+        .hash_password_with_salt(pw.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+        .to_string())
 }
 
-fn verify_password(pw: &str, hash: &str) -> bool {
+/// Hashes a password on a blocking thread: argon2 takes tens of milliseconds of CPU on
+/// purpose, which would stall every other request sharing an async worker.
+async fn hash_password(pw: &str) -> Result<String> {
+    let pw = pw.to_string();
+    tokio::task::spawn_blocking(move || hash_password_now(&pw))
+        .await
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("password hashing stopped: {e}")))?
+}
+
+fn verify_password_now(pw: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+}
+
+/// Checks `pw` against each of `hashes` on a blocking thread (see [`hash_password`]).
+async fn verify_passwords(pw: &str, hashes: Vec<Option<String>>) -> Result<Vec<bool>> {
+    let pw = pw.to_string();
+    tokio::task::spawn_blocking(move || {
+        hashes.iter().map(|h| h.as_deref().is_some_and(|h| verify_password_now(&pw, h))).collect()
+    })
+    .await
+    .map_err(|e| StoreError::Other(anyhow::anyhow!("password check stopped: {e}")))
 }
 
 /// Adds a user to the administered tenant.
@@ -101,7 +123,7 @@ pub async fn create(
     let email = Email::parse(email, "email").map_err(|e| StoreError::Invalid(vec![e]))?;
     let email = email.as_str().to_lowercase();
     let hash = match password {
-        Some(p) => hash_password(p)?,
+        Some(p) => hash_password(p).await?,
         None => String::new(),
     };
     let exists =
@@ -232,7 +254,7 @@ async fn set_user_column(db: &Db, tenant_id: &str, user_id: &str, column: &'stat
 /// # Errors
 /// `Invalid` for a short password; `NotFound`.
 pub async fn set_password(db: &Db, admin: &Admin, user_id: &str, pw: &str) -> Result<()> {
-    let hash = hash_password(pw)?;
+    let hash = hash_password(pw).await?;
     set_user_column(db, admin.tenant_id(), user_id, "password_hash", hash.into()).await
 }
 
@@ -297,8 +319,10 @@ pub async fn sign_in(
     client: &str,
 ) -> Result<Result<User, SignInError>> {
     let email = email.trim().to_lowercase();
+    // An internationalised address signs in whichever way it is typed and however it was saved.
+    let spellings = Email::parse(&email, "email").map_or_else(|_| vec![email.clone()], |e| e.spellings());
     let since = now_ms() - THROTTLE_WINDOW_MS;
-    let acct_key = format!("acct:{email}");
+    let acct_key = format!("acct:{}", karta_core::values::email_key(&email));
     let addr_key = format!("addr:{client}");
     let count = |key: String| {
         let q = Q::new("SELECT COUNT(*) AS n FROM login_failures WHERE key = $1 AND at > $2").bind(key).bind(since);
@@ -309,16 +333,23 @@ pub async fn sign_in(
     {
         return Ok(Err(SignInError::Throttled));
     }
-    let mut q = Q::new("SELECT u.* FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = $1").bind(&email);
+    let mut q = Q::new("SELECT u.* FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email IN (");
+    for (i, sp) in spellings.iter().enumerate() {
+        let p = q.arg(sp);
+        q.sql.push_str(if i == 0 { "" } else { ", " });
+        q.sql.push_str(&p);
+    }
+    q.sql.push(')');
     if let Some(slug) = tenant_slug.filter(|s| !s.trim().is_empty()) {
         let p = q.arg(slug.trim().to_ascii_lowercase());
         q.sql.push_str(&format!(" AND t.slug = {p}"));
     }
     let rows = db.all(q).await?;
     let candidates: Vec<User> = rows.iter().map(user_from).collect();
-    let hashes: Vec<String> = rows.iter().map(|r| r.s("password_hash")).collect();
-    let matched: Vec<usize> =
-        (0..candidates.len()).filter(|&i| !candidates[i].disabled && verify_password(password, &hashes[i])).collect();
+    let hashes: Vec<Option<String>> =
+        rows.iter().zip(&candidates).map(|(r, u)| (!u.disabled).then(|| r.s("password_hash"))).collect();
+    let ok = verify_passwords(password, hashes).await?;
+    let matched: Vec<usize> = (0..candidates.len()).filter(|&i| ok[i]).collect();
     match matched.as_slice() {
         [i] => {
             db.exec(Q::new("DELETE FROM login_failures WHERE key = $1").bind(acct_key)).await?;
@@ -609,9 +640,9 @@ mod tests {
 
     #[test]
     fn a_password_verifies_against_its_own_hash_only() {
-        let h = hash_password("correct horse battery").expect("hashes");
-        assert!(verify_password("correct horse battery", &h), "{h}");
-        assert!(!verify_password("correct horse battery!", &h));
-        assert!(matches!(hash_password("short"), Err(StoreError::Invalid(_))));
+        let h = hash_password_now("correct horse battery").expect("hashes");
+        assert!(verify_password_now("correct horse battery", &h), "{h}");
+        assert!(!verify_password_now("correct horse battery!", &h));
+        assert!(matches!(hash_password_now("short"), Err(StoreError::Invalid(_))));
     }
 }

@@ -645,9 +645,9 @@ mod tests {
 
     #[test]
     fn titles_read_naturally_in_both_languages() {
-        karta_webkit::i18n::register(crate::texts::TEXTS);
-        let en = Tr { ru: false };
-        let ru = Tr { ru: true };
+        karta_webkit::i18n::register(crate::TEXTS);
+        let en = Tr::EN;
+        let ru = Tr::RU;
         let a = day("2026-03-30");
         assert_eq!(week_title(en, a, add_days(a, 6)), "30 March – 5 April 2026");
         assert_eq!(week_title(ru, a, add_days(a, 6)), "30 марта – 5 апреля 2026");

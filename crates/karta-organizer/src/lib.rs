@@ -9,7 +9,6 @@ pub mod ics;
 pub mod pages;
 pub mod store;
 pub mod team;
-pub mod texts;
 
 use karta_core::Entity;
 use karta_webkit::plugins::{Panel, Slot, RECORD_PANELS, STYLES};
@@ -26,6 +25,9 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()
 }
 
+/// This context's texts (`texts/{lang}.ftl`).
+pub const TEXTS: karta_webkit::i18n::Ftl = karta_webkit::ftl!();
+
 /// Registers texts, styles, the timeline panel, the reminder job and the hand-over task.
 pub fn register() {
     karta_kernel::entities::ENTITIES.add(
@@ -38,7 +40,7 @@ pub fn register() {
             defaults: karta_core::Role::record_default,
         },
     );
-    karta_webkit::i18n::register(texts::TEXTS);
+    karta_webkit::i18n::register(TEXTS);
     STYLES.add("organizer", include_str!("../static/organizer.css"));
     RECORD_PANELS.add(
         "organizer.timeline",

@@ -82,7 +82,7 @@ fn fmt_days(t: Tr, d: Option<f64>) -> String {
         None => "—".to_string(),
         Some(v) => {
             let s = format!("{v:.1}");
-            if t.ru {
+            if t.is_ru() {
                 s.replace('.', ",")
             } else {
                 s
@@ -304,8 +304,8 @@ mod tests {
 
     #[test]
     fn average_days_read_in_the_pages_language() {
-        assert_eq!(fmt_days(Tr { ru: false }, Some(12.345)), "12.3");
-        assert_eq!(fmt_days(Tr { ru: true }, Some(12.345)), "12,3");
-        assert_eq!(fmt_days(Tr { ru: true }, None), "—");
+        assert_eq!(fmt_days(Tr::EN, Some(12.345)), "12.3");
+        assert_eq!(fmt_days(Tr::RU, Some(12.345)), "12,3");
+        assert_eq!(fmt_days(Tr::RU, None), "—");
     }
 }

@@ -8,6 +8,7 @@
 use crate::parties::table;
 use karta_core::party::{self, Labeled, PartyData, PartyInput};
 use karta_core::text::{digits, norm};
+use karta_core::values::email_key;
 use karta_core::{Action, Entity, Scope};
 use karta_kernel::ctx::Ctx;
 use karta_kernel::db::{Db, Engine, Row, Q};
@@ -182,14 +183,12 @@ pub async fn candidates(
     let scope = ctx.scope(entity, Action::Read)?;
     let mut out: Vec<Candidate> = Vec::new();
     // E-mails: every address of the new record against every address of the others.
-    let mut emails: Vec<String> = data.input.emails.iter().map(|l| l.value.to_lowercase()).collect();
+    let mut emails: Vec<String> = data.input.emails.iter().map(|l| email_key(&l.value)).collect();
     emails.sort();
     emails.dedup();
     for e in emails.into_iter().take(MAX_VALUES) {
         for r in probe(db, ctx, entity, scope, Probe::Text(e.clone()), exclude_id).await? {
-            if labeled(&r, "emails").iter().any(|l| l.value.to_lowercase() == e)
-                || r.s("primary_email").to_lowercase() == e
-            {
+            if labeled(&r, "emails").iter().any(|l| email_key(&l.value) == e) || email_key(&r.s("primary_email")) == e {
                 add(&mut out, candidate(entity, &r, Reason::Email));
             }
         }

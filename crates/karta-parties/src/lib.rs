@@ -13,7 +13,6 @@ pub mod merge_pages;
 pub mod notes;
 pub mod pages;
 pub mod parties;
-pub mod texts_merge;
 
 use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
@@ -48,6 +47,9 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router().merge(merge_api::router())
 }
 
+/// This context's texts (`texts/{lang}.ftl`).
+pub const TEXTS: karta_webkit::i18n::Ftl = karta_webkit::ftl!();
+
 /// Registers the context's texts, mass updaters and trash list.
 pub fn register() {
     use karta_kernel::entities::{EntityInfo, ENTITIES};
@@ -64,7 +66,7 @@ pub fn register() {
         );
     }
     karta_kernel::listq::COLUMNS.add("parties", columns::FIELDS);
-    karta_webkit::i18n::register(texts_merge::TEXTS);
+    karta_webkit::i18n::register(TEXTS);
     mass::register();
     karta_webkit::plugins::TRASH.add("parties", |st, u| Box::pin(pages::trashed(st, u)));
     for entity in [karta_core::Entity::Account, karta_core::Entity::Contact] {

@@ -486,8 +486,8 @@ mod tests {
 
     #[test]
     fn values_show_as_text() {
-        karta_webkit::i18n::register(crate::texts_merge::TEXTS);
-        let t = Tr { ru: false };
+        karta_webkit::i18n::register(crate::TEXTS);
+        let t = Tr::EN;
         let v = serde_json::json!([{"value": "a@x.ru", "label": "work"}, {"value": "b@x.ru", "label": ""}]);
         assert_eq!(show(t, "emails", &v, &[]), "a@x.ru (work); b@x.ru");
         assert_eq!(show(t, "do_not_email", &Value::Bool(true), &[]), "yes");

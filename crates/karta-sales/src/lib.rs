@@ -12,8 +12,6 @@ pub mod pages;
 pub mod panels;
 pub mod pipelines;
 pub mod pipelines_admin;
-pub mod texts_board;
-pub mod texts_sales;
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -52,6 +50,9 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()
 }
 
+/// This context's texts (`texts/{lang}.ftl`).
+pub const TEXTS: karta_webkit::i18n::Ftl = karta_webkit::ftl!();
+
 /// Registers texts, styles, the mass updater, the deals card, the trash list and the
 /// listener that keeps deals' search text in step with their accounts' names.
 pub fn register() {
@@ -67,8 +68,7 @@ pub fn register() {
         },
     );
     karta_kernel::listq::COLUMNS.add("sales", columns::FIELDS);
-    karta_webkit::i18n::register(texts_sales::TEXTS);
-    karta_webkit::i18n::register(texts_board::TEXTS);
+    karta_webkit::i18n::register(TEXTS);
     STYLES.add("sales", include_str!("../static/sales.css"));
     STYLES.add("board", include_str!("../static/board.css"));
     mass::register();

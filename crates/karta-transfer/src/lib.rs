@@ -7,7 +7,6 @@ pub mod columns;
 pub mod export;
 pub mod import;
 pub mod pages;
-pub mod texts;
 
 use karta_webkit::plugins::STYLES;
 use karta_webkit::routes::Pages;
@@ -23,9 +22,12 @@ pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
     api::router()
 }
 
+/// This context's texts (`texts/{lang}.ftl`).
+pub const TEXTS: karta_webkit::i18n::Ftl = karta_webkit::ftl!();
+
 /// Registers texts, styles and the export formats (CSV, XLSX, vCard).
 pub fn register() {
     export::register();
-    karta_webkit::i18n::register(texts::TEXTS);
+    karta_webkit::i18n::register(TEXTS);
     STYLES.add("imports", include_str!("../static/imports.css"));
 }

@@ -234,9 +234,9 @@ struct ShowPage {
 async fn targets(st: &AppState, u: &PageUser, e: Entity) -> Result<Vec<(String, String)>, StoreError> {
     let t = u.t;
     let mut v = vec![(String::new(), t.s("imp.ignore").to_string())];
-    v.extend(columns::for_entity(e).map(|c| (c.key.to_string(), if t.ru { c.ru } else { c.en }.to_string())));
+    v.extend(columns::for_entity(e).map(|c| (c.key.to_string(), if t.is_ru() { c.ru } else { c.en }.to_string())));
     for d in karta_kernel::fields::list(&st.db, &u.p.ctx, e, false).await?.into_iter() {
-        let label = if t.ru && !d.label_ru.is_empty() { d.label_ru.clone() } else { d.label_en.clone() };
+        let label = if t.is_ru() && !d.label_ru.is_empty() { d.label_ru.clone() } else { d.label_en.clone() };
         v.push((d.field_name(), label));
     }
     Ok(v)
@@ -472,7 +472,7 @@ async fn export(
     lq.after = None;
     let mut columns = vec![primary(e).to_string()];
     columns.extend(cols);
-    match xfer::export_response(&st, &u.p.ctx, e, format, lq, columns, t.ru).await {
+    match xfer::export_response(&st, &u.p.ctx, e, format, lq, columns, t.is_ru()).await {
         Ok(r) => r,
         Err(StoreError::Invalid(errs)) => {
             let msg = errs.iter().map(|x| t.err(x.code)).collect::<Vec<_>>().join("; ");

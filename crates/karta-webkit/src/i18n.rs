@@ -1,323 +1,268 @@
-//! Russian and English texts of the UI. A key missing here shows as itself, which a test
-//! catches.
+//! The UI's texts in every language Karta speaks, from Fluent (`.ftl`) files: each context
+//! keeps `texts/{lang}.ftl` in its home and registers them at start ([`register`]). Code and
+//! templates name a text by its key (`nav.accounts`); in the files the dots are written as
+//! hyphens (`nav-accounts`), because Fluent identifiers cannot hold dots. A key missing in a
+//! language falls back to English, and a key missing everywhere shows as itself; a test in the
+//! app proves neither happens.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_syntax::ast;
+
+/// The languages Karta speaks: code and the language's own name. Adding one means adding a
+/// row here and a `texts/{code}.ftl` to every context (the key test names any that is missing).
+pub const LANGS: &[(&str, &str)] = &[("en", "English"), ("ru", "Русский")];
+
+/// Languages whose speakers are best served by another of [`LANGS`] when theirs is missing.
+const NEAREST: &[(&str, &str)] = &[("uk", "ru"), ("be", "ru"), ("kk", "ru")];
 
 /// The language a page is rendered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tr {
-    /// True for Russian.
-    pub ru: bool,
+    /// Index into [`LANGS`].
+    lang: usize,
+}
+
+/// One value given to a text with variables.
+#[derive(Debug, Clone)]
+pub enum Arg<'a> {
+    /// A number: chooses the plural form and shows as typed.
+    Num(i64),
+    /// A text.
+    Text(&'a str),
 }
 
 impl Tr {
-    /// From a stored preference (`ru`/`en`) or, when empty, an `Accept-Language` header.
+    /// English.
+    pub const EN: Self = Self { lang: 0 };
+    /// Russian.
+    pub const RU: Self = Self { lang: 1 };
+
+    /// The language with this code, if Karta speaks it.
+    #[must_use]
+    pub fn new(code: &str) -> Option<Self> {
+        let code = code.trim().to_ascii_lowercase();
+        let primary = code.split(['-', '_']).next().unwrap_or("");
+        let primary = NEAREST.iter().find(|(from, _)| *from == primary).map_or(primary, |(_, to)| to);
+        LANGS.iter().position(|(c, _)| *c == primary).map(|lang| Self { lang })
+    }
+
+    /// From a stored preference (a language code) or, when empty or unknown, the first
+    /// language of an `Accept-Language` header Karta speaks; English otherwise.
     #[must_use]
     pub fn pick(pref: &str, accept_language: &str) -> Self {
-        match pref {
-            "ru" => Self { ru: true },
-            "en" => Self { ru: false },
-            _ => {
-                let first = accept_language.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
-                Self { ru: first.starts_with("ru") || first.starts_with("uk") || first.starts_with("be") }
-            }
-        }
+        Self::new(pref)
+            .or_else(|| accept_language.split(',').find_map(|part| Self::new(part.split(';').next().unwrap_or(""))))
+            .unwrap_or(Self::EN)
     }
 
     /// The language code.
     #[must_use]
     pub fn code(&self) -> &'static str {
-        if self.ru {
-            "ru"
-        } else {
-            "en"
-        }
+        LANGS.get(self.lang).map_or("en", |(c, _)| c)
     }
 
-    /// The text of `key`.
+    /// True for Russian: tenant data that is kept in Russian and English (stage names, custom
+    /// field labels) shows its Russian side.
+    #[must_use]
+    pub fn is_ru(&self) -> bool {
+        self.code() == "ru"
+    }
+
+    /// The text of `key` (variables, if any, show as `{name}` for the caller to fill).
     #[must_use]
     pub fn s<'a>(&self, key: &'a str) -> &'a str {
-        match lookup(key) {
-            Some((en, ru)) => {
-                if self.ru {
-                    ru
-                } else {
-                    en
-                }
-            }
-            None => key,
-        }
+        plain(self.lang, key).unwrap_or(key)
     }
 
-    /// The label of field `name` (`f.<name>`).
+    /// The label of field `name` (`f.<name>`), empty when there is none.
     #[must_use]
     pub fn f(&self, name: &str) -> &'static str {
-        lookup(&format!("f.{name}")).map_or("", |(en, ru)| if self.ru { ru } else { en })
+        plain(self.lang, &format!("f.{name}")).unwrap_or("")
     }
 
     /// A field error's message.
     #[must_use]
     pub fn err(&self, code: &str) -> &'static str {
-        let key = format!("err.{code}");
-        match lookup(&key) {
-            Some((en, ru)) => {
-                if self.ru {
-                    ru
-                } else {
-                    en
-                }
-            }
-            None => {
-                if self.ru {
-                    "неверное значение"
-                } else {
-                    "invalid value"
-                }
+        plain(self.lang, &format!("err.{code}")).or_else(|| plain(self.lang, "err.invalid")).unwrap_or("invalid value")
+    }
+
+    /// The text of `key` with its variables filled: numbers choose the plural form of the
+    /// language (`1 сделка`, `3 сделки`, `5 сделок`).
+    #[must_use]
+    pub fn fmt(&self, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        let mut fa = FluentArgs::new();
+        for (name, v) in args {
+            match v {
+                Arg::Num(n) => fa.set(*name, FluentValue::from(*n)),
+                Arg::Text(s) => fa.set(*name, FluentValue::from(*s)),
             }
         }
+        format(self.lang, key, Some(&fa)).unwrap_or_else(|| key.to_string())
+    }
+
+    /// The text of `key` for `count` things (its `$count` variable).
+    #[must_use]
+    pub fn n(&self, key: &str, count: i64) -> String {
+        self.fmt(key, &[("count", Arg::Num(count))])
     }
 }
 
-/// Every key with its English and Russian text.
-pub const TEXTS: &[(&str, &str, &str)] = &[
-    ("app.name", "Karta", "Карта"),
-    ("nav.accounts", "Accounts", "Организации"),
-    ("nav.contacts", "Contacts", "Контакты"),
-    ("nav.deals", "Deals", "Сделки"),
-    ("nav.board", "Pipeline", "Воронка"),
-    ("nav.products", "Products", "Товары и услуги"),
-    ("nav.pipelines", "Pipelines", "Воронки продаж"),
-    ("nav.notifications", "Notifications", "Уведомления"),
-    ("nav.trash", "Trash", "Корзина"),
-    ("nav.settings", "Settings", "Настройки"),
-    ("nav.signout", "Sign out", "Выйти"),
-    ("nav.menu", "Menu", "Меню"),
-    ("search.placeholder", "Search people, companies, e-mails, phones…", "Поиск людей, компаний, e-mail, телефонов…"),
-    ("search.title", "Search", "Поиск"),
-    ("search.none", "Nothing found.", "Ничего не найдено."),
-    ("login.title", "Sign in", "Вход"),
-    ("login.email", "E-mail", "E-mail"),
-    ("login.password", "Password", "Пароль"),
-    ("login.company", "Company (if you work in several)", "Компания (если вы работаете в нескольких)"),
-    ("login.submit", "Sign in", "Войти"),
-    ("login.bad", "Wrong e-mail or password.", "Неверный e-mail или пароль."),
-    ("login.throttled", "Too many failed attempts. Try again in 15 minutes.", "Слишком много неудачных попыток. Попробуйте через 15 минут."),
-    ("login.need_company", "This e-mail works in several companies: enter the company.", "Этот e-mail есть в нескольких компаниях: укажите компанию."),
-    ("login.expired", "Your session has ended. Please sign in again.", "Сеанс завершён. Войдите снова."),
-    ("list.new_account", "New account", "Новая организация"),
-    ("list.new_contact", "New contact", "Новый контакт"),
-    ("list.filters", "Filters", "Фильтры"),
-    ("list.add_filter", "Add condition", "Добавить условие"),
-    ("list.apply", "Apply", "Применить"),
-    ("list.reset", "Reset", "Сбросить"),
-    ("list.columns", "Columns", "Колонки"),
-    ("list.next", "Next page", "Следующая страница"),
-    ("list.first", "First page", "Первая страница"),
-    ("list.empty", "No records match.", "Нет подходящих записей."),
-    ("list.count", "Records", "Записей"),
-    ("list.selected", "With selected", "С выбранными"),
-    ("list.select_all", "Select all on the page", "Выбрать все на странице"),
-    ("list.select", "Select", "Выбрать"),
-    ("bulk.assign", "Assign owner", "Назначить ответственного"),
-    ("bulk.tag", "Add tag", "Добавить тег"),
-    ("bulk.delete", "Move to trash", "В корзину"),
-    ("bulk.run", "Run", "Выполнить"),
-    ("bulk.done", "Records changed", "Изменено записей"),
-    ("op.contains", "contains", "содержит"),
-    ("op.starts", "starts with", "начинается с"),
-    ("op.eq", "equals", "равно"),
-    ("op.ne", "not equal", "не равно"),
-    ("op.in", "in list (a, b)", "из списка (a, b)"),
-    ("op.empty", "is empty", "пусто"),
-    ("op.notempty", "is not empty", "не пусто"),
-    ("op.gte", "from", "с / от"),
-    ("op.lte", "to", "по / до"),
-    ("f.name", "Name", "Название / имя"),
-    ("f.first_name", "First name", "Имя"),
-    ("f.last_name", "Last name", "Фамилия"),
-    ("f.middle_name", "Middle name", "Отчество"),
-    ("f.job_title", "Job title", "Должность"),
-    ("f.birthday", "Birthday", "День рождения"),
-    ("f.family_status", "Family status", "Семейное положение"),
-    ("f.income_band", "Income band", "Уровень дохода"),
-    ("f.legal_name", "Legal name", "Юридическое название"),
-    ("f.tax_id", "Tax ID", "ИНН"),
-    ("f.parent_id", "Parent account", "Головная организация"),
-    ("f.employees", "Employees", "Сотрудников"),
-    ("f.email", "E-mail", "E-mail"),
-    ("f.emails", "E-mails", "E-mail"),
-    ("f.phone", "Phone", "Телефон"),
-    ("f.phones", "Phones", "Телефоны"),
-    ("f.messengers", "Messengers", "Мессенджеры"),
-    ("f.addresses", "Addresses", "Адреса"),
-    ("f.address", "Address", "Адрес"),
-    ("f.street", "Street, building", "Улица, дом"),
-    ("f.city", "City", "Город"),
-    ("f.postcode", "Postcode", "Индекс"),
-    ("f.country", "Country", "Страна"),
-    ("f.label", "Label", "Тип"),
-    ("f.region", "Region", "Регион"),
-    ("f.industry", "Industry", "Отрасль"),
-    ("f.segment", "Segment", "Сегмент"),
-    ("f.website", "Website", "Сайт"),
-    ("f.relationship", "Relationship", "Тип отношений"),
-    ("f.owner", "Owner", "Ответственный"),
-    ("f.owner_id", "Owner", "Ответственный"),
-    ("f.source", "Source", "Источник"),
-    ("f.first_contact", "First contact", "Первый контакт"),
-    ("f.important_dates", "Important dates", "Важные даты"),
-    ("f.interests", "Interests", "Интересы"),
-    ("f.preferences", "Product preferences", "Предпочтения"),
-    ("f.tag", "Tag", "Тег"),
-    ("f.tags", "Tags", "Теги"),
-    ("f.do_not_contact", "Do not contact", "Не связываться"),
-    ("f.do_not_email", "Do not e-mail", "Не писать e-mail"),
-    ("f.description", "Description", "Описание"),
-    ("f.created_at", "Created", "Создано"),
-    ("f.updated_at", "Updated", "Изменено"),
-    ("f.role", "Role / title", "Роль / должность"),
-    ("hint.emails", "One per line; the first is primary. Optionally: address, label", "По одному в строке; первый — основной. Можно: адрес, тип"),
-    ("hint.phones", "One per line in any format; the first is primary. Optionally: number, label", "По одному в строке в любом формате; первый — основной. Можно: номер, тип"),
-    ("hint.messengers", "One per line: messenger: handle (telegram: @ivan)", "По одному в строке: мессенджер: ник (telegram: @ivan)"),
-    ("hint.dates", "One per line: date label (2025-05-01 Company day)", "По одному в строке: дата название (01.05.2025 День компании)"),
-    ("hint.tags", "Comma separated", "Через запятую"),
-    ("rel.prospect", "Prospect", "Потенциальный клиент"),
-    ("rel.customer", "Customer", "Клиент"),
-    ("rel.partner", "Partner", "Партнёр"),
-    ("rel.supplier", "Supplier", "Поставщик"),
-    ("rel.competitor", "Competitor", "Конкурент"),
-    ("fc.ours", "Our initiative", "Наша инициатива"),
-    ("fc.theirs", "Their initiative", "Их инициатива"),
-    ("form.save", "Save", "Сохранить"),
-    ("form.cancel", "Cancel", "Отмена"),
-    ("form.none", "—", "—"),
-    ("form.errors", "Please correct the marked fields.", "Исправьте отмеченные поля."),
-    ("f.custom", "Additional fields", "Дополнительные поля"),
-    ("error.conflict", "Someone else changed this in the meantime; nothing was overwritten. Reload the page and try again.", "Пока вы работали, это изменил кто-то другой; ничего не перезаписано. Обновите страницу и повторите."),
-    ("form.stale", "Someone changed this record while you were editing. Nothing was overwritten. Review their changes below, then save again.", "Пока вы редактировали, запись изменил кто-то другой. Ничего не перезаписано. Посмотрите изменения ниже и сохраните снова."),
-    ("form.stale_by", "changed by", "изменил(а)"),
-    ("form.profile", "Profile", "Профиль"),
-    ("form.personal", "Personal (optional)", "Личное (необязательно)"),
-    ("form.more", "More", "Дополнительно"),
-    ("rec.edit", "Edit", "Изменить"),
-    ("rec.delete", "Move to trash", "В корзину"),
-    ("rec.restore", "Restore", "Восстановить"),
-    ("rec.purge", "Delete forever", "Удалить навсегда"),
-    ("rec.in_trash", "This record is in the trash.", "Эта запись в корзине."),
-    ("rec.timeline", "Timeline", "Хронология"),
-    ("rec.history", "History", "История изменений"),
-    ("rec.contacts", "Contacts", "Контакты"),
-    ("rec.accounts", "Accounts", "Организации"),
-    ("rec.children", "Subsidiaries", "Дочерние организации"),
-    ("rec.parent", "Parent", "Головная"),
-    ("rec.link", "Link", "Связать"),
-    ("rec.unlink", "Unlink", "Отвязать"),
-    ("rec.link_account", "Link to an account", "Связать с организацией"),
-    ("rec.link_contact", "Add a contact", "Добавить контакт"),
-    ("rec.pick_hint", "Start typing a name", "Начните вводить название"),
-    ("rec.no_notes", "No notes yet.", "Заметок пока нет."),
-    ("rec.no_history", "No changes recorded.", "Изменений нет."),
-    ("rec.created", "Created", "Создано"),
-    ("rec.updated", "Updated", "Изменено"),
-    ("rec.version", "Version", "Версия"),
-    ("rec.deleted", "Moved to trash", "Перемещено в корзину"),
-    ("note.add", "Add note", "Добавить заметку"),
-    ("note.placeholder", "What happened? What was agreed?", "Что произошло? О чём договорились?"),
-    ("note.edit", "Edit", "Изменить"),
-    ("note.delete", "Delete", "Удалить"),
-    ("note.save", "Save note", "Сохранить заметку"),
-    ("act.create", "created", "создал(а)"),
-    ("act.update", "changed", "изменил(а)"),
-    ("act.delete", "moved to trash", "переместил(а) в корзину"),
-    ("act.restore", "restored", "восстановил(а)"),
-    ("act.link", "linked", "связал(а)"),
-    ("act.unlink", "unlinked", "отвязал(а)"),
-    ("act.purge", "purged", "удалил(а) навсегда"),
-    ("trash.title", "Trash", "Корзина"),
-    ("trash.empty", "The trash is empty.", "Корзина пуста."),
-    ("trash.deleted", "Deleted", "Удалено"),
-    ("settings.title", "Settings", "Настройки"),
-    ("settings.language", "Language", "Язык"),
-    ("settings.tokens", "API tokens", "API-токены"),
-    ("settings.token_name", "Token name", "Название токена"),
-    ("settings.token_create", "Create token", "Создать токен"),
-    ("settings.token_new", "Your new token. Copy it now: it will not be shown again.", "Ваш новый токен. Скопируйте его сейчас: больше он показан не будет."),
-    ("settings.token_revoke", "Revoke", "Отозвать"),
-    ("settings.token_revoked", "revoked", "отозван"),
-    ("settings.token_last", "last used", "последнее использование"),
-    ("settings.never", "never", "никогда"),
-    ("settings.profile", "Profile", "Профиль"),
-    ("settings.role", "Role", "Роль"),
-    ("settings.api_doc", "API description (OpenAPI)", "Описание API (OpenAPI)"),
-    ("admin.users", "Users", "Пользователи"),
-    ("admin.add_user", "Add user", "Добавить пользователя"),
-    ("admin.team", "Team", "Команда"),
-    ("admin.teams", "Teams", "Команды"),
-    ("admin.add_team", "Add team", "Добавить команду"),
-    ("admin.disabled", "Disabled", "Отключён"),
-    ("admin.taken", "A user with this e-mail already exists.", "Пользователь с таким e-mail уже есть."),
-    ("admin.password_once", "The new user's password (shown once, pass it on securely):", "Пароль нового пользователя (показан один раз, передайте его безопасно):"),
-    ("admin.password_hint", "Leave empty to generate one", "Оставьте пустым, чтобы сгенерировать"),
-    ("f.password", "Password", "Пароль"),
-    ("f.slug", "Short name", "Короткое имя"),
-    ("f.team_id", "Team", "Команда"),
-    ("f.disabled", "Disabled", "Отключён"),
-    ("role.admin", "Administrator", "Администратор"),
-    ("role.sales_manager", "Sales manager", "Руководитель продаж"),
-    ("role.salesperson", "Salesperson", "Менеджер по продажам"),
-    ("role.support", "Support", "Поддержка"),
-    ("role.marketing", "Marketing", "Маркетинг"),
-    ("role.read_only", "Read only", "Только чтение"),
-    ("error.not_found", "Not found, or you have no access to it.", "Не найдено или нет доступа."),
-    ("error.forbidden", "Your role does not allow this.", "Ваша роль этого не позволяет."),
-    ("error.internal", "Something went wrong on our side. Nothing was changed.", "Что-то пошло не так на нашей стороне. Ничего не изменено."),
-    ("error.csrf", "The form has expired. Go back, reload the page and try again.", "Форма устарела. Вернитесь, обновите страницу и повторите."),
-    ("error.back", "Back", "Назад"),
-    ("err.required", "Required.", "Обязательное поле."),
-    ("err.invalid_email", "Not a valid e-mail address.", "Неверный адрес e-mail."),
-    ("err.invalid_phone", "Not a valid phone number.", "Неверный номер телефона."),
-    ("err.invalid_url", "Not a valid web address.", "Неверный адрес сайта."),
-    ("err.invalid_date", "Not a valid date (DD.MM.YYYY or YYYY-MM-DD).", "Неверная дата (ДД.ММ.ГГГГ или ГГГГ-ММ-ДД)."),
-    ("err.invalid_choice", "Not one of the allowed values.", "Недопустимое значение."),
-    ("err.too_long", "Too long.", "Слишком длинно."),
-    ("err.not_found", "No such record.", "Такой записи нет."),
-    ("err.cycle", "An account cannot be its own parent.", "Организация не может быть головной сама для себя."),
-    ("err.invalid_value", "Invalid value.", "Неверное значение."),
-    ("err.password_too_short", "At least 12 characters.", "Не менее 12 символов."),
-];
+/// A context's texts: its Fluent source per language code (see [`ftl!`](crate::ftl)).
+pub type Ftl = &'static [(&'static str, &'static str)];
 
-/// A table of texts: `(key, English, Russian)`.
-pub type Texts = &'static [(&'static str, &'static str, &'static str)];
+/// A context's `texts/{lang}.ftl` files, one per language of [`LANGS`].
+#[macro_export]
+macro_rules! ftl {
+    () => {
+        &[
+            ("en", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/texts/en.ftl"))),
+            ("ru", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/texts/ru.ftl"))),
+        ]
+    };
+}
 
-/// Every registered key, the web kit's own [`TEXTS`] first.
-static INDEX: std::sync::RwLock<Option<Index>> = std::sync::RwLock::new(None);
+/// The web kit's own texts (navigation, lists, common fields and errors).
+pub const TEXTS: Ftl = crate::ftl!();
+
+/// One language's bundle and its texts without variables, formatted once.
+struct LangTexts {
+    bundle: FluentBundle<&'static FluentResource>,
+    /// Key (with dots) → text. Formatted at registration so that [`Tr::s`] is a map lookup
+    /// handing out `&'static str` like the string constants it replaced; registration happens
+    /// once per context, so the strings are leaked once and live as long as the process.
+    plain: HashMap<&'static str, &'static str>,
+}
 
 struct Index {
-    tables: Vec<Texts>,
-    keys: std::collections::HashMap<&'static str, (&'static str, &'static str)>,
+    sources: Vec<Ftl>,
+    langs: Vec<LangTexts>,
 }
 
-/// Adds a context's texts (its home's `TEXTS`); the app registers every context's at start.
-/// A key already registered keeps its first text (a test in each home proves keys unique).
-pub fn register(table: Texts) {
-    let mut guard = INDEX.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let index = guard.get_or_insert_with(|| Index { tables: Vec::new(), keys: std::collections::HashMap::new() });
-    if index.tables.iter().any(|t| std::ptr::eq(*t, table)) {
-        return;
-    }
-    index.tables.push(table);
-    for (k, en, ru) in table {
-        index.keys.entry(k).or_insert((en, ru));
-    }
+static INDEX: RwLock<Option<Index>> = RwLock::new(None);
+
+/// The keys a Fluent source defines, in the code's form (dots).
+///
+/// # Errors
+/// The parser's complaints, when the source is not valid Fluent.
+pub fn keys_of(src: &str) -> Result<Vec<String>, String> {
+    let res = FluentResource::try_new(src.to_string()).map_err(|(_, e)| format!("{e:?}"))?;
+    Ok(res
+        .entries()
+        .filter_map(|e| match e {
+            ast::Entry::Message(m) => Some(m.id.name.replace('-', ".")),
+            _ => None,
+        })
+        .collect())
 }
 
-fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
-    let guard = INDEX.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(index) = guard.as_ref() {
-        if let Some(v) = index.keys.get(key) {
-            return Some(*v);
+/// The variables a pattern uses, in order of first use.
+fn variables<'s>(pattern: &ast::Pattern<&'s str>, out: &mut Vec<&'s str>) {
+    fn inline<'s>(e: &ast::InlineExpression<&'s str>, out: &mut Vec<&'s str>) {
+        match e {
+            ast::InlineExpression::VariableReference { id } => {
+                if !out.contains(&id.name) {
+                    out.push(id.name);
+                }
+            }
+            ast::InlineExpression::Placeable { expression } => expr(expression, out),
+            _ => {}
         }
     }
-    drop(guard);
-    TEXTS.iter().find(|(k, _, _)| *k == key).map(|(_, en, ru)| (*en, *ru))
+    fn expr<'s>(e: &ast::Expression<&'s str>, out: &mut Vec<&'s str>) {
+        match e {
+            ast::Expression::Inline(i) => inline(i, out),
+            ast::Expression::Select { selector, variants } => {
+                inline(selector, out);
+                for v in variants {
+                    variables(&v.value, out);
+                }
+            }
+        }
+    }
+    for el in &pattern.elements {
+        if let ast::PatternElement::Placeable { expression } = el {
+            expr(expression, out);
+        }
+    }
+}
+
+/// Adds a context's texts; the app registers every context's at start. Registering the same
+/// table again does nothing. A key defined twice keeps its first text (the key test proves
+/// none is).
+pub fn register(table: Ftl) {
+    let mut guard = INDEX.write().unwrap_or_else(PoisonError::into_inner);
+    let index = guard.get_or_insert_with(|| Index {
+        sources: Vec::new(),
+        langs: LANGS
+            .iter()
+            .map(|(code, _)| {
+                let id = code.parse().unwrap_or_default();
+                let mut bundle = FluentBundle::new_concurrent(vec![id]);
+                bundle.set_use_isolating(false);
+                LangTexts { bundle, plain: HashMap::new() }
+            })
+            .collect(),
+    });
+    if index.sources.iter().any(|t| std::ptr::eq(*t, table)) {
+        return;
+    }
+    index.sources.push(table);
+    for (code, src) in table {
+        let Some(lang) = LANGS.iter().position(|(c, _)| c == code) else { continue };
+        let res = FluentResource::try_new((*src).to_string()).unwrap_or_else(|(res, errors)| {
+            tracing::error!(?errors, lang = code, "a texts file has errors; the rest of it is used");
+            res
+        });
+        // Leaked on purpose: the bundle borrows its resources for the life of the process.
+        let res: &'static FluentResource = Box::leak(Box::new(res));
+        let lt = &mut index.langs[lang];
+        // Overriding entries are reported and ignored; the first definition stays.
+        let _ = lt.bundle.add_resource(res);
+        for entry in res.entries() {
+            let ast::Entry::Message(m) = entry else { continue };
+            let key: &'static str = Box::leak(m.id.name.replace('-', ".").into_boxed_str());
+            if lt.plain.contains_key(key) {
+                continue;
+            }
+            let Some(value) = &m.value else { continue };
+            let mut vars = Vec::new();
+            variables(value, &mut vars);
+            let mut args = FluentArgs::new();
+            for v in &vars {
+                args.set(*v, FluentValue::from(format!("{{{v}}}")));
+            }
+            let mut errors = Vec::new();
+            let text = lt.bundle.format_pattern(value, Some(&args), &mut errors).into_owned();
+            lt.plain.insert(key, Box::leak(text.into_boxed_str()));
+        }
+    }
+}
+
+fn plain(lang: usize, key: &str) -> Option<&'static str> {
+    let guard = INDEX.read().unwrap_or_else(PoisonError::into_inner);
+    let index = guard.as_ref()?;
+    index.langs.get(lang).and_then(|l| l.plain.get(key)).or_else(|| index.langs.first()?.plain.get(key)).copied()
+}
+
+fn format(lang: usize, key: &str, args: Option<&FluentArgs<'_>>) -> Option<String> {
+    let guard = INDEX.read().unwrap_or_else(PoisonError::into_inner);
+    let index = guard.as_ref()?;
+    let id = key.replace('.', "-");
+    fn pick<'l>(l: &'l LangTexts, id: &str) -> Option<(&'l LangTexts, &'l ast::Pattern<&'l str>)> {
+        l.bundle.get_message(id).and_then(|m| m.value()).map(|p| (l, p))
+    }
+    let (l, pattern) =
+        index.langs.get(lang).and_then(|l| pick(l, &id)).or_else(|| index.langs.first().and_then(|l| pick(l, &id)))?;
+    let mut errors = Vec::new();
+    let text = l.bundle.format_pattern(pattern, args, &mut errors).into_owned();
+    if !errors.is_empty() {
+        tracing::warn!(key, ?errors, "a text was formatted with errors");
+    }
+    Some(text)
 }
 
 /// Registers the web kit's own texts (done by [`crate::app`]).
@@ -330,18 +275,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_unique_and_both_languages_are_filled() {
-        for (i, (k, en, ru)) in TEXTS.iter().enumerate() {
-            assert!(!en.is_empty() && !ru.is_empty(), "{k}");
-            assert!(!TEXTS[..i].iter().any(|(k2, _, _)| k2 == k), "duplicate {k}");
-        }
+    fn language_comes_from_preference_then_browser() {
+        register_own();
+        assert_eq!(Tr::pick("", "ru-RU,ru;q=0.9,en;q=0.8"), Tr::RU);
+        assert_eq!(Tr::pick("en", "ru-RU"), Tr::EN);
+        assert_eq!(Tr::pick("", "de-DE"), Tr::EN);
+        assert_eq!(Tr::pick("", "de-DE, uk;q=0.8"), Tr::RU);
+        assert_eq!(Tr::pick("xx", "en-GB"), Tr::EN);
+        assert_eq!(Tr::RU.s("nav.contacts"), "Контакты");
+        assert_eq!(Tr::EN.s("nav.contacts"), "Contacts");
     }
 
     #[test]
-    fn language_comes_from_preference_then_browser() {
-        assert!(Tr::pick("", "ru-RU,ru;q=0.9,en;q=0.8").ru);
-        assert!(!Tr::pick("en", "ru-RU").ru);
-        assert!(!Tr::pick("", "de-DE").ru);
-        assert_eq!(Tr { ru: true }.s("nav.contacts"), "Контакты");
+    fn counts_take_the_plural_form_of_the_language() {
+        register_own();
+        let ru: Vec<String> = [1, 3, 5, 21, 22, 111].iter().map(|n| Tr::RU.n("list.records", *n)).collect();
+        assert_eq!(ru, ["1 запись", "3 записи", "5 записей", "21 запись", "22 записи", "111 записей"]);
+        assert_eq!(Tr::EN.n("list.records", 1), "1 record");
+        assert_eq!(Tr::EN.n("list.records", 7), "7 records");
     }
 }

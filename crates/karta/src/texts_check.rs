@@ -1,169 +1,113 @@
-//! Every text key a template or handler of any context asks for exists in some context's
-//! table, and no two tables define the same key.
+//! Every text key a template or handler of any context asks for exists in every language,
+//! every context has a texts file for every language with the same keys, and no key is
+//! defined twice (in one file or across contexts).
 
-/// Every context's table, the web kit's first.
-fn tables() -> Vec<karta_webkit::i18n::Texts> {
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use karta_webkit::i18n::{keys_of, Ftl, LANGS};
+
+/// Every context's texts, the web kit's first, with the home they come from.
+fn tables() -> Vec<(&'static str, Ftl)> {
     vec![
-        karta_webkit::i18n::TEXTS,
-        karta_customization::texts_fields::TEXTS,
-        karta_customization::texts_views::TEXTS,
-        karta_parties::texts_merge::TEXTS,
-        karta_sales::texts_sales::TEXTS,
-        karta_sales::texts_board::TEXTS,
-        karta_organizer::texts::TEXTS,
-        karta_transfer::texts::TEXTS,
-        karta_identity::texts::TEXTS,
-        karta_catalog::TEXTS,
+        ("karta-webkit", karta_webkit::i18n::TEXTS),
+        ("karta-customization", karta_customization::TEXTS),
+        ("karta-parties", karta_parties::TEXTS),
+        ("karta-sales", karta_sales::TEXTS),
+        ("karta-organizer", karta_organizer::TEXTS),
+        ("karta-transfer", karta_transfer::TEXTS),
+        ("karta-identity", karta_identity::TEXTS),
+        ("karta-catalog", karta_catalog::TEXTS),
     ]
 }
 
-fn lookup(key: &str) -> bool {
-    tables().iter().any(|t| t.iter().any(|(k, _, _)| *k == key))
-}
-
-#[test]
-fn no_two_contexts_define_the_same_text_key() {
-    let mut seen = std::collections::HashSet::new();
-    for t in tables() {
-        for (k, en, ru) in t {
-            assert!(!en.is_empty() && !ru.is_empty(), "{k} is not filled in both languages");
-            assert!(seen.insert(*k), "{k} is defined twice");
-        }
-    }
-}
-
-/// Every literal key the templates and handlers ask for exists, so no page shows a raw key.
-#[test]
-fn every_key_used_in_templates_and_handlers_exists() {
-    let sources = [
-        include_str!("../../karta-catalog/src/api.rs"),
-        include_str!("../../karta-catalog/src/lib.rs"),
-        include_str!("../../karta-catalog/src/pages.rs"),
-        include_str!("../../karta-catalog/src/store.rs"),
-        include_str!("../../karta-catalog/templates/products.html"),
-        include_str!("../../karta-catalog/templates/products_form.html"),
-        include_str!("../../karta-core/src/clock.rs"),
-        include_str!("../../karta-core/src/custom.rs"),
-        include_str!("../../karta-core/src/lib.rs"),
-        include_str!("../../karta-core/src/money.rs"),
-        include_str!("../../karta-core/src/party.rs"),
-        include_str!("../../karta-core/src/perm.rs"),
-        include_str!("../../karta-core/src/text.rs"),
-        include_str!("../../karta-core/src/values.rs"),
-        include_str!("../../karta-customization/src/fields_api.rs"),
-        include_str!("../../karta-customization/src/fields_page.rs"),
-        include_str!("../../karta-customization/src/lib.rs"),
-        include_str!("../../karta-customization/src/views_api.rs"),
-        include_str!("../../karta-customization/templates/fields.html"),
-        include_str!("../../karta-identity/src/admin.rs"),
-        include_str!("../../karta-identity/src/api.rs"),
-        include_str!("../../karta-identity/src/lib.rs"),
-        include_str!("../../karta-identity/src/notifications.rs"),
-        include_str!("../../karta-identity/src/roles.rs"),
-        include_str!("../../karta-identity/src/session.rs"),
-        include_str!("../../karta-identity/src/settings.rs"),
-        include_str!("../../karta-identity/templates/login.html"),
-        include_str!("../../karta-identity/templates/notifications.html"),
-        include_str!("../../karta-identity/templates/role.html"),
-        include_str!("../../karta-identity/templates/roles.html"),
-        include_str!("../../karta-identity/templates/settings.html"),
-        include_str!("../../karta-identity/templates/users.html"),
-        include_str!("../../karta-organizer/src/api.rs"),
-        include_str!("../../karta-organizer/src/calendar.rs"),
-        include_str!("../../karta-organizer/src/ics.rs"),
-        include_str!("../../karta-organizer/src/lib.rs"),
-        include_str!("../../karta-organizer/src/pages.rs"),
-        include_str!("../../karta-organizer/src/store.rs"),
-        include_str!("../../karta-organizer/src/team.rs"),
-        include_str!("../../karta-organizer/templates/activity.html"),
-        include_str!("../../karta-organizer/templates/activity_form.html"),
-        include_str!("../../karta-organizer/templates/calendar.html"),
-        include_str!("../../karta-organizer/templates/calendar_item.html"),
-        include_str!("../../karta-organizer/templates/feed.html"),
-        include_str!("../../karta-organizer/templates/my_day.html"),
-        include_str!("../../karta-organizer/templates/timeline.html"),
-        include_str!("../../karta-organizer/templates/timeline_panel.html"),
-        include_str!("../../karta-organizer/templates/workload.html"),
-        include_str!("../../karta-parties/src/api.rs"),
-        include_str!("../../karta-parties/src/dedup.rs"),
-        include_str!("../../karta-parties/src/hooks.rs"),
-        include_str!("../../karta-parties/src/lib.rs"),
-        include_str!("../../karta-parties/src/links.rs"),
-        include_str!("../../karta-parties/src/mass.rs"),
-        include_str!("../../karta-parties/src/merge.rs"),
-        include_str!("../../karta-parties/src/merge_api.rs"),
-        include_str!("../../karta-parties/src/merge_pages.rs"),
-        include_str!("../../karta-parties/src/notes.rs"),
-        include_str!("../../karta-parties/src/pages.rs"),
-        include_str!("../../karta-parties/src/parties.rs"),
-        include_str!("../../karta-parties/templates/form.html"),
-        include_str!("../../karta-parties/templates/merge_done.html"),
-        include_str!("../../karta-parties/templates/merge_dups.html"),
-        include_str!("../../karta-parties/templates/merge_dups_confirm.html"),
-        include_str!("../../karta-parties/templates/merge_form.html"),
-        include_str!("../../karta-parties/templates/merge_report.html"),
-        include_str!("../../karta-parties/templates/record.html"),
-        include_str!("../../karta-parties/templates/search.html"),
-        include_str!("../../karta-sales/src/api.rs"),
-        include_str!("../../karta-sales/src/board.rs"),
-        include_str!("../../karta-sales/src/deals.rs"),
-        include_str!("../../karta-sales/src/hooks.rs"),
-        include_str!("../../karta-sales/src/lib.rs"),
-        include_str!("../../karta-sales/src/mass.rs"),
-        include_str!("../../karta-sales/src/pages.rs"),
-        include_str!("../../karta-sales/src/panels.rs"),
-        include_str!("../../karta-sales/src/pipelines.rs"),
-        include_str!("../../karta-sales/src/pipelines_admin.rs"),
-        include_str!("../../karta-sales/templates/board.html"),
-        include_str!("../../karta-sales/templates/deal.html"),
-        include_str!("../../karta-sales/templates/deal_form.html"),
-        include_str!("../../karta-sales/templates/deal_move.html"),
-        include_str!("../../karta-sales/templates/deals_panel.html"),
-        include_str!("../../karta-sales/templates/pipelines.html"),
-        include_str!("../../karta-transfer/src/api.rs"),
-        include_str!("../../karta-transfer/src/columns.rs"),
-        include_str!("../../karta-transfer/src/export.rs"),
-        include_str!("../../karta-transfer/src/import.rs"),
-        include_str!("../../karta-transfer/src/lib.rs"),
-        include_str!("../../karta-transfer/src/pages.rs"),
-        include_str!("../../karta-transfer/templates/import_list.html"),
-        include_str!("../../karta-transfer/templates/import_show.html"),
-        include_str!("../../karta-webkit/src/api.rs"),
-        include_str!("../../karta-webkit/src/auth.rs"),
-        include_str!("../../karta-webkit/src/error.rs"),
-        include_str!("../../karta-webkit/src/lib.rs"),
-        include_str!("../../karta-webkit/src/ops.rs"),
-        include_str!("../../karta-webkit/src/plugins.rs"),
-        include_str!("../../karta-webkit/src/tz.rs"),
-        include_str!("../../karta-webkit/src/ui/custom.rs"),
-        include_str!("../../karta-webkit/src/ui/form.rs"),
-        include_str!("../../karta-webkit/src/ui/list.rs"),
-        include_str!("../../karta-webkit/src/ui/list_custom.rs"),
-        include_str!("../../karta-webkit/src/ui/mod.rs"),
-        include_str!("../../karta-webkit/src/ui/pages.rs"),
-        include_str!("../../karta-webkit/src/ui/trash.rs"),
-        include_str!("../../karta-webkit/src/ui/views.rs"),
-        include_str!("../../karta-webkit/templates/base.html"),
-        include_str!("../../karta-webkit/templates/custom_inputs.html"),
-        include_str!("../../karta-webkit/templates/list.html"),
-        include_str!("../../karta-webkit/templates/list_groups.html"),
-        include_str!("../../karta-webkit/templates/list_setfield.html"),
-        include_str!("../../karta-webkit/templates/list_views.html"),
-        include_str!("../../karta-webkit/templates/message.html"),
-        include_str!("../../karta-webkit/templates/trash.html"),
-    ];
-    let mut checked = 0;
-    for src in sources {
-        for (i, _) in src.match_indices("s(\"") {
-            let rest = &src[i + 3..];
-            let key = &rest[..rest.find('"').unwrap_or(0)];
-            if key.contains('.') && !key.contains('{') && key.starts_with(|c: char| c.is_ascii_lowercase()) {
-                assert!(lookup(key), "missing text {key}");
-                checked += 1;
+/// Key → the homes defining it, per language code.
+fn defined() -> HashMap<&'static str, HashMap<String, Vec<&'static str>>> {
+    let mut by_lang: HashMap<&'static str, HashMap<String, Vec<&'static str>>> = HashMap::new();
+    for (home, table) in tables() {
+        for (code, src) in table {
+            let keys = keys_of(src).unwrap_or_else(|e| panic!("{home}/texts/{code}.ftl does not parse: {e}"));
+            for k in keys {
+                by_lang.entry(code).or_default().entry(k).or_default().push(home);
             }
         }
     }
-    assert!(checked > 300, "the scan found the keys ({checked})");
+    by_lang
+}
+
+#[test]
+fn every_context_has_every_language_with_the_same_keys_defined_once() {
+    let by_lang = defined();
+    for (home, table) in tables() {
+        let codes: Vec<&str> = table.iter().map(|(c, _)| *c).collect();
+        for (code, _) in LANGS {
+            assert!(codes.contains(code), "{home} has no texts/{code}.ftl");
+        }
+        let sets: Vec<BTreeSet<String>> =
+            table.iter().map(|(_, src)| keys_of(src).unwrap_or_default().into_iter().collect()).collect();
+        for (i, set) in sets.iter().enumerate().skip(1) {
+            let missing: Vec<_> = sets[0].symmetric_difference(set).collect();
+            assert!(missing.is_empty(), "{home}: {} and {} differ in {missing:?}", table[0].0, table[i].0);
+        }
+    }
+    for (code, keys) in &by_lang {
+        for (k, homes) in keys {
+            assert!(homes.len() == 1, "{k} is defined {} times in {code}: {homes:?}", homes.len());
+        }
+    }
+}
+
+/// Every source file of every context: handlers, stores and templates.
+fn sources() -> Vec<(PathBuf, String)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs" || x == "html") {
+                if let Ok(text) = std::fs::read_to_string(&p) {
+                    out.push((p, text));
+                }
+            }
+        }
+    }
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = Vec::new();
+    for home in std::fs::read_dir(&crates).expect("the crates directory").flatten() {
+        walk(&home.path().join("src"), &mut out);
+        walk(&home.path().join("templates"), &mut out);
+    }
+    out
+}
+
+fn exists_everywhere(by_lang: &HashMap<&'static str, HashMap<String, Vec<&'static str>>>, key: &str) -> bool {
+    LANGS.iter().all(|(code, _)| by_lang.get(code).is_some_and(|keys| keys.contains_key(key)))
+}
+
+/// Every literal key the templates and handlers ask for exists in every language, so no page
+/// shows a raw key or falls back to English.
+#[test]
+fn every_key_used_in_templates_and_handlers_exists_in_every_language() {
+    let by_lang = defined();
+    let lookup = |key: &str| exists_everywhere(&by_lang, key);
+    let mut checked = 0;
+    for (path, src) in sources() {
+        for call in [".s(\"", ".n(\"", ".fmt(\""] {
+            for (i, _) in src.match_indices(call) {
+                let rest = &src[i + call.len()..];
+                let key = &rest[..rest.find('"').unwrap_or(0)];
+                if key.contains('.')
+                    && !key.contains(['{', ' ', '/'])
+                    && key.starts_with(|c: char| c.is_ascii_lowercase())
+                {
+                    assert!(lookup(key), "missing text {key} (used in {})", path.display());
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 600, "the scan found the keys ({checked})");
     let dynamic = karta_core::party::RELATIONSHIPS
         .iter()
         .map(|r| format!("rel.{r}"))
@@ -213,6 +157,12 @@ fn every_key_used_in_templates_and_handlers_exists() {
                 .iter()
                 .map(|e| format!("fields.for.{}", e.as_str())),
         );
+    let dynamic = dynamic
+        .chain((1..=7).flat_map(|n| [format!("cal.wd.{n}"), format!("cal.wds.{n}")]))
+        .chain((1..=12).flat_map(|n| [format!("cal.mon.{n}"), format!("cal.mof.{n}")]))
+        .chain(karta_organizer::store::KINDS.iter().map(|k| format!("cal.kind.{k}")))
+        .chain(["day", "week", "month"].iter().map(|v| format!("cal.view.{v}")))
+        .chain(["email", "phone", "name", "tax_id"].iter().map(|r| format!("dup.reason.{r}")));
     for key in dynamic {
         assert!(lookup(&key), "missing text {key}");
     }

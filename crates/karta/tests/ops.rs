@@ -103,3 +103,41 @@ async fn every_key_of_a_business_table_leads_with_tenant_id() {
         app.finish().await;
     }
 }
+
+/// Runs `karta migrate` against the app's database; returns (success, standard error).
+fn migrate_cli(app: &TestApp) -> (bool, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_karta"))
+        .args(["migrate", "--database-url", &app.database_url()])
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("karta runs");
+    (o.status.success(), String::from_utf8_lossy(&o.stderr).trim().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_changed_after_it_was_applied_is_refused_at_start_with_its_name() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let (ok, err) = migrate_cli(&app);
+        assert!(ok, "{k:?}: an untouched database migrates: {err}");
+        let exec = |sql: &'static str| app.db.exec(karta_kernel::db::Q::new(sql));
+        exec("UPDATE karta_migrations SET checksum = 'x' || checksum WHERE version = 3").await.unwrap();
+        let (ok, err) = migrate_cli(&app);
+        assert!(!ok, "{k:?}: a changed migration is refused");
+        assert!(err.contains("migration 0003 (sales) was changed after it was applied"), "{k:?}: {err}");
+        exec("UPDATE karta_migrations SET checksum = substr(checksum, 2) WHERE version = 3").await.unwrap();
+        // A database from before checksums: its rows are filled in, not refused.
+        exec("UPDATE karta_migrations SET checksum = ''").await.unwrap();
+        let (ok, err) = migrate_cli(&app);
+        assert!(ok, "{k:?}: {err}");
+        let blank = app.db.all(karta_kernel::db::Q::new("SELECT version FROM karta_migrations WHERE checksum = ''"));
+        assert!(blank.await.unwrap().is_empty(), "{k:?}: every checksum is recorded again");
+        exec("INSERT INTO karta_migrations (version, name, applied_at, checksum) VALUES (999, 'future', 0, 'x')")
+            .await
+            .unwrap();
+        let (ok, err) = migrate_cli(&app);
+        assert!(!ok && err.contains("migration 0999 (future)") && err.contains("newer"), "{k:?}: {err}");
+        exec("DELETE FROM karta_migrations WHERE version = 999").await.unwrap();
+        app.finish().await;
+    }
+}

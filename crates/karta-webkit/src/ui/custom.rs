@@ -142,7 +142,7 @@ pub async fn inputs(
                 on: matches!(value.as_str(), "yes" | "on" | "true" | "1"),
                 name,
                 key: d.key.clone(),
-                label: d.label(t.ru).to_string(),
+                label: d.label(t.is_ru()).to_string(),
                 help: d.help.clone(),
                 required: d.required,
                 kind: d.kind.as_str(),
@@ -171,7 +171,7 @@ pub async fn relabel(db: &Db, ctx: &Ctx, t: Tr, entity: Entity, list: Vec<String
     Ok(list
         .into_iter()
         .map(|l| match defs.iter().find(|d| l.starts_with(&format!("f.custom.{}:", d.key))) {
-            Some(d) => format!("{}{}", d.label(t.ru), &l[format!("f.custom.{}", d.key).len()..]),
+            Some(d) => format!("{}{}", d.label(t.is_ru()), &l[format!("f.custom.{}", d.key).len()..]),
             None => l,
         })
         .collect())
@@ -196,7 +196,7 @@ pub async fn display(
     defs.sort_by_key(|d| (!d.active, d.position));
     let people = if defs.iter().any(|d| d.kind == FieldKind::User) { users::list(db, ctx).await? } else { Vec::new() };
     let names = fields::link_names(db, ctx, &defs, &[custom]).await?;
-    let lang = if t.ru { "ru" } else { "en" };
+    let lang = if t.is_ru() { "ru" } else { "en" };
     Ok(defs
         .iter()
         .filter_map(|d| {
@@ -212,7 +212,7 @@ pub async fn display(
                 }
                 _ => d.display(v, lang),
             };
-            Some((d.label(t.ru).to_string(), shown))
+            Some((d.label(t.is_ru()).to_string(), shown))
         })
         .collect())
 }

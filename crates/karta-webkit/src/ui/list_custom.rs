@@ -34,7 +34,7 @@ pub fn is_column(defs: &[FieldDef], name: &str) -> bool {
 
 /// The header label of a `cf.<key>` column in the user's language.
 pub fn label(t: Tr, defs: &[FieldDef], name: &str) -> Option<String> {
-    known(defs, name).map(|d| d.label(t.ru).to_string())
+    known(defs, name).map(|d| d.label(t.is_ru()).to_string())
 }
 
 /// The active fields as (`cf.<key>`, label) choices for the filter builder and the column
@@ -42,7 +42,7 @@ pub fn label(t: Tr, defs: &[FieldDef], name: &str) -> Option<String> {
 pub fn choices(t: Tr, defs: &[FieldDef]) -> Vec<(String, String)> {
     let mut active: Vec<&FieldDef> = defs.iter().filter(|d| d.active).collect();
     active.sort_by_key(|d| d.position);
-    active.into_iter().map(|d| (format!("cf.{}", d.key), d.label(t.ru).to_string())).collect()
+    active.into_iter().map(|d| (format!("cf.{}", d.key), d.label(t.is_ru()).to_string())).collect()
 }
 
 /// The cell of a `cf.<key>` column for a record's custom values (`None` for other columns):

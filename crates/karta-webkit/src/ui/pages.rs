@@ -116,51 +116,17 @@ pub fn iso_ts(ms: i64) -> String {
 #[must_use]
 pub fn fmt_date(t: Tr, iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();
-    match (t.ru, parts.as_slice()) {
+    match (t.is_ru(), parts.as_slice()) {
         (true, [y, m, d]) => format!("{d}.{m}.{y}"),
         _ => iso.to_string(),
     }
 }
 
-/// A phone in E.164 shown with light grouping: `+7 916 123-45-67`, `+1 312 555-0123`,
-/// `+44 207 946 0958`.
+/// A phone in E.164 shown grouped by its country's numbering plan: `+7 916 123-45-67`,
+/// `+1 312-555-0123`, `+44 20 7946 0958`.
 #[must_use]
 pub fn fmt_phone(p: &str) -> String {
-    let d: String = p.chars().filter(char::is_ascii_digit).collect();
-    if !p.starts_with('+') || d.len() < 8 {
-        return p.to_string();
-    }
-    if d.len() == 11 && (d.starts_with('7') || d.starts_with('1')) {
-        let (cc, rest) = d.split_at(1);
-        return if cc == "7" {
-            format!("+7 {} {}-{}-{}", &rest[..3], &rest[3..6], &rest[6..8], &rest[8..])
-        } else {
-            format!("+1 {} {}-{}", &rest[..3], &rest[3..6], &rest[6..])
-        };
-    }
-    let cc_len = if ["380", "375", "370", "371", "372", "373", "374", "994", "995", "996", "998"]
-        .iter()
-        .any(|c| d.starts_with(c))
-    {
-        3
-    } else {
-        2
-    };
-    let (cc, rest) = d.split_at(cc_len);
-    let groups: Vec<&str> = rest.as_bytes().chunks(3).filter_map(|c| std::str::from_utf8(c).ok()).collect();
-    let mut out = format!("+{cc} ");
-    // Join the last two groups when the tail would be a lone digit.
-    if groups.len() > 1 && groups.last().is_some_and(|g| g.len() == 1) {
-        let (head, tail) = groups.split_at(groups.len() - 2);
-        out.push_str(&head.join(" "));
-        if !head.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&tail.concat());
-    } else {
-        out.push_str(&groups.join(" "));
-    }
-    out
+    karta_core::values::format_phone(p)
 }
 
 /// True for an id that may go into a URL or header as is (UUIDs and the like).
@@ -191,10 +157,10 @@ mod tests {
     #[test]
     fn phones_are_grouped_for_reading() {
         assert_eq!(fmt_phone("+79161234567"), "+7 916 123-45-67");
-        assert_eq!(fmt_phone("+13125556916"), "+1 312 555-6916");
-        assert_eq!(fmt_phone("+442079460958"), "+44 207 946 0958");
-        assert_eq!(fmt_phone("+380441234567"), "+380 441 234 567");
-        assert_eq!(fmt_phone("+4915361404938"), "+49 153 614 049 38");
+        assert_eq!(fmt_phone("+13125556916"), "+1 312-555-6916");
+        assert_eq!(fmt_phone("+442079460958"), "+44 20 7946 0958");
+        assert_eq!(fmt_phone("+380441234567"), "+380 44 123 4567");
+        assert_eq!(fmt_phone("+4915123456789"), "+49 1512 3456789");
         assert_eq!(fmt_phone("12"), "12");
     }
 }
