@@ -8,11 +8,13 @@ pub mod party;
 pub mod perm;
 pub mod text;
 pub mod values;
+pub mod zone;
 
 pub use clock::Clock;
 pub use money::{Currency, Discount, Money, Quantity};
 pub use perm::{Action, Cap, Entity, Perms, Role, Scope};
 pub use values::{Email, FieldError, IsoDate, Phone, WebUrl};
+pub use zone::Zone;
 
 /// A new time-ordered identifier (UUID v7) as the text stored in the database.
 #[must_use]

@@ -27,6 +27,7 @@ impl FieldError {
             "required" => "this field is required",
             "invalid_email" => "not a valid e-mail address",
             "invalid_phone" => "not a valid phone number",
+            "invalid_time_zone" => "not a known time zone (an IANA name such as Europe/Moscow)",
             "invalid_url" => "not a valid web address",
             "invalid_date" => "not a valid date (YYYY-MM-DD)",
             "invalid_choice" => "not one of the allowed values",

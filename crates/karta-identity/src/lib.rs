@@ -41,6 +41,7 @@ pub fn pages() -> Pages {
         .post("/admin/roles/{id}", roles::save)
         .post("/admin/roles/{id}/delete", roles::delete)
         .post("/settings/language", settings::language)
+        .post("/settings/time-zone", settings::time_zone)
         .post("/settings/tokens", settings::create_token)
         .post("/settings/tokens/{id}/revoke", settings::revoke_token)
         .get("/notifications", notifications::page)

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use karta_kernel::users;
@@ -32,11 +32,18 @@ struct SettingsPage {
     email: String,
     role: String,
     lang: &'static str,
+    /// The languages to choose from: code and own name.
+    langs: &'static [(&'static str, &'static str)],
+    /// The user's own zone ('' when they chose none) and every zone to choose from.
+    zone: String,
+    zones: Vec<String>,
+    /// The zone pages are shown in now, with its offset.
+    zone_now: String,
     tokens: Vec<TokenView>,
     new_token: String,
 }
 
-async fn show(st: &AppState, u: &PageUser, t: Tr, new_token: String) -> Response {
+async fn show(st: &AppState, u: &PageUser, headers: &HeaderMap, t: Tr, new_token: String) -> Response {
     let tokens = match users::tokens(&st.db, &u.p.ctx).await {
         Ok(v) => v,
         Err(e) => {
@@ -66,6 +73,14 @@ async fn show(st: &AppState, u: &PageUser, t: Tr, new_token: String) -> Response
         email: u.p.user.email.clone(),
         role,
         lang: if u.p.user.locale.is_empty() { "" } else { t.code() },
+        langs: karta_webkit::i18n::LANGS,
+        zone: u.p.ctx.user_zone().map(|z| z.name().to_string()).unwrap_or_default(),
+        zones: karta_core::Zone::names(),
+        zone_now: {
+            let now = st.clock.now();
+            let z = karta_webkit::tz::zone(headers, &u.p.ctx, now);
+            format!("{} ({})", z.name(), z.offset_label(now))
+        },
         tokens,
         new_token,
     };
@@ -73,9 +88,9 @@ async fn show(st: &AppState, u: &PageUser, t: Tr, new_token: String) -> Response
 }
 
 /// GET /settings
-pub async fn page(State(st): State<AppState>, u: PageUser) -> Response {
+pub async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap) -> Response {
     let t = u.t;
-    show(&st, &u, t, String::new()).await
+    show(&st, &u, &headers, t, String::new()).await
 }
 
 /// Language form.
@@ -86,10 +101,37 @@ pub struct LangForm {
 
 /// POST /settings/language
 pub async fn language(State(st): State<AppState>, u: PageUser, Form(f): Form<LangForm>) -> Response {
-    match users::set_locale(&st.db, &u.p.ctx, &f.lang).await {
+    // Only a language Karta speaks is stored; anything else means "from the browser".
+    let code = Tr::new(&f.lang).map_or("", |t| t.code());
+    match users::set_locale(&st.db, &u.p.ctx, code).await {
         Ok(()) => Redirect::to("/settings").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "locale");
+            message_page(u.t, StatusCode::INTERNAL_SERVER_ERROR, u.t.s("error.internal"))
+        }
+    }
+}
+
+/// Time-zone form.
+#[derive(Debug, serde::Deserialize)]
+pub struct ZoneForm {
+    #[serde(default)]
+    zone: String,
+}
+
+/// POST /settings/time-zone — the user's own zone, or none (the browser's, else the tenant's).
+pub async fn time_zone(State(st): State<AppState>, u: PageUser, Form(f): Form<ZoneForm>) -> Response {
+    let zone = match f.zone.trim() {
+        "" => None,
+        name => match karta_core::Zone::parse(name, "zone") {
+            Ok(z) => Some(z),
+            Err(e) => return message_page(u.t, StatusCode::UNPROCESSABLE_ENTITY, u.t.err(e.code)),
+        },
+    };
+    match users::set_time_zone(&st.db, &u.p.ctx, zone.as_ref()).await {
+        Ok(()) => Redirect::to("/settings").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "time zone");
             message_page(u.t, StatusCode::INTERNAL_SERVER_ERROR, u.t.s("error.internal"))
         }
     }
@@ -103,9 +145,14 @@ pub struct TokenForm {
 }
 
 /// POST /settings/tokens — shows the new secret once, in this response only.
-pub async fn create_token(State(st): State<AppState>, u: PageUser, Form(f): Form<TokenForm>) -> Response {
+pub async fn create_token(
+    State(st): State<AppState>,
+    u: PageUser,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Response {
     match users::create_token(&st.db, u.p.ctx.tenant_id(), u.p.ctx.user_id(), &f.name).await {
-        Ok((_, secret)) => show(&st, &u, u.t, secret).await,
+        Ok((_, secret)) => show(&st, &u, &headers, u.t, secret).await,
         Err(e) => {
             tracing::warn!(error = %e, "token");
             message_page(u.t, StatusCode::UNPROCESSABLE_ENTITY, u.t.err("too_long"))

@@ -42,3 +42,9 @@ err-role_in_use = Users have this role: give them another one first.
 err-role_fixed = This role cannot be changed.
 f-grants = Rights
 f-caps = Also may
+
+## Settings: language and time zone.
+settings-lang_auto = From the browser
+settings-time_zone = Time zone
+settings-zone_auto = From the browser, else the company's
+settings-zone_now = Times are shown in

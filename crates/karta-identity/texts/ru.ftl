@@ -42,3 +42,9 @@ err-role_in_use = Роль назначена пользователям: сна
 err-role_fixed = Эту роль нельзя изменить.
 f-grants = Права
 f-caps = Также может
+
+## Settings: language and time zone.
+settings-lang_auto = Как в браузере
+settings-time_zone = Часовой пояс
+settings-zone_auto = Как в браузере, иначе как у компании
+settings-zone_now = Время показывается в поясе

@@ -15,6 +15,8 @@ use std::sync::Arc;
 /// let ctx = karta_kernel::Ctx {
 ///     tenant_id: "t".into(),
 ///     country: "RU".into(),
+///     tenant_zone: "Europe/Moscow".into(),
+///     user_zone: String::new(),
 ///     user_id: "u".into(),
 ///     role: "admin".into(),
 ///     perms: Default::default(),
@@ -33,6 +35,10 @@ use std::sync::Arc;
 pub struct Ctx {
     tenant_id: String,
     country: String,
+    /// The tenant's time zone (IANA name).
+    tenant_zone: String,
+    /// The user's own choice of zone, empty when they made none.
+    user_zone: String,
     user_id: String,
     role: String,
     perms: Arc<Perms>,
@@ -74,13 +80,13 @@ impl Ctx {
     /// A context for an authenticated user (authentication is this crate's).
     pub(crate) fn new(
         tenant_id: String,
-        country: String,
+        (country, tenant_zone, user_zone): (String, String, String),
         user_id: String,
         role: String,
         perms: Perms,
         team_id: Option<String>,
     ) -> Self {
-        Self { tenant_id, country, user_id, role, perms: Arc::new(perms), team_id }
+        Self { tenant_id, country, tenant_zone, user_zone, user_id, role, perms: Arc::new(perms), team_id }
     }
 
     /// The same caller seen as a member of `team_id` (for rules about a record's owner).
@@ -98,6 +104,18 @@ impl Ctx {
     #[must_use]
     pub fn country(&self) -> &str {
         &self.country
+    }
+
+    /// The tenant's time zone (its country's main one unless an admin chose another).
+    #[must_use]
+    pub fn tenant_zone(&self) -> karta_core::Zone {
+        karta_core::Zone::parse(&self.tenant_zone, "").unwrap_or_else(|_| karta_core::Zone::of_country(&self.country))
+    }
+
+    /// The zone the user chose in their settings, if they chose one.
+    #[must_use]
+    pub fn user_zone(&self) -> Option<karta_core::Zone> {
+        karta_core::Zone::parse(&self.user_zone, "").ok()
     }
 
     /// The acting user.
@@ -243,6 +261,8 @@ mod tests {
         let mut ctx = Ctx {
             tenant_id: "t".into(),
             country: "RU".into(),
+            tenant_zone: String::new(),
+            user_zone: String::new(),
             user_id: "u".into(),
             role: "admin".into(),
             perms: Arc::default(),

@@ -713,6 +713,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "primary_account", include_str!("../migrations/sqlite/0009_primary_account.sql")),
     (10, "tenant_keys", include_str!("../migrations/sqlite/0010_tenant_keys.sql")),
     (11, "roles_events", include_str!("../migrations/sqlite/0011_roles_events.sql")),
+    (12, "zones_phones", include_str!("../migrations/sqlite/0012_zones_phones.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -726,6 +727,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "primary_account", include_str!("../migrations/postgres/0009_primary_account.sql")),
     (10, "tenant_keys", include_str!("../migrations/postgres/0010_tenant_keys.sql")),
     (11, "roles_events", include_str!("../migrations/postgres/0011_roles_events.sql")),
+    (12, "zones_phones", include_str!("../migrations/postgres/0012_zones_phones.sql")),
 ];
 
 /// The checksum of a migration's text, as recorded when it is applied: SHA-256 of the text
@@ -802,6 +804,9 @@ async fn migrate_list(db: &Db, list: &[(i64, &str, &str)]) -> anyhow::Result<usi
             continue;
         }
         tx.script(sql).await.with_context(|| format!("migration {version:04} ({name}) failed"))?;
+        crate::data_steps::run(&mut tx, *version)
+            .await
+            .with_context(|| format!("migration {version:04} ({name}) failed"))?;
         tx.exec(
             Q::new("INSERT INTO karta_migrations (version, name, applied_at, checksum) VALUES ($1, $2, $3, $4)")
                 .bind(*version)

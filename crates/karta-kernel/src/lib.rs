@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod ctx;
+pub mod data_steps;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -38,12 +38,15 @@ pub async fn create(db: &Db, slug: &str, name: &str, country: &str) -> Result<Te
     }
     let t = Tenant { id: new_id(), slug, name: name.trim().to_string(), default_country: country.to_ascii_uppercase() };
     db.exec(
-        Q::new("INSERT INTO tenants (id, slug, name, default_country, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&t.id)
-            .bind(&t.slug)
-            .bind(&t.name)
-            .bind(&t.default_country)
-            .bind(now_ms()),
+        Q::new(
+            "INSERT INTO tenants (id, slug, name, default_country, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.id)
+        .bind(&t.slug)
+        .bind(&t.name)
+        .bind(&t.default_country)
+        .bind(karta_core::Zone::of_country(&t.default_country).name())
+        .bind(now_ms()),
     )
     .await?;
     Ok(t)

@@ -285,10 +285,27 @@ pub async fn set_team(db: &Db, admin: &Admin, user_id: &str, team_id: Option<&st
 /// # Errors
 /// Database errors.
 pub async fn set_locale(db: &Db, ctx: &Ctx, locale: &str) -> Result<()> {
-    let locale = if matches!(locale, "ru" | "en") { locale } else { "" };
+    // The web kit knows which languages exist; here only the shape of a language code.
+    let ok = (2..=3).contains(&locale.len()) && locale.bytes().all(|b| b.is_ascii_lowercase());
+    let locale = if ok { locale } else { "" };
     db.exec(
         Q::new("UPDATE users SET locale = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(locale)
+            .bind(ctx.tenant_id())
+            .bind(ctx.user_id()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the user's own time zone, or clears it (`None`: the browser's, else the tenant's).
+///
+/// # Errors
+/// Database errors.
+pub async fn set_time_zone(db: &Db, ctx: &Ctx, zone: Option<&karta_core::Zone>) -> Result<()> {
+    db.exec(
+        Q::new("UPDATE users SET time_zone = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(zone.map_or("", karta_core::Zone::name))
             .bind(ctx.tenant_id())
             .bind(ctx.user_id()),
     )
@@ -403,7 +420,8 @@ pub struct Principal {
 
 /// The user, the tenant and the user's role (its row, if the tenant has one: see
 /// [`crate::roles`]); every query using it joins [`ROLE_JOIN`] after `users u`.
-const PRINCIPAL_SQL: &str = "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.default_country AS t_country, \
+const PRINCIPAL_SQL: &str =
+    "SELECT u.*, t.slug AS t_slug, t.name AS t_name, t.default_country AS t_country, t.time_zone AS t_zone, \
      r.grants AS r_grants, r.caps AS r_caps, r.id AS r_id";
 const ROLE_JOIN: &str = "LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role";
 
@@ -418,7 +436,7 @@ fn principal_from(r: &Row, csrf: String) -> Principal {
     Principal {
         ctx: Ctx::new(
             user.tenant_id.clone(),
-            r.s("t_country"),
+            (r.s("t_country"), r.s("t_zone"), r.s("time_zone")),
             user.id.clone(),
             user.role.clone(),
             role_perms(r, &user.role),

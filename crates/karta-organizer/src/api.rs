@@ -218,8 +218,9 @@ async fn timeline(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DayParams {
-    /// Minutes east of UTC (default: the tenant's country's usual offset).
-    pub tz: Option<i64>,
+    /// The time zone: an IANA name (`Europe/Moscow`) or minutes east of UTC (read as the zone
+    /// they most likely mean). Default: the user's zone, else the tenant's.
+    pub tz: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/my-day", params(DayParams), responses((status = 200, body = MyDay)), tag = "activities")]
@@ -228,8 +229,10 @@ async fn my_day(
     ApiUser(p): ApiUser,
     Query(dp): Query<DayParams>,
 ) -> ApiResult<Json<MyDay>> {
-    let tz = dp.tz.unwrap_or_else(|| karta_webkit::tz::default_offset(p.ctx.country())).clamp(-14 * 60, 14 * 60);
-    Ok(Json(activities::my_day(&st.db, &p.ctx, st.clock.now(), tz).await?))
+    let now = st.clock.now();
+    let zone = karta_webkit::tz::api_zone(dp.tz.as_deref(), &p.ctx, now)
+        .map_err(|e| karta_kernel::StoreError::Invalid(vec![e]))?;
+    Ok(Json(activities::my_day(&st.db, &p.ctx, now, &zone).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/workload", params(DayParams), responses((status = 200, body = Vec<Workload>), (status = 403)), tag = "team")]
@@ -239,8 +242,9 @@ async fn workload(
     Query(dp): Query<DayParams>,
 ) -> ApiResult<Json<Vec<Workload>>> {
     let now = st.clock.now();
-    let tz = dp.tz.unwrap_or_else(|| karta_webkit::tz::default_offset(p.ctx.country()));
-    let week = karta_webkit::tz::week_start(now, tz);
+    let zone = karta_webkit::tz::api_zone(dp.tz.as_deref(), &p.ctx, now)
+        .map_err(|e| karta_kernel::StoreError::Invalid(vec![e]))?;
+    let week = karta_webkit::tz::week_start(now, &zone);
     Ok(Json(activities::workload(&st.db, &p.ctx, now, week).await?))
 }
 

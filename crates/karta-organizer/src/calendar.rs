@@ -1,6 +1,6 @@
 //! The calendar: a day, a week (Monday to Sunday) or a month of meetings, calls, tasks and the
 //! other planned kinds, for the signed-in user, a colleague or the whole team in the caller's
-//! scope. Times are local (the offset from [`karta_webkit::tz::offset`]); every empty hour slot and
+//! scope. Times are local (the zone from [`karta_webkit::tz::zone`]); every empty hour slot and
 //! every day of the month links to a new meeting at its start. No script is needed: slots and
 //! items are placed with CSS classes (`.h-7` … `.h-21` rows, `.d-0` … `.d-6` columns).
 //!
@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use karta_core::{Action, Entity, Scope};
+use karta_core::{Action, Entity, Scope, Zone};
 use karta_kernel::users;
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
@@ -20,10 +20,9 @@ use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{error_page, get, Pairs};
 use karta_webkit::ui::pages::{render, Layout, MessagePage};
 use karta_webkit::AppState;
-use time::{Date, Duration, Month, OffsetDateTime};
+use time::{Date, Duration, Month};
 
 const DAY_MS: i64 = 86_400_000;
-const HOUR_MS: i64 = 3_600_000;
 /// The first and the last hour row of the day and week views.
 const FIRST_HOUR: i64 = 7;
 const LAST_HOUR: i64 = 21;
@@ -73,28 +72,24 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
 }
 
-/// The local date of an instant for a user `off` minutes east of UTC.
-pub fn local_date(ms: i64, off: i64) -> Date {
-    OffsetDateTime::from_unix_timestamp((ms + off * 60_000).div_euclid(1000))
-        .map(OffsetDateTime::date)
-        .unwrap_or(Date::MIN)
+/// The local date of an instant in zone `z`.
+pub fn local_date(ms: i64, z: &Zone) -> Date {
+    z.date_of(ms)
 }
 
 /// The instant (ms, UTC) a local date starts at.
-pub fn day_start_of(d: Date, off: i64) -> i64 {
-    d.midnight().assume_utc().unix_timestamp() * 1000 - off * 60_000
+pub fn day_start_of(d: Date, z: &Zone) -> i64 {
+    z.start_of(d)
 }
 
 /// Local `HH:MM` of an instant.
-pub fn hhmm(ms: i64, off: i64) -> String {
-    let m = (ms + off * 60_000).rem_euclid(DAY_MS) / 60_000;
-    format!("{:02}:{:02}", m / 60, m % 60)
+pub fn hhmm(ms: i64, z: &Zone) -> String {
+    z.hhmm(ms)
 }
 
-/// `UTC+03:00`.
-fn utc_offset(off: i64) -> String {
-    let sign = if off < 0 { '−' } else { '+' };
-    format!("UTC{sign}{:02}:{:02}", off.abs() / 60, off.abs() % 60)
+/// `Europe/Moscow (UTC+03:00)`: the zone and its offset at `now`.
+fn zone_label(z: &Zone, now: i64) -> String {
+    format!("{} ({})", z.name(), z.offset_label(now))
 }
 
 fn weekday_no(d: Date) -> u8 {
@@ -164,10 +159,10 @@ pub struct ItemView {
 }
 
 impl ItemView {
-    fn of(t: Tr, a: &Activity, off: i64, with_owner: bool) -> Self {
-        let mut time = hhmm(a.at, off);
+    fn of(t: Tr, a: &Activity, z: &Zone, with_owner: bool) -> Self {
+        let mut time = hhmm(a.at, z);
         if let Some(end) = a.ends_at.filter(|e| *e > a.at && *e - a.at < DAY_MS) {
-            time = format!("{time}–{}", hhmm(end, off));
+            time = format!("{time}–{}", hhmm(end, z));
         }
         // Deal, account, contact; a name already part of the deal's title is not repeated.
         let mut parts: Vec<&str> = Vec::new();
@@ -274,7 +269,7 @@ struct CalendarPage {
 /// What links and slots need to know about the page.
 struct View<'a> {
     t: Tr,
-    off: i64,
+    z: Zone,
     who: &'a str,
 }
 
@@ -293,11 +288,10 @@ impl View<'_> {
 
     fn slots(&self, d: Date, items: Vec<&Activity>, with_owner: bool) -> (Vec<Slot>, Vec<ItemView>) {
         let t = self.t;
-        let start = day_start_of(d, self.off);
         let long = day_title(t, d);
         let mut slots: Vec<Slot> = (FIRST_HOUR..=LAST_HOUR)
             .map(|h| {
-                let at = start + h * HOUR_MS;
+                let at = self.z.at(d, u8::try_from(h).unwrap_or(0), 0);
                 let label = format!("{h:02}:00");
                 Slot {
                     hour: h,
@@ -311,8 +305,8 @@ impl View<'_> {
             .collect();
         let mut other = Vec::new();
         for a in items {
-            let h = (a.at - start).div_euclid(HOUR_MS);
-            let v = ItemView::of(t, a, self.off, with_owner);
+            let h = i64::from(self.z.hour_of(a.at));
+            let v = ItemView::of(t, a, &self.z, with_owner);
             match usize::try_from(h - FIRST_HOUR).ok().and_then(|i| slots.get_mut(i)) {
                 Some(s) if h <= LAST_HOUR => s.items.push(v),
                 _ => other.push(v),
@@ -332,8 +326,8 @@ enum Who {
 /// GET /calendar?view=day|week|month&date=YYYY-MM-DD&who=me|team|USERID
 async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query(pairs): Query<Pairs>) -> Response {
     let (t, ctx, db, now) = (u.t, &u.p.ctx, &st.db, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, ctx.country());
-    let today = local_date(now, off);
+    let z = karta_webkit::tz::zone(&headers, ctx, now);
+    let today = local_date(now, &z);
     let date = parse_date(get(&pairs, "date")).unwrap_or(today);
     let view = match get(&pairs, "view") {
         "day" => "day",
@@ -381,7 +375,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
         Who::Team => "team".to_string(),
         Who::User(id) => id.clone(),
     };
-    let c = View { t, off, who: &who_s };
+    let c = View { t, z: z.clone(), who: &who_s };
     // The dates shown: one day, Monday to Sunday, or the whole weeks around a month.
     let (first, last) = match view {
         "day" => (date, date),
@@ -397,7 +391,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
         }
     };
     let n_days = usize::try_from((last - first).whole_days() + 1).unwrap_or(1);
-    let (from, to) = (day_start_of(first, off), day_start_of(add_days(last, 1), off));
+    let (from, to) = (day_start_of(first, &z), day_start_of(add_days(last, 1), &z));
     let range = Range {
         owners: match &who {
             Who::Me => vec![ctx.user_id().to_string()],
@@ -419,7 +413,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
     let with_owner = matches!(who, Who::Team);
     let mut per_day: Vec<Vec<&Activity>> = vec![Vec::new(); n_days];
     for a in &items {
-        let i = (local_date(a.at, off) - first).whole_days();
+        let i = (local_date(a.at, &z) - first).whole_days();
         if let Some(v) = usize::try_from(i).ok().and_then(|i| per_day.get_mut(i)) {
             v.push(a);
         }
@@ -430,7 +424,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
         for (i, list) in per_day.into_iter().enumerate() {
             let d = add_days(first, i64::try_from(i).unwrap_or(0));
             let long = day_title(t, d);
-            let mut items: Vec<ItemView> = list.iter().map(|a| ItemView::of(t, a, off, with_owner)).collect();
+            let mut items: Vec<ItemView> = list.iter().map(|a| ItemView::of(t, a, &z, with_owner)).collect();
             let more = items.len().saturating_sub(MONTH_SHOWN);
             items.truncate(MONTH_SHOWN);
             if i % 7 == 0 {
@@ -440,7 +434,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
                 w.push(MonthCell {
                     num: d.day(),
                     weekday: t.s(&format!("cal.wds.{}", weekday_no(d))).to_string(),
-                    add_url: c.add(day_start_of(d, off)),
+                    add_url: c.add(day_start_of(d, &z)),
                     add_label: format!("{}: {long}", t.s("cal.new_meeting")),
                     long,
                     in_month: d.month() == date.month(),
@@ -461,7 +455,7 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
                 long: day_title(t, d),
                 today: d == today,
                 day_url: c.url("day", d),
-                add_url: c.add(day_start_of(d, off) + 9 * HOUR_MS),
+                add_url: c.add(z.at(d, 9, 0)),
                 slots,
                 other,
             });
@@ -506,18 +500,20 @@ async fn page(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query
     }));
     let any_other = days.iter().any(|d| !d.other.is_empty());
     let new_at = if date == today {
-        // The next full local hour today.
-        let start = day_start_of(today, off);
-        start + ((now - start).div_euclid(HOUR_MS) + 1) * HOUR_MS
+        // The next full local hour today (midnight when it is past 23:00).
+        match z.hour_of(now) {
+            h @ 0..=22 => z.at(today, h + 1, 0),
+            _ => z.start_of(add_days(today, 1)),
+        }
     } else {
-        day_start_of(date, off) + 9 * HOUR_MS
+        z.at(date, 9, 0)
     };
     let tpl = CalendarPage {
         l: Layout::new(t, &u.p, format!("{} · {heading}", t.s("cal.title")), "calendar"),
         view,
         date: iso_date(date),
         heading,
-        tz: utc_offset(off),
+        tz: zone_label(&z, now),
         prev_url: c.url(view, prev),
         next_url: c.url(view, next),
         today_url: c.url(view, today),
@@ -627,17 +623,18 @@ mod tests {
     }
 
     #[test]
-    fn local_dates_and_hours_follow_the_offset() {
+    fn local_dates_and_hours_follow_the_zone() {
+        let (msk, utc) = (Zone::of_country("RU"), Zone::utc());
+        let ny = Zone::parse("America/New_York", "tz").unwrap_or_else(|_| Zone::utc());
         // 2026-03-01 22:30 UTC is 2 March 01:30 in Moscow.
         let now = 1_772_404_200_000;
-        assert_eq!(iso_date(local_date(now, 180)), "2026-03-02");
-        assert_eq!(iso_date(local_date(now, 0)), "2026-03-01");
-        assert_eq!(hhmm(now, 180), "01:30");
-        assert_eq!(hhmm(now, -300), "17:30");
+        assert_eq!(iso_date(local_date(now, &msk)), "2026-03-02");
+        assert_eq!(iso_date(local_date(now, &utc)), "2026-03-01");
+        assert_eq!(hhmm(now, &msk), "01:30");
+        assert_eq!(hhmm(now, &ny), "17:30");
         let d = day("2026-03-02");
-        assert_eq!(day_start_of(d, 180), 1_772_398_800_000);
-        assert_eq!(utc_offset(180), "UTC+03:00");
-        assert_eq!(utc_offset(-330), "UTC−05:30");
+        assert_eq!(day_start_of(d, &msk), 1_772_398_800_000);
+        assert_eq!(zone_label(&msk, now), "Europe/Moscow (UTC+03:00)");
         assert!(parse_date("2026-02-30").is_none());
         assert!(parse_date("99999-01-01").is_none());
         assert!(parse_date("x").is_none());

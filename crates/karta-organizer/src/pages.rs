@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use karta_core::{Action, Entity, FieldError};
+use karta_core::{Action, Entity, FieldError, Zone};
 use karta_kernel::{users, StoreError};
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
@@ -17,30 +17,24 @@ use karta_webkit::ui::pages::{fmt_date, message_page, render, Layout};
 use karta_webkit::AppState;
 
 /// `HH:MM` local of `ms`.
-fn hm(ms: i64, off: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp((ms + off * 60_000) / 1000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{:02}:{:02}", t.hour(), t.minute())
+fn hm(ms: i64, z: &Zone) -> String {
+    z.hhmm(ms)
 }
 
 /// `YYYY-MM-DDTHH:MM` local of `ms`, for `datetime-local` inputs.
-fn local(ms: i64, off: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp((ms + off * 60_000) / 1000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+fn local(ms: i64, z: &Zone) -> String {
+    z.local_input(ms)
 }
 
 /// Parses a `datetime-local` value (or a date alone, as 09:00) in the user's zone into ms.
-fn parse_local(v: &str, off: i64) -> Option<i64> {
+fn parse_local(v: &str, z: &Zone) -> Option<i64> {
     let v = v.trim();
     let (d, t) = v.split_once('T').or_else(|| v.split_once(' ')).unwrap_or((v, "09:00"));
     let date = time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
     let mut hm = t.split(':');
     let h: u8 = hm.next()?.parse().ok()?;
     let m: u8 = hm.next().unwrap_or("0").parse().ok()?;
-    let time = time::Time::from_hms(h, m, 0).ok()?;
-    let utc = date.with_time(time).assume_utc().unix_timestamp() * 1000;
-    Some(utc - off * 60_000)
+    (h < 24 && m < 60).then(|| z.at(date, h, m))
 }
 
 /// A line in a list of activities.
@@ -75,12 +69,13 @@ fn icon(kind: &str) -> &'static str {
     }
 }
 
-fn view_of(t: Tr, a: &Activity, off: i64, now: i64) -> ActView {
-    let day = activities::day_start(now, off);
-    let when = if a.at >= day && a.at < day + 86_400_000 {
-        hm(a.at, off)
+fn view_of(t: Tr, a: &Activity, z: &Zone, now: i64) -> ActView {
+    let today = z.date_of(now);
+    let (day, next) = (z.start_of(today), z.start_of(today + time::Duration::days(1)));
+    let when = if a.at >= day && a.at < next {
+        hm(a.at, z)
     } else {
-        let l = local(a.at, off);
+        let l = local(a.at, z);
         format!("{} {}", fmt_date(t, l.get(..10).unwrap_or_default()), l.get(11..).unwrap_or_default())
     };
     let about = [&a.contact_name, &a.account_name, &a.deal_title]
@@ -135,12 +130,12 @@ struct MyDayPage {
 /// GET /my-day
 async fn my_day(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Query(pairs): Query<Pairs>) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
-    let d = match activities::my_day(&st.db, &u.p.ctx, now, off).await {
+    let z = karta_webkit::tz::zone(&headers, &u.p.ctx, st.clock.now());
+    let d = match activities::my_day(&st.db, &u.p.ctx, now, &z).await {
         Ok(d) => d,
         Err(e) => return error_page(&u, &e),
     };
-    let today_md = local(d.day_start, off).get(5..10).unwrap_or_default().to_string();
+    let today_md = local(d.day_start, &z).get(5..10).unwrap_or_default().to_string();
     let deals = d
         .deals
         .iter()
@@ -165,16 +160,16 @@ async fn my_day(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Que
             contact_id: x.contact_id.clone(),
             name: x.name.clone(),
             what: if x.label == "birthday" { t.s("day.birthday").to_string() } else { x.label.clone() },
-            when: fmt_date(t, &format!("{}-{}", local(d.day_start, off).get(..4).unwrap_or_default(), x.md)),
+            when: fmt_date(t, &format!("{}-{}", local(d.day_start, &z).get(..4).unwrap_or_default(), x.md)),
             today: x.md == today_md,
         })
         .collect();
     let tpl = MyDayPage {
         l: Layout::new(t, &u.p, t.s("day.title"), "my-day"),
-        date: fmt_date(t, local(d.day_start, off).get(..10).unwrap_or_default()),
-        overdue: d.overdue.iter().map(|a| view_of(t, a, off, now)).collect(),
-        today: d.today.iter().map(|a| view_of(t, a, off, now)).collect(),
-        meetings: d.meetings.iter().map(|a| view_of(t, a, off, now)).collect(),
+        date: fmt_date(t, local(d.day_start, &z).get(..10).unwrap_or_default()),
+        overdue: d.overdue.iter().map(|a| view_of(t, a, &z, now)).collect(),
+        today: d.today.iter().map(|a| view_of(t, a, &z, now)).collect(),
+        meetings: d.meetings.iter().map(|a| view_of(t, a, &z, now)).collect(),
         deals,
         dates,
         notice: match get(&pairs, "m") {
@@ -193,7 +188,7 @@ async fn congratulate(
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
+    let z = karta_webkit::tz::zone(&headers, &u.p.ctx, st.clock.now());
     let kind = if get(&pairs, "kind") == "email" { "email" } else { "call" };
     let contact = match karta_parties::parties::get(&st.db, &u.p.ctx, Entity::Contact, get(&pairs, "contact_id")).await
     {
@@ -207,7 +202,7 @@ async fn congratulate(
         contact.name
     );
     // Due at the end of the user's working day, or in an hour if that has passed.
-    let due = (activities::day_start(now, off) + 18 * 3_600_000).max(now + 3_600_000);
+    let due = z.at(z.date_of(now), 18, 0).max(now + 3_600_000);
     let input = ActivityInput {
         kind: kind.into(),
         subject,
@@ -251,14 +246,14 @@ fn kinds(t: Tr) -> Vec<(String, String)> {
 /// GET /activities/{id}
 async fn view(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
+    let z = karta_webkit::tz::zone(&headers, &u.p.ctx, st.clock.now());
     let a = match activities::get(&st.db, &u.p.ctx, &id, now).await {
         Ok(a) => a,
         Err(e) => return error_page(&u, &e),
     };
     let show = |ms: Option<i64>| {
         ms.map(|m| {
-            let l = local(m, off);
+            let l = local(m, &z);
             format!("{} {}", fmt_date(t, l.get(..10).unwrap_or_default()), l.get(11..).unwrap_or_default())
         })
         .unwrap_or_default()
@@ -270,7 +265,7 @@ async fn view(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Path(
         .collect();
     let tpl = ActivityPage {
         l: Layout::new(t, &u.p, a.subject.clone(), "my-day"),
-        v: view_of(t, &a, off, now),
+        v: view_of(t, &a, &z, now),
         starts: show(a.starts_at),
         ends: show(a.ends_at),
         due: show(a.due_at),
@@ -287,7 +282,7 @@ async fn view(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Path(
         },
         participants,
         can_edit: can_edit(&u.p.ctx, &a),
-        next_local: local(now + 86_400_000, off),
+        next_local: local(now + 86_400_000, &z),
         interests: activities::INTEREST
             .iter()
             .map(|i| ((*i).to_string(), t.s(&format!("act.interest.{i}")).to_string()))
@@ -380,14 +375,14 @@ async fn new_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Q
     if let Err(e) = u.p.ctx.scope(Entity::Activity, Action::Create) {
         return error_page(&u, &e);
     }
-    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
+    let z = karta_webkit::tz::zone(&headers, &u.p.ctx, st.clock.now());
     let now = st.clock.now();
     let mut f = FormValues::default();
     let kind = get(&pairs, "kind");
     f.values.insert("kind".into(), if activities::KINDS.contains(&kind) { kind.to_string() } else { "task".into() });
     f.values.insert("owner_id".into(), u.p.ctx.user_id().to_string());
     let at: i64 = get(&pairs, "at").parse().unwrap_or(now + 3_600_000);
-    f.values.insert("when".into(), local(at, off));
+    f.values.insert("when".into(), local(at, &z));
     for (q, k) in [("account", "account_id"), ("contact", "contact_id"), ("deal", "deal_id")] {
         f.values.insert(k.into(), get(&pairs, q).to_string());
     }
@@ -399,7 +394,7 @@ async fn new_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Q
             f.values.insert("account_id".into(), prev.account_id);
             f.values.insert("contact_id".into(), prev.contact_id);
             f.values.insert("deal_id".into(), prev.deal_id);
-            f.values.insert("when".into(), local(now + 86_400_000, off));
+            f.values.insert("when".into(), local(now + 86_400_000, &z));
         }
     }
     form_page(&st, &u, StatusCode::OK, "", 0, f, &[]).await
@@ -407,14 +402,14 @@ async fn new_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Q
 
 /// GET /activities/{id}/edit
 async fn edit_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
+    let z = karta_webkit::tz::zone(&headers, &u.p.ctx, st.clock.now());
     // The form is for those who may save it.
     let a = match activities::load_for(&st.db, &u.p.ctx, &id, st.clock.now(), Action::Update).await {
         Ok(a) => a,
         Err(e) => return error_page(&u, &e),
     };
     let mut f = FormValues::default();
-    let when = a.starts_at.or(a.due_at).map(|m| local(m, off)).unwrap_or_default();
+    let when = a.starts_at.or(a.due_at).map(|m| local(m, &z)).unwrap_or_default();
     for (k, v) in [
         ("kind", a.kind.clone()),
         ("subject", a.subject.clone()),
@@ -423,8 +418,8 @@ async fn edit_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, 
         ("duration_min", a.duration_min.map(|d| d.to_string()).unwrap_or_default()),
         ("outcome", a.outcome.clone()),
         ("when", when),
-        ("ends", a.ends_at.map(|m| local(m, off)).unwrap_or_default()),
-        ("remind", a.remind_at.map(|m| local(m, off)).unwrap_or_default()),
+        ("ends", a.ends_at.map(|m| local(m, &z)).unwrap_or_default()),
+        ("remind", a.remind_at.map(|m| local(m, &z)).unwrap_or_default()),
         ("place", a.place.clone()),
         ("priority", a.priority.clone()),
         ("owner_id", a.owner_id.clone()),
@@ -444,7 +439,7 @@ async fn edit_form(State(st): State<AppState>, u: PageUser, headers: HeaderMap, 
     form_page(&st, &u, StatusCode::OK, &id, a.version, f, &[]).await
 }
 
-fn input_from(pairs: &Pairs, off: i64) -> (ActivityInput, FormValues, Vec<FieldError>) {
+fn input_from(pairs: &Pairs, z: &Zone) -> (ActivityInput, FormValues, Vec<FieldError>) {
     let mut f = FormValues::default();
     for (k, v) in pairs {
         if k != "_csrf" {
@@ -457,7 +452,7 @@ fn input_from(pairs: &Pairs, off: i64) -> (ActivityInput, FormValues, Vec<FieldE
         if v.is_empty() {
             return None;
         }
-        let r = parse_local(v, off);
+        let r = parse_local(v, z);
         if r.is_none() {
             errs.push(FieldError::new(field, "invalid_date"));
         }
@@ -523,8 +518,8 @@ fn input_from(pairs: &Pairs, off: i64) -> (ActivityInput, FormValues, Vec<FieldE
 
 async fn save(st: AppState, u: PageUser, headers: HeaderMap, id: Option<String>, pairs: Pairs) -> Response {
     let now = st.clock.now();
-    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
-    let (input, f, errs) = input_from(&pairs, off);
+    let z = karta_webkit::tz::zone(&headers, &u.p.ctx, st.clock.now());
+    let (input, f, errs) = input_from(&pairs, &z);
     let version: i64 = get(&pairs, "version").parse().unwrap_or(0);
     let id_s = id.clone().unwrap_or_default();
     if !errs.is_empty() {
@@ -589,7 +584,7 @@ async fn complete(
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(&headers, u.p.ctx.country());
+    let z = karta_webkit::tz::zone(&headers, &u.p.ctx, st.clock.now());
     let version: i64 = get(&pairs, "version").parse().unwrap_or(0);
     let done =
         match activities::complete(&st.db, &u.p.ctx, now, &id, version, get(&pairs, "result"), get(&pairs, "interest"))
@@ -606,7 +601,7 @@ async fn complete(
     // The next step, when its subject was filled in on the same form.
     let next_subject = get(&pairs, "next_subject").trim();
     if !next_subject.is_empty() {
-        let when = parse_local(get(&pairs, "next_when"), off).unwrap_or(now + 86_400_000);
+        let when = parse_local(get(&pairs, "next_when"), &z).unwrap_or(now + 86_400_000);
         let kind = get(&pairs, "next_kind");
         let timed = matches!(kind, "meeting" | "call" | "demo" | "visit");
         let next = ActivityInput {
@@ -672,7 +667,7 @@ pub async fn timeline(
     kind: &str,
 ) -> Result<Timeline, StoreError> {
     let (t, now) = (u.t, st.clock.now());
-    let off = karta_webkit::tz::offset(headers, u.p.ctx.country());
+    let z = karta_webkit::tz::zone(headers, &u.p.ctx, st.clock.now());
     let kinds: Vec<String> = if activities::KINDS.contains(&kind) { vec![kind.to_string()] } else { Vec::new() };
     let items = activities::timeline(&st.db, &u.p.ctx, now, entity, id, &kinds, 100).await?;
     let key = match entity {
@@ -681,7 +676,7 @@ pub async fn timeline(
         _ => "deal",
     };
     let kinds_on = !kinds.is_empty();
-    let acts: Vec<ActView> = items.iter().map(|a| view_of(t, a, off, now)).collect();
+    let acts: Vec<ActView> = items.iter().map(|a| view_of(t, a, &z, now)).collect();
     let others = if kinds.is_empty() {
         karta_webkit::plugins::timeline_entries(st, u, entity, id, 100).await?
     } else {
@@ -760,12 +755,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn local_times_round_trip_through_the_users_offset() {
+    fn local_times_round_trip_through_the_users_zone() {
+        let (msk, utc) = (Zone::of_country("RU"), Zone::utc());
         let ms = 1_772_404_200_000; // 2026-03-01 22:30 UTC
-        assert_eq!(local(ms, 180), "2026-03-02T01:30");
-        assert_eq!(parse_local("2026-03-02T01:30", 180), Some(ms));
-        assert_eq!(parse_local("2026-03-02", 0), Some(1_772_442_000_000), "a date alone means 09:00");
-        assert_eq!(parse_local("02.03.2026", 0), None);
-        assert_eq!(hm(ms, 180), "01:30");
+        assert_eq!(local(ms, &msk), "2026-03-02T01:30");
+        assert_eq!(parse_local("2026-03-02T01:30", &msk), Some(ms));
+        assert_eq!(parse_local("2026-03-02", &utc), Some(1_772_442_000_000), "a date alone means 09:00");
+        assert_eq!(parse_local("02.03.2026", &utc), None);
+        assert_eq!(hm(ms, &msk), "01:30");
+        // A meeting at 10:00 in Berlin is 09:00 UTC in winter and 08:00 UTC in summer.
+        let berlin = Zone::parse("Europe/Berlin", "tz").unwrap_or_else(|_| Zone::utc());
+        assert_eq!(parse_local("2026-03-27T10:00", &berlin), Some(1_774_602_000_000));
+        assert_eq!(parse_local("2026-03-30T10:00", &berlin), Some(1_774_857_600_000));
     }
 }

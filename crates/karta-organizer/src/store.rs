@@ -1022,19 +1022,26 @@ pub struct MyDay {
 
 pub use karta_core::clock::day_start;
 
-/// `MM-DD` of a day start (shifted by the user's offset).
-fn md(day_start: i64, offset_min: i64) -> String {
-    karta_core::clock::today(day_start + offset_min * 60_000).get(5..).unwrap_or_default().to_string()
+/// `MM-DD` of a local date.
+fn md(d: time::Date) -> String {
+    format!("{:02}-{:02}", u8::from(d.month()), d.day())
 }
 
-/// My day for the caller at `now`, in a time zone `offset_min` minutes east of UTC.
+/// `YYYY-MM-DD` of a local date.
+fn iso(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// My day for the caller at `now`, in their time zone: the day runs from local midnight to
+/// local midnight (23 or 25 hours on the days clocks change).
 ///
 /// # Errors
 /// Database errors.
 #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant_id()))]
-pub async fn my_day(db: &Db, ctx: &Ctx, now: i64, offset_min: i64) -> Result<MyDay> {
-    let start = day_start(now, offset_min);
-    let end = start + 86_400_000;
+pub async fn my_day(db: &Db, ctx: &Ctx, now: i64, zone: &karta_core::Zone) -> Result<MyDay> {
+    let today_local = zone.date_of(now);
+    let start = zone.start_of(today_local);
+    let end = zone.start_of(today_local + time::Duration::days(1));
     let me = vec![ctx.user_id().to_string()];
     let planned = list(
         db,
@@ -1065,7 +1072,7 @@ pub async fn my_day(db: &Db, ctx: &Ctx, now: i64, offset_min: i64) -> Result<MyD
     let mut q = Q::new("");
     let t = q.arg(ctx.tenant_id());
     let u = q.arg(ctx.user_id());
-    let d = q.arg(karta_core::clock::today(now));
+    let d = q.arg(iso(today_local));
     let n = q.arg(now);
     q.sql = format!(
         "SELECT t.id, t.title, t.close_date, t.next_step, t.stage_entered_at, s.max_days FROM deals t \
@@ -1075,7 +1082,7 @@ pub async fn my_day(db: &Db, ctx: &Ctx, now: i64, offset_min: i64) -> Result<MyD
               OR (s.max_days IS NOT NULL AND t.stage_entered_at < {n} - s.max_days * 86400000)) \
          ORDER BY t.close_date, t.id LIMIT 20"
     );
-    let today_s = karta_core::clock::today(now);
+    let today_s = iso(today_local);
     let deals = db
         .all(q)
         .await?
@@ -1088,7 +1095,7 @@ pub async fn my_day(db: &Db, ctx: &Ctx, now: i64, offset_min: i64) -> Result<MyD
             no_next_step: r.s("next_step").is_empty(),
         })
         .collect();
-    let dates = dates(db, ctx, &md(start, offset_min), &md(start + 6 * 86_400_000, offset_min), 50).await?;
+    let dates = dates(db, ctx, &md(today_local), &md(today_local + time::Duration::days(6)), 50).await?;
     Ok(MyDay { day_start: start, overdue, today, meetings, deals, dates })
 }
 
@@ -1263,7 +1270,9 @@ mod tests {
         assert_eq!(karta_core::clock::today(now), "2026-03-01");
         let msk = day_start(now, 180);
         assert_eq!(msk, 1_772_398_800_000, "2026-03-01 21:00 UTC = 2 March 00:00 MSK");
-        assert_eq!(md(msk, 180), "03-02");
+        let zone = karta_core::Zone::of_country("RU");
+        assert_eq!(md(zone.date_of(now)), "03-02");
+        assert_eq!(iso(zone.date_of(now)), "2026-03-02");
         assert_eq!(day_start(now, 0), 1_772_323_200_000);
     }
 }

@@ -158,8 +158,8 @@ struct Extra {
 async fn show(st: &AppState, u: &PageUser, headers: &HeaderMap, status: StatusCode, x: Extra) -> Response {
     let (t, ctx, db, now) = (u.t, &u.p.ctx, &st.db, st.clock.now());
     let Some(scope) = team_scope(ctx) else { return forbidden(u) };
-    let off = karta_webkit::tz::offset(headers, ctx.country());
-    let week = karta_webkit::tz::week_start(now, off);
+    let z = karta_webkit::tz::zone(headers, ctx, now);
+    let week = karta_webkit::tz::week_start(now, &z);
     let list = match activities::workload(db, ctx, now, week).await {
         Ok(v) => v,
         Err(StoreError::Forbidden) => return forbidden(u),
@@ -185,7 +185,7 @@ async fn show(st: &AppState, u: &PageUser, headers: &HeaderMap, status: StatusCo
     let tpl = WorkloadPage {
         l: Layout::new(t, &u.p, t.s("team.title"), "workload"),
         max_open: rows.iter().map(|r| r.open).max().unwrap_or(0).max(1),
-        week_from: long_date(t, local_date(week, off)),
+        week_from: long_date(t, local_date(week, &z)),
         rows,
         people,
         from: x.from,

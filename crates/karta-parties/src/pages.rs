@@ -98,8 +98,8 @@ pub async fn list(
         Err(err) => return Ok(error_page(&u, &err)),
     };
     let count = match parties::count(&st.db, &u.p.ctx, e, &lq, 10_000).await {
-        Ok((n, true)) => n.to_string(),
-        Ok((n, false)) => format!("{n}+"),
+        Ok((n, true)) => t.n("list.records", n),
+        Ok((n, false)) => t.n("list.records_more", n),
         Err(err) => return Ok(error_page(&u, &err)),
     };
     let owners = users::list(&st.db, &u.p.ctx).await?;

@@ -114,8 +114,8 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
         Err(err) => return Ok(error_page(&u, &err)),
     };
     let count = match deals::count(db, ctx, now, &lq, 10_000).await {
-        Ok((n, true)) => n.to_string(),
-        Ok((n, false)) => format!("{n}+"),
+        Ok((n, true)) => t.n("list.records", n),
+        Ok((n, false)) => t.n("list.records_more", n),
         Err(err) => return Ok(error_page(&u, &err)),
     };
     let pipes = pipelines::list(db, ctx).await?;

@@ -145,7 +145,7 @@ fn conflict_text(t: Tr, e: &StoreError) -> String {
     match e {
         StoreError::Conflict(c) if c == "last_stage" => t.s("pipelines.last_stage").to_string(),
         StoreError::Conflict(c) if c.starts_with("deals:") => {
-            t.s("pipelines.stage_has_deals").replace("{n}", c.trim_start_matches("deals:"))
+            t.n("pipelines.stage_has_deals", c.trim_start_matches("deals:").parse::<i64>().unwrap_or(0))
         }
         StoreError::Conflict(_) => t.s("form.stale").to_string(),
         _ => t.s("error.internal").to_string(),

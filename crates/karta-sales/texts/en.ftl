@@ -225,7 +225,10 @@ pipelines-reasons = Reasons for losing
 pipelines-reasons_hint = Offered when a deal is closed as lost. Deactivated reasons stay on old deals.
 pipelines-add_reason = Add reason
 pipelines-last_stage = A pipeline needs at least one stage.
-pipelines-stage_has_deals = This stage cannot be removed: it holds { $n } deal(s), open or lost at it. Move them to another stage first.
+pipelines-stage_has_deals = { $count ->
+    [one] This stage cannot be removed: it holds { $count } deal, open or lost at it. Move it to another stage first.
+   *[other] This stage cannot be removed: it holds { $count } deals, open or lost at it. Move them to another stage first.
+}
 pipelines-created = Pipeline added. Set up its stages below.
 pipelines-saved = Saved.
 pipelines-stage_added = Stage added.

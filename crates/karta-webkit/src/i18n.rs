@@ -106,8 +106,8 @@ impl Tr {
 
     /// The text of `key` for `count` things (its `$count` variable).
     #[must_use]
-    pub fn n(&self, key: &str, count: i64) -> String {
-        self.fmt(key, &[("count", Arg::Num(count))])
+    pub fn n(&self, key: &str, count: impl TryInto<i64>) -> String {
+        self.fmt(key, &[("count", Arg::Num(count.try_into().unwrap_or(i64::MAX)))])
     }
 }
 
@@ -163,11 +163,7 @@ pub fn keys_of(src: &str) -> Result<Vec<String>, String> {
 fn variables<'s>(pattern: &ast::Pattern<&'s str>, out: &mut Vec<&'s str>) {
     fn inline<'s>(e: &ast::InlineExpression<&'s str>, out: &mut Vec<&'s str>) {
         match e {
-            ast::InlineExpression::VariableReference { id } => {
-                if !out.contains(&id.name) {
-                    out.push(id.name);
-                }
-            }
+            ast::InlineExpression::VariableReference { id } if !out.contains(&id.name) => out.push(id.name),
             ast::InlineExpression::Placeable { expression } => expr(expression, out),
             _ => {}
         }

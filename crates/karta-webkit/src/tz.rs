@@ -1,40 +1,49 @@
-//! The user's time zone as an offset from UTC: from the `karta_tz` cookie the page script
-//! sets (the browser's own offset), else the usual offset of the tenant's country.
+//! The time zone a page shows times in: the user's own choice (settings), else the browser's
+//! zone (the `karta_zone` cookie the page script sets from `Intl`), else the offset an older
+//! page script set (`karta_tz`) read as the zone it most likely meant, else the tenant's zone.
 
 use axum::http::HeaderMap;
+use karta_core::Zone;
+use karta_kernel::Ctx;
 
-/// Minutes east of UTC usual for a country (the capital's standard time).
+/// The caller's zone at `now`.
 #[must_use]
-pub fn default_offset(country: &str) -> i64 {
-    match country {
-        "RU" | "BY" | "TR" => 180,
-        "UA" | "LT" | "LV" | "EE" | "FI" | "MD" => 120,
-        "KZ" => 300,
-        "DE" | "FR" | "PL" | "IT" | "ES" | "NL" | "CZ" => 60,
-        "AE" | "GE" | "AM" | "AZ" => 240,
-        "CN" => 480,
-        "US" => -300,
-        _ => 0,
+pub fn zone(headers: &HeaderMap, ctx: &Ctx, now: i64) -> Zone {
+    if let Some(z) = ctx.user_zone() {
+        return z;
+    }
+    if let Some(z) = crate::auth::cookie(headers, "karta_zone").and_then(|v| Zone::parse(&v, "").ok()) {
+        return z;
+    }
+    let tenant = ctx.tenant_zone();
+    match crate::auth::cookie(headers, "karta_tz").and_then(|v| v.parse::<i64>().ok()) {
+        Some(off) if (-14 * 60..=14 * 60).contains(&off) => Zone::for_offset(off, &tenant, now),
+        _ => tenant,
     }
 }
 
-/// The caller's offset: the cookie when it is sane, else the country's.
-#[must_use]
-pub fn offset(headers: &HeaderMap, country: &str) -> i64 {
-    crate::auth::cookie(headers, "karta_tz")
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|m| (-14 * 60..=14 * 60).contains(m))
-        .unwrap_or_else(|| default_offset(country))
+/// A zone given to the API (`tz`): an IANA name, or minutes east of UTC read as the zone
+/// they most likely meant; the caller's own zone when none is given.
+///
+/// # Errors
+/// `invalid_time_zone` for a name that is not a zone or an offset out of range.
+pub fn api_zone(given: Option<&str>, ctx: &Ctx, now: i64) -> Result<Zone, karta_core::FieldError> {
+    match given.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(ctx.user_zone().unwrap_or_else(|| ctx.tenant_zone())),
+        Some(s) => match s.parse::<i64>() {
+            Ok(off) if (-14 * 60..=14 * 60).contains(&off) => Ok(Zone::for_offset(off, &ctx.tenant_zone(), now)),
+            Ok(_) => Err(karta_core::FieldError::new("tz", "invalid_time_zone")),
+            Err(_) => Zone::parse(s, "tz"),
+        },
+    }
 }
 
 /// The Monday 00:00 (local) of the week containing `now`.
 #[must_use]
-pub fn week_start(now: i64, offset_min: i64) -> i64 {
-    let day = karta_core::clock::day_start(now, offset_min);
-    let local_days = (day + offset_min * 60_000).div_euclid(86_400_000);
-    // 1970-01-01 was a Thursday: day 0 → weekday 3 counting from Monday.
-    let weekday = (local_days + 3).rem_euclid(7);
-    day - weekday * 86_400_000
+pub fn week_start(now: i64, z: &Zone) -> i64 {
+    let d = z.date_of(now);
+    let back = i64::from(d.weekday().number_days_from_monday());
+    z.start_of(d - time::Duration::days(back))
 }
 
 #[cfg(test)]
@@ -43,9 +52,14 @@ mod tests {
 
     #[test]
     fn the_week_starts_on_monday_at_local_midnight() {
+        let moscow = Zone::of_country("RU");
         // Wednesday 2026-03-04 12:00 UTC → Monday 2026-03-02 00:00 MSK = 2026-03-01 21:00 UTC.
-        assert_eq!(week_start(1_772_625_600_000, 180), 1_772_398_800_000);
+        assert_eq!(week_start(1_772_625_600_000, &moscow), 1_772_398_800_000);
         // A Monday morning stays in its own week.
-        assert_eq!(week_start(1_772_398_800_000 + 1, 180), 1_772_398_800_000);
+        assert_eq!(week_start(1_772_398_800_000 + 1, &moscow), 1_772_398_800_000);
+        // Berlin's week after the clocks went forward (Wednesday 2026-04-01 12:00 UTC) starts
+        // at Monday 00:00 summer time, 2026-03-29 22:00 UTC.
+        let berlin = Zone::parse("Europe/Berlin", "tz").unwrap_or_else(|_| Zone::utc());
+        assert_eq!(week_start(1_775_044_800_000, &berlin), 1_774_821_600_000);
     }
 }

@@ -10,11 +10,17 @@
     ? { sure: 'Вы уверены?', selectFirst: 'Сначала выберите записи' }
     : { sure: 'Are you sure?', selectFirst: 'Select records first' };
 
-  /* The browser's UTC offset, for server-rendered local days (My day, the calendar). */
+  /* The browser's time zone (its IANA name), for server-rendered local days (My day, the
+     calendar) when the user has not chosen one in their settings; the offset too, for an
+     engine without Intl time zones. */
   try {
     const tz = -new Date().getTimezoneOffset();
     document.cookie = 'karta_tz=' + tz + '; path=/; max-age=31536000; samesite=lax';
-  } catch (e) { /* cookies off: the tenant's country decides */ }
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\-\/]+$/.test(zone)) {
+      document.cookie = 'karta_zone=' + zone + '; path=/; max-age=31536000; samesite=lax';
+    }
+  } catch (e) { /* cookies off: the tenant's zone decides */ }
 
   const isField = (el) =>
     !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));

@@ -197,6 +197,7 @@ error-back = Back
 err-required = Required.
 err-invalid_email = Not a valid e-mail address.
 err-invalid_phone = Not a valid phone number.
+err-invalid_time_zone = Not a known time zone (an IANA name such as Europe/Moscow).
 err-invalid_url = Not a valid web address.
 err-invalid_date = Not a valid date (DD.MM.YYYY or YYYY-MM-DD).
 err-invalid_choice = Not one of the allowed values.
@@ -210,6 +211,10 @@ err-password_too_short = At least 12 characters.
 list-records = { $count ->
     [one] { $count } record
    *[other] { $count } records
+}
+list-records_more = { $count ->
+    [one] more than { $count } record
+   *[other] more than { $count } records
 }
 
 ## The message of a field error without a text of its own.

@@ -197,6 +197,7 @@ error-back = Назад
 err-required = Обязательное поле.
 err-invalid_email = Неверный адрес e-mail.
 err-invalid_phone = Неверный номер телефона.
+err-invalid_time_zone = Неизвестный часовой пояс (нужно имя вроде Europe/Moscow).
 err-invalid_url = Неверный адрес сайта.
 err-invalid_date = Неверная дата (ДД.ММ.ГГГГ или ГГГГ-ММ-ДД).
 err-invalid_choice = Недопустимое значение.
@@ -211,6 +212,10 @@ list-records = { $count ->
     [one] { $count } запись
     [few] { $count } записи
    *[many] { $count } записей
+}
+list-records_more = { $count ->
+    [one] более { $count } записи
+   *[other] более { $count } записей
 }
 
 ## The message of a field error without a text of its own.

@@ -441,11 +441,12 @@ async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
     let t = ctx.tenant_id();
     let u = ctx.user_id();
     let start = karta_core::clock::day_start(now, 180);
+    let zone = &karta_core::Zone::of_country("RU");
     measure(
         "My day (salesperson)",
         n,
         |_| async move {
-            let d = karta_organizer::store::my_day(db, ctx, now, 180).await?;
+            let d = karta_organizer::store::my_day(db, ctx, now, zone).await?;
             Ok(d.overdue.len() + d.today.len() + d.meetings.len() + d.deals.len() + d.dates.len())
         },
         |_| async move {

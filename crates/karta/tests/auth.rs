@@ -419,3 +419,52 @@ async fn a_role_the_admin_defines_applies_to_its_users_from_their_next_request()
         app.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_address_with_an_internationalised_domain_signs_in_and_matches_whichever_way_it_is_typed() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let t = karta_kernel::tenants::by_slug(&app.db, "acme").await.unwrap().unwrap();
+        let admin = karta_kernel::Admin::operator(&t.id);
+        let u = karta_kernel::users::create(
+            &app.db,
+            &admin,
+            "Менеджер@Пример.РФ",
+            "Менеджер",
+            "salesperson",
+            Some(PASSWORD),
+        )
+        .await
+        .unwrap();
+        assert_eq!(u.email, "менеджер@пример.рф", "{k:?}: kept as typed (lower-cased)");
+        for typed in ["менеджер@пример.рф", "МЕНЕДЖЕР@ПРИМЕР.РФ", "менеджер@xn--e1afmkfd.xn--p1ai"]
+        {
+            let c = Client::new(&app.base, None);
+            let r = c.sign_in(typed, PASSWORD).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}: {typed} signs in");
+        }
+
+        // A contact saved with the Unicode domain is a likely duplicate of one typed in ASCII.
+        let api = app.api("acme", "admin@acme.test").await;
+        let first = api
+            .post(
+                "/api/v1/contacts",
+                &json!({"first_name": "Ольга", "last_name": "Пример", "emails": [{"value": "olga@пример.рф"}]}),
+            )
+            .await;
+        assert_eq!(first.status(), StatusCode::CREATED, "{k:?}");
+        let shown = first.json();
+        assert_eq!(shown["emails"][0]["value"], "olga@пример.рф", "{k:?}: shown as typed");
+        let r = api
+            .post(
+                "/api/v1/contacts/duplicates",
+                &json!({"first_name": "О.", "last_name": "Другая", "emails": [{"value": "OLGA@xn--e1afmkfd.xn--p1ai"}]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{k:?}: {}", r.text);
+        let found = r.json();
+        let ids: Vec<&str> = found["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [shown["id"].as_str().unwrap()], "{k:?}: {found}");
+        app.finish().await;
+    }
+}

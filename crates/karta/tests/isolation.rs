@@ -784,6 +784,7 @@ fn page_cases() -> Vec<(Method, &'static str, Need, Proof)> {
         (post.clone(), "/admin/users/{id}", Admin, NotRefused),
         (post.clone(), "/admin/teams", Admin, NotRefused),
         (post.clone(), "/settings/language", Any, NotRefused),
+        (post.clone(), "/settings/time-zone", Any, NotRefused),
         (post.clone(), "/settings/tokens", Any, NotRefused),
         (post.clone(), "/settings/tokens/{id}/revoke", Any, NotRefused),
         (post.clone(), "/settings/calendar/new", Any, NotRefused),

@@ -23,7 +23,7 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
             .json();
         // "Today" on My day is the user's local date (Moscow for a Russian tenant), which
         // differs from the UTC date late in the evening.
-        let today = karta_core::clock::today(now + karta_webkit::tz::default_offset("RU") * 60_000);
+        let today = karta_core::clock::today(now + karta_core::Zone::of_country("RU").offset_min(now) * 60_000);
         api.post(
             "/api/v1/contacts",
             &json!({"first_name": "Мария", "last_name": "Юбилярова", "birthday": format!("1990{}", &today[4..])}),
@@ -120,6 +120,71 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
         let planned = api.get(&format!("/api/v1/activities?contact={cid}")).await.json();
         assert_eq!(planned["items"][0]["kind"], "call");
         assert!(planned["items"][0]["subject"].as_str().unwrap().contains("Юбилярова"));
+        app.finish().await;
+    }
+}
+
+/// Milliseconds of an RFC 3339 UTC instant.
+fn utc(s: &str) -> i64 {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap().unix_timestamp() * 1000
+}
+
+#[tokio::test]
+async fn a_meeting_typed_at_ten_is_at_ten_in_the_users_zone_on_both_sides_of_a_clock_change() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let api = app.api("acme", "sales1@acme.test").await;
+        let ui = app.browser("sales1@acme.test").await;
+        let meeting_at = |when: &'static str| {
+            let (ui, api) = (&ui, &api);
+            async move {
+                let csrf = ui.get("/activities/new").await.csrf();
+                let subject = format!("Встреча {when}");
+                let r = ui
+                    .form(
+                        "/activities",
+                        &[("_csrf", &csrf), ("kind", "meeting"), ("subject", &subject), ("when", when)],
+                    )
+                    .await;
+                assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}: {}", r.text);
+                let id = r.header("location").trim_start_matches("/activities/").to_string();
+                let a = api.get(&format!("/api/v1/activities/{id}")).await.json();
+                let edit = ui.get(&format!("/activities/{id}/edit")).await.text;
+                assert!(edit.contains(&format!("value=\"{when}\"")), "{k:?}: shown back as typed: {when}");
+                a["starts_at"].as_i64().unwrap()
+            }
+        };
+        // The tenant's zone (Moscow, no daylight saving) until the user chooses one.
+        assert_eq!(meeting_at("2026-01-15T10:00").await, utc("2026-01-15T07:00:00Z"), "{k:?}");
+        assert_eq!(meeting_at("2026-07-15T10:00").await, utc("2026-07-15T07:00:00Z"), "{k:?}");
+        let settings = ui.get("/settings").await;
+        assert!(settings.text.contains("Europe/Moscow (UTC+03:00)"), "{k:?}: the zone in use is shown");
+
+        // Berlin: winter time before 29 March 2026, summer time after.
+        let csrf = settings.csrf();
+        let r = ui.form("/settings/time-zone", &[("_csrf", &csrf), ("zone", "Europe/Berlin")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}");
+        assert_eq!(meeting_at("2026-03-27T10:00").await, utc("2026-03-27T09:00:00Z"), "{k:?}: CET");
+        assert_eq!(meeting_at("2026-03-30T10:00").await, utc("2026-03-30T08:00:00Z"), "{k:?}: CEST");
+        assert_eq!(meeting_at("2026-10-26T10:00").await, utc("2026-10-26T09:00:00Z"), "{k:?}: CET again");
+
+        // New York changes on other dates: 8 March and 1 November 2026.
+        let r = ui.form("/settings/time-zone", &[("_csrf", &csrf), ("zone", "America/New_York")]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}");
+        assert_eq!(meeting_at("2026-03-06T10:00").await, utc("2026-03-06T15:00:00Z"), "{k:?}: EST");
+        assert_eq!(meeting_at("2026-03-09T10:00").await, utc("2026-03-09T14:00:00Z"), "{k:?}: EDT");
+        assert_eq!(meeting_at("2026-11-02T10:00").await, utc("2026-11-02T15:00:00Z"), "{k:?}: EST again");
+
+        // A zone that does not exist is refused and changes nothing.
+        let r = ui.form("/settings/time-zone", &[("_csrf", &csrf), ("zone", "Mars/Olympus")]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{k:?}");
+        assert!(ui.get("/settings").await.text.contains("America/New_York"), "{k:?}");
+
+        // The API takes a zone by name too, and refuses an unknown one with a field error.
+        assert_eq!(api.get("/api/v1/my-day?tz=Europe/Berlin").await.status(), StatusCode::OK, "{k:?}");
+        let r = api.get("/api/v1/my-day?tz=Nowhere/City").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{k:?}");
+        assert_eq!(r.error_fields(), ["tz"], "{k:?}");
         app.finish().await;
     }
 }

@@ -329,7 +329,11 @@ async fn a_stage_holding_deals_is_not_removed_and_the_admin_is_told_why() {
         let csrf = a.get("/admin/pipelines").await.csrf();
         let r = a.form(&format!("/admin/stages/{qual}/delete"), &[("_csrf", &csrf), ("pipeline", &pid)]).await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
-        assert!(r.text.contains("This stage cannot be removed: it holds 1 deal(s)"), "{}", r.text);
+        assert!(
+            r.text.contains("This stage cannot be removed: it holds 1 deal, open or lost at it. Move it"),
+            "{}",
+            r.text
+        );
         let (_, now) = pipeline(&s1).await;
         assert_eq!(now.len(), stages.len(), "nothing removed");
         let r = get_ru(&a, "/admin/pipelines").await;
