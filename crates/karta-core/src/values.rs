@@ -274,6 +274,13 @@ impl Phone {
     }
 }
 
+/// Whether a stored number is one some numbering plan knows (a number kept as typed by the
+/// re-reading migration, or accepted by length alone, is not).
+#[must_use]
+pub fn phone_known(stored: &str) -> bool {
+    known(stored)
+}
+
 /// A stored number as people write it: international format grouped by its country's plan
 /// (`+7 916 123-45-67`, `+49 30 1234567`); text that is not a number comes back as it is.
 #[must_use]

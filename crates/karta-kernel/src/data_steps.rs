@@ -53,8 +53,12 @@ fn reread(value: &str, country: &str) -> Option<String> {
 
 /// Re-reads every contact's and account's phone numbers by the numbering plan of their
 /// tenant's country: a number read differently now is stored anew (its digits in the search
-/// text too); one no plan confirms is kept as it was and listed in `phone_issues`.
-async fn renormalise_phones(tx: &mut Tx) -> anyhow::Result<PhoneReport> {
+/// text too); one no plan confirms is kept as it was and listed in `phone_issues`. Run by
+/// migration 12; public so a test can run it over numbers stored by the old rules.
+///
+/// # Errors
+/// Database errors.
+pub async fn renormalise_phones(tx: &mut Tx) -> anyhow::Result<PhoneReport> {
     let mut report = PhoneReport::default();
     let now = karta_core::now_ms();
     for (entity, table) in [("contact", "contacts"), ("account", "accounts")] {

@@ -273,9 +273,14 @@ fn profile_sections(t: Tr, p: &Party) -> Vec<(String, Vec<Item>)> {
         });
     }
     for l in &i.phones {
+        let shown = fmt_phone(&l.value);
         main.push(Item {
             label: lbl(t, "phone", &l.label),
-            value: fmt_phone(&l.value),
+            value: if karta_core::values::phone_known(&l.value) {
+                shown
+            } else {
+                format!("{shown} ({})", t.s("phone.unconfirmed"))
+            },
             href: format!("tel:{}", l.value),
         });
     }

@@ -57,3 +57,6 @@ act-merge = merged
 act-merge_undone = undid a merge
 f-merged = Merged records
 f-merged_into = Merged into
+
+## A stored phone number no numbering plan confirms.
+phone-unconfirmed = check the number: no numbering plan knows it

@@ -57,3 +57,6 @@ act-merge = объединил(а)
 act-merge_undone = отменил(а) объединение
 f-merged = Объединённые записи
 f-merged_into = Объединено с
+
+## A stored phone number no numbering plan confirms.
+phone-unconfirmed = проверьте номер: его нет в планах нумерации

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{kinds, TestApp};
+use common::{kinds, Resp, TestApp};
 use karta_core::party::{parse, Labeled, PartyInput};
 use karta_core::Entity;
 use reqwest::StatusCode;
@@ -960,6 +960,67 @@ async fn two_consumers_each_see_every_event_once_in_order_per_record_across_a_re
         assert_eq!(karta_kernel::events::prune(&app.db, before[0].at - 1).await.unwrap(), 0, "{k:?}");
         assert!(karta_kernel::events::prune(&app.db, karta_core::now_ms() + 1).await.unwrap() >= 30, "{k:?}");
         assert!(karta_kernel::events::of_record(&app.db, &app.tenant_a, "contact", &ids[0]).await.unwrap().is_empty());
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn stored_phones_are_reread_by_the_numbering_plans_and_the_unreadable_are_kept_and_listed() {
+    for k in kinds() {
+        let app = TestApp::spawn(k).await;
+        let c = app.api("acme", "admin@acme.test").await;
+        let id = |r: Resp| r.json()["id"].as_str().unwrap().to_string();
+        let london = id(c
+            .post(
+                "/api/v1/contacts",
+                &json!({"first_name": "Ann", "last_name": "Lee", "phones": [{"value": "+44 20 7946 0958"}]}),
+            )
+            .await);
+        let odd = id(c
+            .post(
+                "/api/v1/contacts",
+                &json!({"first_name": "Wu", "last_name": "Li", "phones": [{"value": "+7 916 123-45-67"}]}),
+            )
+            .await);
+        // As the old rules stored them: "+44 (0) 20…" with its trunk 0, and a Chinese mobile
+        // typed without a code and given Russia's.
+        let set = |id: &str, phones: &str, digits: &str| {
+            let q = karta_kernel::Q::new(
+                "UPDATE contacts SET phones = $1, primary_phone = $2, search_text = $3 WHERE id = $4",
+            )
+            .bind(phones.to_string())
+            .bind(phones.split('"').nth(3).unwrap_or("").to_string())
+            .bind(digits.to_string())
+            .bind(id.to_string());
+            app.db.exec(q)
+        };
+        set(&london, r#"[{"value":"+4402079460958","label":""}]"#, "ann lee 4402079460958").await.unwrap();
+        set(&odd, r#"[{"value":"+713800138000","label":""}]"#, "wu li 713800138000").await.unwrap();
+
+        let mut tx = app.db.begin().await.unwrap();
+        let report = karta_kernel::data_steps::renormalise_phones(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!((report.changed, report.unreadable), (1, 1), "{k:?}");
+
+        let ann = c.get(&format!("/api/v1/contacts/{london}")).await.json();
+        assert_eq!(ann["phones"][0]["value"], "+442079460958", "{k:?}: read anew");
+        assert_eq!(c.found("442079460958", "contact").await, ["Ann Lee"], "{k:?}: found by its new digits");
+        let wu = c.get(&format!("/api/v1/contacts/{odd}")).await.json();
+        assert_eq!(wu["phones"][0]["value"], "+713800138000", "{k:?}: kept as it was");
+        let listed = app
+            .db
+            .all(karta_kernel::Q::new("SELECT entity, record_id, value FROM phone_issues"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.s("entity"), r.s("record_id"), r.s("value")))
+            .collect::<Vec<_>>();
+        assert_eq!(listed, [("contact".to_string(), odd.clone(), "+713800138000".to_string())], "{k:?}");
+        let page = app.browser("admin@acme.test").await.get(&format!("/contacts/{odd}")).await.text;
+        assert!(
+            page.contains("+7 13800138000 (check the number: no numbering plan knows it)"),
+            "{k:?}: flagged on the card"
+        );
         app.finish().await;
     }
 }
