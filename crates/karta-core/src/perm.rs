@@ -1,9 +1,9 @@
 //! Roles, permissions per entity and action, and record scope.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of record a permission is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     /// Organisations.

@@ -28,8 +28,8 @@ fn entity(kind: &str) -> ApiResult<Entity> {
     }
 }
 
-/// A page of records.
-#[derive(Debug, Serialize, ToSchema)]
+/// A page of records (also read back by the test kit's typed client).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PartyPage {
     /// Records.
     pub items: Vec<parties::Party>,

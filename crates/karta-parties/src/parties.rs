@@ -8,7 +8,7 @@ use karta_kernel::ctx::Ctx;
 use karta_kernel::db::{Arg, Db, Row, Tx, Q};
 use karta_kernel::error::{Result, StoreError};
 use karta_kernel::listq::{self, ListQuery};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The table of an entity.
 #[must_use]
@@ -16,8 +16,8 @@ pub fn table(entity: Entity) -> &'static str {
     entity.table()
 }
 
-/// A stored account or contact.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A stored account or contact (also read back by the test kit's typed client).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Party {
     /// Which entity.
     pub entity: Entity,
@@ -545,7 +545,7 @@ pub async fn purge(db: &Db, ctx: &Ctx, entity: Entity, id: &str) -> Result<()> {
 }
 
 /// A page of records.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page {
     /// The records.
     pub items: Vec<Party>,

@@ -2,10 +2,8 @@
 //! e.g. `http://127.0.0.1:9515`). Signs in, creates an account and a contact, finds the
 //! contact through the search box and adds a note. Screenshots land in
 //! `target/screenshots/` for a person to look at.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::{Kind, TestApp, PASSWORD};
+use crate::common::{Kind, TestApp, PASSWORD};
 use fantoccini::{key::Key, Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use std::time::Duration;
@@ -195,7 +193,7 @@ async fn a_deal_is_dragged_to_the_next_stage_on_the_board_and_moved_on_by_keyboa
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect();
-    let stage_of = |api: &common::Client| {
+    let stage_of = |api: &crate::common::Client| {
         let api = api.clone_with_token();
         let id = id.clone();
         async move { api.get(&format!("/api/v1/deals/{id}")).await.json()["stage_id"].as_str().unwrap().to_string() }

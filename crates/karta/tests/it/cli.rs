@@ -1,5 +1,4 @@
 //! The command line: clear one-line errors with a non-zero exit, and the admin commands.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Command, Output};
 

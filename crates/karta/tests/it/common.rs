@@ -1,7 +1,7 @@
 //! The test harness: the real app on port 0 against a fresh SQLite file and, when
 //! `KARTA_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database too.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
 
 use karta::{build, Config};
 use karta_core::Role;
@@ -45,14 +45,10 @@ pub struct TestApp {
 }
 
 /// The engines to run a scenario on: SQLite always; PostgreSQL when configured.
-pub fn kinds() -> Vec<Kind> {
-    let mut v = vec![Kind::Sqlite];
-    if std::env::var("KARTA_TEST_POSTGRES_URL").is_ok_and(|s| !s.is_empty()) {
-        v.push(Kind::Postgres);
-    } else {
-        eprintln!("KARTA_TEST_POSTGRES_URL is not set: the PostgreSQL leg is skipped");
-    }
-    v
+/// Whether the PostgreSQL case of each `#[engines]` test runs: `KARTA_TEST_POSTGRES_URL`
+/// names a server (CI sets it; a plain `cargo test` runs the SQLite cases only).
+pub fn postgres_enabled() -> bool {
+    std::env::var("KARTA_TEST_POSTGRES_URL").is_ok_and(|s| !s.is_empty())
 }
 
 impl TestApp {
@@ -212,12 +208,60 @@ impl Resp {
         let rest = &self.text[i + 20..];
         rest[..rest.find('"').unwrap()].to_string()
     }
+    /// The body read as the API's own response type (the kit's typed side: a field the
+    /// API renames or drops breaks the test at compile time or here, not silently).
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not a {} ({e}): {}", std::any::type_name::<T>(), self.text))
+    }
+
+    /// The body parsed as an HTML document, for checks by CSS selector rather than by
+    /// substring.
+    pub fn doc(&self) -> Doc {
+        Doc(scraper::Html::parse_document(&self.text))
+    }
+
     /// The field names a problem+json response complains about.
     pub fn error_fields(&self) -> Vec<String> {
         self.json()["errors"]
             .as_array()
             .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or_default().to_string()).collect())
             .unwrap_or_default()
+    }
+}
+
+/// A parsed page.
+pub struct Doc(scraper::Html);
+
+impl Doc {
+    fn select(&self, css: &str) -> Vec<scraper::ElementRef<'_>> {
+        let sel = scraper::Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e:?}"));
+        self.0.select(&sel).collect()
+    }
+
+    /// The text of each element matching `css`, whitespace collapsed.
+    pub fn texts(&self, css: &str) -> Vec<String> {
+        self.select(css)
+            .iter()
+            .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
+    /// The text of the one element matching `css`.
+    pub fn text(&self, css: &str) -> String {
+        let v = self.texts(css);
+        assert_eq!(v.len(), 1, "one element matches {css}: {v:?}");
+        v.into_iter().next().unwrap_or_default()
+    }
+
+    /// Attribute `name` of each element matching `css`.
+    pub fn attrs(&self, css: &str, name: &str) -> Vec<String> {
+        self.select(css).iter().filter_map(|e| e.value().attr(name).map(str::to_string)).collect()
+    }
+
+    /// How many elements match `css`.
+    pub fn count(&self, css: &str) -> usize {
+        self.select(css).len()
     }
 }
 
@@ -251,6 +295,11 @@ impl Client {
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, None, &[]).await
     }
+    /// Posts one of the API's own request types.
+    pub async fn post_as<B: serde::Serialize>(&self, path: &str, body: &B) -> Resp {
+        self.post(path, &serde_json::to_value(body).expect("a request type serialises")).await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
         self.send(Method::POST, path, Some(body), &[]).await
     }
