@@ -38,6 +38,9 @@ struct UsersPage {
     teams: Vec<(String, String)>,
     error: String,
     password: String,
+    /// The company's time zone and every zone to choose from.
+    zone: String,
+    zones: Vec<String>,
 }
 
 async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, password: String) -> PageResult {
@@ -70,6 +73,8 @@ async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, pa
         teams,
         error,
         password,
+        zone: u.p.ctx.tenant_zone().name().to_string(),
+        zones: karta_core::Zone::names(),
     };
     Ok(render(status, &tpl))
 }
@@ -193,5 +198,26 @@ pub async fn add_team(State(st): State<AppState>, u: PageUser, Form(f): Form<Add
     match tenants::create_team(&st.db, &admin, &f.name).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, messages(&u, &e), String::new()).await,
+    }
+}
+
+/// The company's time-zone form.
+#[derive(Debug, serde::Deserialize)]
+pub struct ZoneForm {
+    #[serde(default)]
+    zone: String,
+}
+
+/// POST /admin/company/time-zone — the zone the company's users see times in unless they
+/// chose their own.
+pub async fn company_zone(State(st): State<AppState>, u: PageUser, Form(f): Form<ZoneForm>) -> PageResult {
+    let t = u.t;
+    let Ok(admin) = u.p.ctx.admin() else { return Ok(message_page(t, StatusCode::FORBIDDEN, t.s("error.forbidden"))) };
+    match karta_core::Zone::parse(&f.zone, "zone") {
+        Ok(z) => {
+            tenants::set_time_zone(&st.db, &admin, &z).await?;
+            Ok(Redirect::to("/admin/users").into_response())
+        }
+        Err(e) => show(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, t.err(e.code).to_string(), String::new()).await,
     }
 }

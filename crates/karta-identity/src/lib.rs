@@ -34,6 +34,7 @@ pub fn pages() -> Pages {
         .post("/admin/users", admin::add)
         .post("/admin/users/{id}", admin::change)
         .post("/admin/teams", admin::add_team)
+        .post("/admin/company/time-zone", admin::company_zone)
         .get("/admin/roles", roles::page)
         .post("/admin/roles", roles::create)
         .get("/admin/roles/new", roles::new_page)

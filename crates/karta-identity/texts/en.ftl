@@ -48,3 +48,8 @@ settings-lang_auto = From the browser
 settings-time_zone = Time zone
 settings-zone_auto = From the browser, else the company's
 settings-zone_now = Times are shown in
+
+## The company settings on the users page.
+admin-company = Company
+admin-company_zone = Time zone
+admin-company_zone_hint = Times are shown in this zone to everyone who has not chosen their own in Settings and whose browser does not tell its own.

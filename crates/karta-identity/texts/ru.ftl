@@ -48,3 +48,8 @@ settings-lang_auto = Как в браузере
 settings-time_zone = Часовой пояс
 settings-zone_auto = Как в браузере, иначе как у компании
 settings-zone_now = Время показывается в поясе
+
+## The company settings on the users page.
+admin-company = Компания
+admin-company_zone = Часовой пояс
+admin-company_zone_hint = В этом поясе время видят все, кто не выбрал свой пояс в настройках и чей браузер не сообщает свой.

@@ -82,6 +82,17 @@ pub async fn team_by_name(db: &Db, tenant_id: &str, name: &str) -> Result<Option
     Ok(r.map(|r| r.s("id")))
 }
 
+/// Sets the administered tenant's time zone: the one its users see times in unless they chose
+/// their own (or their browser tells its own).
+///
+/// # Errors
+/// Database errors.
+pub async fn set_time_zone(db: &Db, admin: &crate::ctx::Admin, zone: &karta_core::Zone) -> Result<()> {
+    db.exec(Q::new("UPDATE tenants SET time_zone = $1 WHERE id = $2").bind(zone.name()).bind(admin.tenant_id()))
+        .await?;
+    Ok(())
+}
+
 /// Creates a team in the administered tenant.
 ///
 /// # Errors

@@ -173,6 +173,18 @@ async fn a_meeting_typed_at_ten_is_at_ten_in_the_users_zone_on_both_sides_of_a_c
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{k:?}");
     assert!(ui.get("/settings").await.text.contains("America/New_York"), "{k:?}");
 
+    // Back to no choice of one's own: the company's zone, which the admin sets.
+    let r = ui.form("/settings/time-zone", &[("_csrf", &csrf), ("zone", "")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}");
+    let admin = app.browser("admin@acme.test").await;
+    let page = admin.get("/admin/users").await;
+    assert_eq!(page.doc().texts("#company-zone option[selected]"), ["Europe/Moscow"], "{k:?}");
+    let r = admin.form("/admin/company/time-zone", &[("_csrf", &page.csrf()), ("zone", "Asia/Yekaterinburg")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}");
+    assert_eq!(meeting_at("2026-07-15T10:00").await, utc("2026-07-15T05:00:00Z"), "{k:?}: UTC+5");
+    let r = ui.form("/admin/company/time-zone", &[("_csrf", &csrf), ("zone", "Europe/Berlin")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "{k:?}: only an admin sets the company's zone");
+
     // The API takes a zone by name too, and refuses an unknown one with a field error.
     assert_eq!(api.get("/api/v1/my-day?tz=Europe/Berlin").await.status(), StatusCode::OK, "{k:?}");
     let r = api.get("/api/v1/my-day?tz=Nowhere/City").await;
