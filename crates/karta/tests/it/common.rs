@@ -239,11 +239,16 @@ impl Doc {
         self.0.select(&sel).collect()
     }
 
-    /// The text of each element matching `css`, whitespace collapsed.
+    /// The text of each element matching `css`, with the layout's whitespace (spaces, tabs,
+    /// line ends) collapsed. No-break spaces are text, not layout, and are kept: money and
+    /// numbers are checked with them (`1\u{202f}500,00\u{a0}₽`).
     pub fn texts(&self, css: &str) -> Vec<String> {
         self.select(css)
             .iter()
-            .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|e| {
+                let all: String = e.text().collect::<Vec<_>>().join(" ");
+                all.split(|c: char| c.is_ascii_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+            })
             .collect()
     }
 

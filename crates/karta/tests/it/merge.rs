@@ -550,9 +550,11 @@ async fn the_create_form_shows_duplicates_and_creates_only_when_confirmed(k: Kin
     let fields = [("_csrf", csrf.as_str()), ("last_name", "Смирнова"), ("first_name", "Анна"), ("emails", "ANNA@x.ru")];
     let r = b.form("/contacts", &fields).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
-    assert!(r.text.contains(&format!("/contacts/{existing}")), "the candidate is linked");
-    assert!(r.text.contains("name=\"dup_ok\""));
-    assert!(r.text.contains("value=\"Смирнова\""), "the typed values stay in the form");
+    let d = r.doc();
+    let candidates = d.attrs(".dup-candidates a", "href");
+    assert!(candidates.contains(&format!("/contacts/{existing}")), "the candidate is linked: {candidates:?}");
+    assert_eq!(d.count("input[type=checkbox][name=dup_ok]"), 1);
+    assert_eq!(d.attrs("input[name=last_name]", "value"), ["Смирнова"], "the typed values stay in the form");
     assert_eq!(count(&app, "contacts").await, before);
     let mut confirmed = fields.to_vec();
     confirmed.push(("dup_ok", "1"));
@@ -566,7 +568,7 @@ async fn the_create_form_shows_duplicates_and_creates_only_when_confirmed(k: Kin
     create(&api, "accounts", json!({"name": "Лютик"})).await;
     let r = b.form("/accounts", &[("_csrf", csrf.as_str()), ("name", "ЛЮТИК")]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text.contains("name=\"dup_ok\""));
+    assert_eq!(r.doc().count("input[type=checkbox][name=dup_ok]"), 1);
     app.finish().await;
 }
 
@@ -588,14 +590,17 @@ async fn records_are_merged_through_the_html_form_and_the_merge_is_undone_from_i
     .await;
     let b = app.browser("admin@acme.test").await;
     // The report lists the pair with a merge link; the list page links to the report.
-    assert!(b.get("/contacts").await.text.contains("/contacts/duplicates"));
+    assert_eq!(b.get("/contacts").await.doc().count("a[href='/contacts/duplicates']"), 1);
     let rep = b.get("/contacts/duplicates").await;
     assert_eq!(rep.status(), StatusCode::OK);
-    assert!(rep.text.contains(&format!("ids={keep}")) || rep.text.contains(&format!("ids={gone}")), "{}", rep.text);
+    let merge_links = rep.doc().attrs(".dup-group a[href^='/contacts/merge?']", "href");
+    let (by_keep, by_gone) = (format!("ids={keep}"), format!("ids={gone}"));
+    assert!(merge_links.iter().any(|h| h.split(['?', '&']).any(|p| p == by_keep || p == by_gone)), "{merge_links:?}");
     let page = b.get(&format!("/contacts/merge?ids={keep}&ids={gone}")).await;
     assert_eq!(page.status(), StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("name=\"f.job_title\""));
-    assert!(!page.text.contains("name=\"f.emails\""), "equal values need no choice");
+    let d = page.doc();
+    assert_eq!(d.count("input[type=radio][name='f.job_title']"), 2, "a choice per record");
+    assert_eq!(d.count("[name='f.emails']"), 0, "equal values need no choice");
     let csrf = page.csrf();
     let version = api.get(&format!("/api/v1/contacts/{keep}")).await.json()["version"].to_string();
     let vkey = format!("v.{keep}");
@@ -618,13 +623,13 @@ async fn records_are_merged_through_the_html_form_and_the_merge_is_undone_from_i
     assert!(done_url.starts_with("/merges/"));
     assert_eq!(api.get(&format!("/api/v1/contacts/{keep}")).await.json()["job_title"], "Главный инженер");
     let done = b.get(&done_url).await;
-    assert!(done.text.contains(&format!("{done_url}/undo")));
+    assert_eq!(done.doc().count(&format!("form[method=post][action='{done_url}/undo']")), 1);
     // The merged-away record's page points at the survivor; the survivor's shows the merge.
     let trashed = b.get(&format!("/contacts/{gone}")).await;
     assert_eq!(trashed.status(), StatusCode::OK);
-    assert!(trashed.text.contains(&format!("href=\"/contacts/{keep}\"")), "pointer to the survivor");
+    assert_eq!(trashed.doc().attrs(".merge-note a", "href"), [format!("/contacts/{keep}")], "pointer to the survivor");
     let surv = b.get(&format!("/contacts/{keep}")).await;
-    assert!(surv.text.contains(&done_url));
+    assert!(surv.doc().attrs(".merge-note a", "href").contains(&done_url));
     // Undo from the merge page.
     let r = b.form(&format!("{done_url}/undo"), &[("_csrf", csrf.as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text);

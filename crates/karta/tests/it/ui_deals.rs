@@ -7,6 +7,11 @@ use karta_test_macros::engines;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// Whether `texts` holds `t`.
+fn has(texts: &[String], t: &str) -> bool {
+    texts.iter().any(|x| x == t)
+}
+
 #[engines]
 async fn a_deal_made_in_the_form_moves_along_its_stages_and_closes_as_lost_with_a_reason(k: Kind) {
     let app = TestApp::spawn(k).await;
@@ -26,7 +31,7 @@ async fn a_deal_made_in_the_form_moves_along_its_stages_and_closes_as_lost_with_
     let ui = app.browser("sales1@acme.test").await;
     let form = ui.get(&format!("/deals/new?account={acc_id}")).await;
     assert_eq!(form.status(), StatusCode::OK);
-    assert!(form.text.contains("Рога и копыта"), "the account is prefilled");
+    assert_eq!(form.doc().attrs("input[name=account]", "value"), ["Рога и копыта"], "the account is prefilled");
     let csrf = form.csrf();
     // A bad amount and an unknown contact are reported per field; nothing is saved.
     let r = ui
@@ -44,7 +49,7 @@ async fn a_deal_made_in_the_form_moves_along_its_stages_and_closes_as_lost_with_
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("Внедрение CRM"), "typed values are kept");
+    assert_eq!(r.doc().attrs("input[name=title]", "value"), ["Внедрение CRM"], "typed values are kept");
     assert!(api.get("/api/v1/deals").await.json()["items"].as_array().unwrap().is_empty());
     let r = ui
         .form(
@@ -74,8 +79,10 @@ async fn a_deal_made_in_the_form_moves_along_its_stages_and_closes_as_lost_with_
     assert_eq!(d["amount_minor"], 225_000, "2.5 × 1000 −10%");
     assert_eq!(d["account_id"], acc_id.as_str());
     assert_eq!(d["contacts"][0]["role"], "decision_maker");
-    let page = ui.get(&url).await;
-    assert!(page.text.contains("Внедрение CRM") && page.text.contains("ЛПР") || page.text.contains("Decision maker"));
+    let deal_page = ui.get(&url).await.doc();
+    assert_eq!(deal_page.text("h1"), "Внедрение CRM");
+    let roles = deal_page.texts(".related .role");
+    assert!(roles == ["ЛПР"] || roles == ["Decision maker"], "the contact's role: {roles:?}");
 
     // Proposal needs an amount: the stage path asks for it on a page of its own.
     let stages = api.get("/api/v1/pipelines").await.json()[0]["stages"].clone();
@@ -91,7 +98,7 @@ async fn a_deal_made_in_the_form_moves_along_its_stages_and_closes_as_lost_with_
         .form(&format!("/deals/{bare_id}/move"), &[("_csrf", &csrf), ("stage_id", &proposal), ("version", "1")])
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("name=\"amount\""), "{}", r.text);
+    assert_eq!(r.doc().count(&format!("form[action='/deals/{bare_id}/move'] input[name=amount]")), 1, "{}", r.text);
     let r = ui
         .form(
             &format!("/deals/{bare_id}/move"),
@@ -134,14 +141,14 @@ async fn a_deal_made_in_the_form_moves_along_its_stages_and_closes_as_lost_with_
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(api.get(&format!("/api/v1{url}")).await.json()["status"], "lost");
-    let page = ui.get(&url).await;
-    assert!(page.text.contains("дорого"));
+    let status = ui.get(&url).await.doc().text("dl.props > div:first-child > dd");
+    assert!(status.ends_with(" · дорого"), "the reason's text with the status: {status}");
     // The account page lists its deal.
-    let acc_page = ui.get(&format!("/accounts/{acc_id}")).await;
-    assert!(acc_page.text.contains("Внедрение CRM"), "deals on the account page");
+    let acc_page = ui.get(&format!("/accounts/{acc_id}")).await.doc();
+    assert_eq!(acc_page.texts("#deals .related a"), ["Внедрение CRM"], "deals on the account page");
     // The deal list shows both deals with their stages.
-    let list = ui.get("/deals").await;
-    assert!(list.text.contains("Внедрение CRM") && list.text.contains("Без суммы"));
+    let names = ui.get("/deals").await.doc().texts("td.name a");
+    assert!(has(&names, "Внедрение CRM") && has(&names, "Без суммы"), "{names:?}");
     app.finish().await;
 }
 
@@ -160,13 +167,15 @@ async fn the_bell_counts_unread_notifications_until_they_are_read(k: Kind) {
     s1.post("/api/v1/deals", &json!({"title": "Входящая заявка"})).await;
     s2.notified(1).await;
     let ui = app.browser("sales2@acme.test").await;
-    let page = ui.get("/contacts").await;
-    assert!(page.text.contains("class=\"count\">1</span>"), "the bell shows 1");
+    let page = ui.get("/contacts").await.doc();
+    assert_eq!(page.text("a.bell.unread .count"), "1", "the bell shows 1");
     let n = ui.get("/notifications").await;
-    assert!(n.text.contains("Входящая заявка"));
+    let items = n.doc().texts(".notif-list li.unread");
+    assert!(items.iter().any(|t| t.contains("Входящая заявка")), "{items:?}");
     let csrf = n.csrf();
     assert_eq!(ui.form("/notifications/read", &[("_csrf", &csrf)]).await.status(), StatusCode::SEE_OTHER);
-    assert!(!ui.get("/contacts").await.text.contains("bell unread"));
+    let page = ui.get("/contacts").await.doc();
+    assert_eq!((page.count("a.bell"), page.count("a.bell.unread")), (1, 0), "the bell is not marked unread");
     app.finish().await;
 }
 
@@ -181,10 +190,16 @@ async fn a_deal_in_the_trash_opens_and_is_restored_from_its_page(k: Kind) {
         .to_string();
     assert_eq!(api.delete(&format!("/api/v1/deals/{id}")).await.status(), StatusCode::NO_CONTENT, "{k:?}");
     let b = app.browser("sales1@acme.test").await;
-    assert!(b.get("/trash").await.text.contains(&format!("/deals/{id}")), "{k:?}: the trash lists it");
+    let trash = b.get("/trash").await.doc();
+    assert_eq!(
+        trash.texts(&format!("table.list a[href='/deals/{id}']")),
+        ["Удалённая сделка"],
+        "{k:?}: the trash lists it"
+    );
     let page = b.get(&format!("/deals/{id}")).await;
     assert_eq!(page.status(), StatusCode::OK, "{k:?}: {}", page.text);
-    assert!(page.text.contains(&format!("action=\"/deals/{id}/restore\"")), "{k:?}: a restore button");
+    let restore = format!("form[action='/deals/{id}/restore'] button[type=submit]");
+    assert_eq!(page.doc().count(&restore), 1, "{k:?}: a restore button");
     let r = b.form(&format!("/deals/{id}/restore"), &[("_csrf", page.csrf().as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}: {}", r.text);
     assert_eq!(api.get(&format!("/api/v1/deals/{id}")).await.status(), StatusCode::OK, "{k:?}: restored");
@@ -213,16 +228,13 @@ async fn a_won_deal_shows_in_its_accounts_timeline(k: Kind) {
     let b = app.browser("sales1@acme.test").await;
     let page = b.get(&format!("/accounts/{acc}")).await;
     assert_eq!(page.status(), StatusCode::OK, "{k:?}");
-    let tl = &page.text[page.text.find("id=\"activities\"").expect("the timeline")..];
-    let tl = &tl[..tl.find("</section>").unwrap()];
-    assert!(
-        tl.contains("Deal won") && tl.contains(&format!("href=\"/deals/{id}\"")) && tl.contains("Крупный заказ"),
-        "{k:?}: {tl}"
-    );
-    assert!(tl.contains("Созвон о заказе"), "{k:?}: the activities stay");
+    let doc = page.doc();
+    assert_eq!(doc.texts(&format!("#activities .timeline a[href='/deals/{id}']")), ["Крупный заказ"], "{k:?}");
+    let lines = doc.texts("#activities .timeline > li");
+    assert!(lines.iter().any(|t| t.contains("Deal won") && t.contains("Крупный заказ")), "{k:?}: {lines:?}");
+    assert!(has(&doc.texts("#activities .timeline > li a"), "Созвон о заказе"), "{k:?}: the activities stay");
     // A kind filter shows that kind of activity alone.
-    let calls = b.get(&format!("/accounts/{acc}?type=call")).await.text;
-    let calls = &calls[calls.find("id=\"activities\"").unwrap()..];
-    assert!(!calls[..calls.find("</section>").unwrap()].contains("Deal won"), "{k:?}");
+    let calls = b.get(&format!("/accounts/{acc}?type=call")).await.doc().texts("#activities .timeline > li");
+    assert!(!calls.is_empty() && !calls.iter().any(|t| t.contains("Deal won")), "{k:?}: {calls:?}");
     app.finish().await;
 }

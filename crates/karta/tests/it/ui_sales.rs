@@ -2,7 +2,7 @@
 //! no-script move form and the JSON answers the board script relies on), the pipeline
 //! settings for admins, and the product catalogue.
 
-use crate::common::{Client, Kind, Resp, TestApp};
+use crate::common::{Client, Doc, Kind, Resp, TestApp};
 use karta_test_macros::engines;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -31,19 +31,21 @@ async fn deal(api: &Client, body: Value) -> Value {
     r.json()
 }
 
-/// The HTML of one board column.
-fn column<'a>(html: &'a str, stage_id: &str) -> &'a str {
-    let start =
-        html.find(&format!("data-stage=\"{stage_id}\" data-required")).unwrap_or_else(|| panic!("column {stage_id}"));
-    let rest = &html[start..];
-    &rest[..rest.find("</section>").unwrap()]
+/// The selector of one board column, which must be on the page.
+fn column(d: &Doc, stage_id: &str) -> String {
+    let css = format!("section.board-col[data-stage='{stage_id}']");
+    assert_eq!(d.count(&css), 1, "column {stage_id}");
+    css
 }
 
-/// The opening tag of the form control named `name`.
-fn control<'a>(html: &'a str, name: &str) -> &'a str {
-    let i = html.find(&format!("name=\"{name}\"")).unwrap_or_else(|| panic!("no control {name}"));
-    let start = html[..i].rfind('<').unwrap();
-    &html[start..i + html[i..].find('>').unwrap() + 1]
+/// The titles of the deal cards under `css` (the board, or one column).
+fn titles(d: &Doc, css: &str) -> Vec<String> {
+    d.texts(&format!("{css} .deal-card .deal-title"))
+}
+
+/// Whether `texts` holds `t`.
+fn has(texts: &[String], t: &str) -> bool {
+    texts.iter().any(|x| x == t)
 }
 
 async fn get_ru(c: &Client, path: &str) -> Resp {
@@ -70,20 +72,24 @@ async fn the_board_shows_a_column_per_stage_with_counts_and_sums_and_a_salespers
     let admin = app.browser("admin@acme.test").await;
     let r = admin.get("/board").await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
-    assert!(r.text.contains("/static/board.js"), "the board script is included");
-    for (name, _) in &stages {
-        assert!(r.text.contains(&format!(">{name}</h2>")), "a column for {name}");
+    let d = r.doc();
+    assert!(has(&d.attrs("script[src]", "src"), "/static/board.js"), "the board script is included");
+    for (name, id) in &stages {
+        assert_eq!(d.text(&format!("{} h2", column(&d, id))), *name, "a column for {name}");
     }
-    let q = column(&r.text, qual);
+    let q = column(&d, qual);
     for t in ["Alpha rollout", "Beta licences", "Gamma support"] {
-        assert!(q.contains(t), "{t} on the admin's board");
+        assert!(has(&titles(&d, &q), t), "{t} on the admin's board");
     }
-    assert!(q.contains("Deals: </span>3</span>"), "count: {q}");
-    assert!(q.contains("2,200.00\u{a0}RUB"), "sum of the column: {q}");
-    assert!(q.contains("class=\"flag overdue\""), "the overdue flag");
-    let n = column(&r.text, needs);
-    assert!(n.contains("Dollar deal") && n.contains("$10.00") && n.contains("Deals: </span>1</span>"), "{n}");
-    assert!(r.text.contains(&format!("href=\"/deals/new?pipeline={pid}\"")), "new deal link");
+    assert_eq!(d.text(&format!("{q} .col-stats .count")), "Deals: 3", "count");
+    assert_eq!(d.texts(&format!("{q} .col-sum")), ["2,200.00\u{a0}RUB"], "sum of the column");
+    assert_eq!(d.texts(&format!("{q} .deal-card.is-overdue .deal-title")), ["Beta licences"], "the overdue card");
+    assert_eq!(d.count(&format!("{q} .deal-card .flag.overdue")), 1, "the overdue flag");
+    let n = column(&d, needs);
+    assert_eq!(titles(&d, &n), ["Dollar deal"]);
+    assert_eq!(d.texts(&format!("{n} .deal-card .deal-amount")), ["$10.00"]);
+    assert_eq!(d.text(&format!("{n} .col-stats .count")), "Deals: 1");
+    assert_eq!(d.count(&format!("a[href='/deals/new?pipeline={pid}']")), 1, "new deal link");
 
     // The salesperson's board has only their own deals, whatever the owner filter says.
     let s = app.browser("sales1@acme.test").await;
@@ -91,23 +97,30 @@ async fn the_board_shows_a_column_per_stage_with_counts_and_sums_and_a_salespers
     for path in ["/board".to_string(), format!("/board?pipeline={pid}&owner={other}")] {
         let r = s.get(&path).await;
         assert_eq!(r.status(), StatusCode::OK);
-        let q = column(&r.text, qual);
-        assert!(q.contains("Alpha rollout") && q.contains("Beta licences"));
-        assert!(!r.text.contains("Gamma support"), "another salesperson's deal is not shown ({path})");
-        assert!(q.contains("Deals: </span>2</span>") && q.contains("1,500.00\u{a0}RUB"), "{q}");
-        assert!(!r.text.contains(&format!("<option value=\"{other}\"")), "no picking other owners");
+        let d = r.doc();
+        let q = column(&d, qual);
+        let mine = titles(&d, &q);
+        assert!(has(&mine, "Alpha rollout") && has(&mine, "Beta licences"), "{mine:?}");
+        assert!(!has(&titles(&d, "#board"), "Gamma support"), "another salesperson's deal is not shown ({path})");
+        assert_eq!(d.text(&format!("{q} .col-stats .count")), "Deals: 2");
+        assert_eq!(d.texts(&format!("{q} .col-sum")), ["1,500.00\u{a0}RUB"]);
+        assert_eq!(d.count(&format!("option[value='{other}']")), 0, "no picking other owners");
     }
     // An admin may filter by any owner; "mine" is the admin's own (none here).
-    let r = admin.get(&format!("/board?pipeline={pid}&owner={other}")).await;
-    assert!(r.text.contains("Gamma support") && !r.text.contains("Alpha rollout"));
-    assert!(r.text.contains(&format!("<option value=\"{other}\" selected>")));
-    let r = admin.get("/board?owner=me").await;
-    assert!(!r.text.contains("Gamma support") && column(&r.text, qual).contains("Deals: </span>0</span>"));
+    let d = admin.get(&format!("/board?pipeline={pid}&owner={other}")).await.doc();
+    let shown = titles(&d, "#board");
+    assert!(has(&shown, "Gamma support") && !has(&shown, "Alpha rollout"), "{shown:?}");
+    assert_eq!(d.attrs("select[name=owner] option[selected]", "value"), [other.as_str()]);
+    let d = admin.get("/board?owner=me").await.doc();
+    assert!(!has(&titles(&d, "#board"), "Gamma support"));
+    assert_eq!(d.text(&format!("{} .col-stats .count", column(&d, qual))), "Deals: 0");
     // Russian: stage names, money and dates as Russians read them.
-    let r = get_ru(&s, "/board").await;
-    assert!(r.text.contains(">Квалификация</h2>"));
-    assert!(r.text.contains("1\u{202f}500,00\u{a0}₽"), "Russian sum");
-    assert!(r.text.contains("01.01.2001"), "Russian date");
+    let d = get_ru(&s, "/board").await.doc();
+    let q = column(&d, qual);
+    assert_eq!(d.text(&format!("{q} h2")), "Квалификация");
+    assert_eq!(d.texts(&format!("{q} .col-sum")), ["1\u{202f}500,00\u{a0}₽"], "Russian sum");
+    let close = d.text(&format!("{q} .deal-card[data-title='Beta licences'] .deal-close"));
+    assert!(close.ends_with(": 01.01.2001"), "Russian date: {close}");
     assert_eq!(admin.get("/board?pipeline=nope").await.status(), StatusCode::NOT_FOUND);
     app.finish().await;
 }
@@ -122,8 +135,13 @@ async fn a_card_moves_through_its_form_without_script_and_the_script_gets_json_a
     let s = app.browser("sales1@acme.test").await;
     let page = s.get(&format!("/board?pipeline={pid}")).await;
     let csrf = page.csrf();
-    let card = column(&page.text, stage(&stages, "Qualification"));
-    assert!(card.contains(&format!("action=\"/deals/{id}/move\"")), "the card has its move form");
+    let board = page.doc();
+    let card = format!("{} .deal-card[data-id='{id}']", column(&board, stage(&stages, "Qualification")));
+    assert_eq!(
+        board.count(&format!("{card} form.move-form[action='/deals/{id}/move']")),
+        1,
+        "the card has its move form"
+    );
     let back = format!("/board?pipeline={pid}");
     let needs = stage(&stages, "Needs analysis");
     let version = d["version"].to_string();
@@ -137,9 +155,9 @@ async fn a_card_moves_through_its_form_without_script_and_the_script_gets_json_a
     assert_eq!(r.header("location"), back);
     let moved = api.get(&format!("/api/v1/deals/{id}")).await.json();
     assert_eq!(moved["stage_id"], needs);
-    let page = s.get(&back).await;
-    assert!(column(&page.text, needs).contains("Move me"));
-    assert!(!column(&page.text, stage(&stages, "Qualification")).contains("Move me"));
+    let board = s.get(&back).await.doc();
+    assert_eq!(titles(&board, &column(&board, needs)), ["Move me"]);
+    assert!(!has(&titles(&board, &column(&board, stage(&stages, "Qualification"))), "Move me"));
 
     // What board.js sends: the token in a header, JSON back.
     let post = |stage: String, version: String, extra: Vec<(&'static str, &'static str)>| {
@@ -168,9 +186,10 @@ async fn a_card_moves_through_its_form_without_script_and_the_script_gets_json_a
     let j: Value = r.json().await.unwrap();
     assert_eq!(j["ok"], true);
     assert_eq!(j["deal"]["stage_id"], proposal.as_str());
-    let page = s.get(&back).await;
-    let col = column(&page.text, &proposal);
-    assert!(col.contains("Move me") && col.contains("900.00\u{a0}RUB"), "{col}");
+    let board = s.get(&back).await.doc();
+    let col = column(&board, &proposal);
+    assert_eq!(titles(&board, &col), ["Move me"]);
+    assert_eq!(board.texts(&format!("{col} .deal-card[data-id='{id}'] .deal-amount")), ["900.00\u{a0}RUB"]);
     app.finish().await;
 }
 
@@ -188,7 +207,12 @@ async fn pipeline_settings_are_for_admins_who_add_and_change_stages_pipelines_an
     let a = app.browser("admin@acme.test").await;
     let page = a.get("/admin/pipelines").await;
     assert_eq!(page.status(), StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("Qualification") && page.text.contains("Chose a competitor"));
+    let d = page.doc();
+    assert!(has(&d.texts("#stages .stage-list h3"), "1. Qualification"), "the first stage");
+    assert!(
+        d.texts("#reasons .reason-list li > span").iter().any(|t| t.ends_with("/ Chose a competitor")),
+        "a lost reason"
+    );
     let csrf = page.csrf();
     let team = karta_kernel::tenants::team_by_name(&app.db, &app.tenant_a, "Sales").await.unwrap().unwrap();
     let r = a
@@ -217,9 +241,9 @@ async fn pipeline_settings_are_for_admins_who_add_and_change_stages_pipelines_an
     assert_eq!(st["required_fields"], json!(["amount", "close_date"]));
     assert_eq!((st["probability"].as_i64(), st["max_days"].as_i64()), (Some(95), Some(10)));
     assert_eq!(st["responsible_team_id"], team.as_str());
-    let page = a.get(&format!("/admin/pipelines?pipeline={pid}&ok=stage_added")).await;
-    assert!(page.text.contains("Stage added."));
-    assert!(page.text.contains(&format!("id=\"stage-{sid}\"")));
+    let d = a.get(&format!("/admin/pipelines?pipeline={pid}&ok=stage_added")).await.doc();
+    assert_eq!(d.text("p.notice[role=status]"), "Stage added.");
+    assert_eq!(d.count(&format!(".stage-list > li[id='stage-{sid}']")), 1);
 
     // Rename it, dropping one required field.
     let r = a
@@ -250,10 +274,10 @@ async fn pipeline_settings_are_for_admins_who_add_and_change_stages_pipelines_an
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("Please correct the marked fields."));
-    let li = &r.text[r.text.find(&format!("id=\"stage-{sid}\"")).unwrap()..];
-    let prob = control(li, "probability");
-    assert!(prob.contains("value=\"150\"") && prob.contains("aria-invalid=\"true\""), "{prob}");
+    let d = r.doc();
+    assert_eq!(d.text("p.alert[role=alert]"), "Please correct the marked fields.");
+    let prob = format!("li[id='stage-{sid}'] input[name=probability]");
+    assert_eq!(d.attrs(&format!("{prob}[aria-invalid=true]"), "value"), ["150"], "{:?}", d.attrs(&prob, "value"));
     let r = a
         .form(
             &format!("/admin/stages/{sid}"),
@@ -261,7 +285,10 @@ async fn pipeline_settings_are_for_admins_who_add_and_change_stages_pipelines_an
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("Invalid value."));
+    assert_eq!(
+        r.doc().texts(&format!("li[id='stage-{sid}'] input[name=probability] ~ small.error")),
+        ["Invalid value."]
+    );
     // Order: the new stage goes up one place.
     let r = a.form(&format!("/admin/stages/{sid}/move"), &[("_csrf", &csrf), ("pipeline", &pid), ("dir", "up")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -277,7 +304,7 @@ async fn pipeline_settings_are_for_admins_who_add_and_change_stages_pipelines_an
     assert!(r.header("location").contains(&format!("pipeline={np}")));
     let r = a.form("/admin/pipelines", &[("_csrf", &csrf), ("name_ru", ""), ("name_en", "")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("Required."));
+    assert!(has(&r.doc().texts("form[action='/admin/pipelines'] small.error"), "Required."));
     let r = a
         .form(&format!("/admin/pipelines/{np}"), &[("_csrf", &csrf), ("name_ru", "Партнёры"), ("name_en", "Resellers")])
         .await;
@@ -299,8 +326,9 @@ async fn pipeline_settings_are_for_admins_who_add_and_change_stages_pipelines_an
     let reasons = api.get("/api/v1/lost-reasons").await.json();
     assert_eq!(reasons.as_array().unwrap().iter().find(|x| x["id"] == rid.as_str()).unwrap()["active"], false);
     // The page in Russian.
-    let r = get_ru(&a, &format!("/admin/pipelines?pipeline={pid}")).await;
-    assert!(r.text.contains("Обязательно для перехода") && r.text.contains("Квалификация"));
+    let d = get_ru(&a, &format!("/admin/pipelines?pipeline={pid}")).await.doc();
+    assert!(has(&d.texts("#stages fieldset > legend"), "Обязательно для перехода"));
+    assert!(has(&d.texts("#stages .stage-list h3"), "1. Квалификация"));
     app.finish().await;
 }
 
@@ -315,11 +343,8 @@ async fn a_stage_holding_deals_is_not_removed_and_the_admin_is_told_why(k: Kind)
     let csrf = a.get("/admin/pipelines").await.csrf();
     let r = a.form(&format!("/admin/stages/{qual}/delete"), &[("_csrf", &csrf), ("pipeline", &pid)]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(
-        r.text.contains("This stage cannot be removed: it holds 1 deal, open or lost at it. Move it"),
-        "{}",
-        r.text
-    );
+    let told = r.doc().text(&format!("li[id='stage-{qual}'] p.alert"));
+    assert!(told.starts_with("This stage cannot be removed: it holds 1 deal, open or lost at it. Move it"), "{told}");
     let (_, now) = pipeline(&s1).await;
     assert_eq!(now.len(), stages.len(), "nothing removed");
     let r = get_ru(&a, "/admin/pipelines").await;
@@ -337,14 +362,16 @@ async fn a_stage_holding_deals_is_not_removed_and_the_admin_is_told_why(k: Kind)
         )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(r.text.contains("Этап нельзя удалить"), "{}", r.text);
+    let told = r.doc().text(&format!("li[id='stage-{qual}'] p.alert"));
+    assert!(told.starts_with("Этап нельзя удалить"), "{told}");
     // An empty stage goes.
     let needs = stage(&stages, "Needs analysis");
     let r = a.form(&format!("/admin/stages/{needs}/delete"), &[("_csrf", &csrf), ("pipeline", &pid)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, now) = pipeline(&s1).await;
     assert!(now.iter().all(|(_, id)| id != needs));
-    assert!(a.get(&format!("/admin/pipelines?pipeline={pid}&ok=stage_removed")).await.text.contains("Stage removed."));
+    let d = a.get(&format!("/admin/pipelines?pipeline={pid}&ok=stage_removed")).await.doc();
+    assert_eq!(d.text("p.notice[role=status]"), "Stage removed.");
     app.finish().await;
 }
 
@@ -354,11 +381,11 @@ async fn the_catalogue_is_read_by_everyone_and_kept_by_admins_and_sales_managers
     let a = app.browser("admin@acme.test").await;
     let page = a.get("/products").await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text.contains("href=\"/products/new\""), "admins see New product");
+    assert_eq!(page.doc().count("a[href='/products/new']"), 1, "admins see New product");
     let csrf = page.csrf();
     let form = a.get("/products/new").await;
     assert_eq!(form.status(), StatusCode::OK);
-    assert!(form.text.contains("name=\"prices[2].price\""), "empty price rows");
+    assert_eq!(form.doc().attrs("input[name='prices[2].price']", "value"), [""], "empty price rows");
     let r = a
         .form(
             "/products",
@@ -387,14 +414,25 @@ async fn the_catalogue_is_read_by_everyone_and_kept_by_admins_and_sales_managers
     let s = app.browser("sales1@acme.test").await;
     let list = s.get("/products").await;
     assert_eq!(list.status(), StatusCode::OK);
-    for t in ["LIC-1", "CRM licence", "Software", "pcs", "1,500.00\u{a0}RUB", "€20.00"] {
-        assert!(list.text.contains(t), "{t} listed");
+    let d = list.doc();
+    let row = format!("tr[id='p-{id}']");
+    assert_eq!(d.text(&format!("{row} td.sku")), "LIC-1");
+    assert_eq!(d.text(&format!("{row} td.name")), "CRM licence");
+    let cells = d.texts(&format!("{row} td"));
+    for t in ["Software", "pcs"] {
+        assert!(has(&cells, t), "{t} listed: {cells:?}");
     }
-    assert!(!list.text.contains("/products/new") && !list.text.contains("/edit\""), "no editing for a salesperson");
-    assert!(s.get("/products?q=lic").await.text.contains("CRM licence"), "search by SKU");
-    assert!(s.get("/products?q=licence").await.text.contains("LIC-1"), "search by name");
-    assert!(!s.get("/products?q=zzz").await.text.contains("LIC-1"));
-    assert!(get_ru(&s, "/products").await.text.contains("Лицензия CRM"), "the name in the user's language");
+    let prices = d.texts(&format!("{row} td.prices span"));
+    for t in ["1,500.00\u{a0}RUB", "€20.00"] {
+        assert!(has(&prices, t), "{t} listed: {prices:?}");
+    }
+    assert_eq!(d.count("[href*='/products/new']") + d.count("[href$='/edit']"), 0, "no editing for a salesperson");
+    let sku = |d: Doc| d.texts("table.products td.sku");
+    let name = |d: Doc| d.texts("table.products td.name");
+    assert!(has(&name(s.get("/products?q=lic").await.doc()), "CRM licence"), "search by SKU");
+    assert!(has(&sku(s.get("/products?q=licence").await.doc()), "LIC-1"), "search by name");
+    assert!(!has(&sku(s.get("/products?q=zzz").await.doc()), "LIC-1"));
+    assert!(has(&name(get_ru(&s, "/products").await.doc()), "Лицензия CRM"), "the name in the user's language");
     assert_eq!(s.get("/products/new").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(s.get(&format!("/products/{id}/edit")).await.status(), StatusCode::FORBIDDEN);
     let scsrf = list.csrf();
@@ -419,9 +457,10 @@ async fn the_catalogue_is_read_by_everyone_and_kept_by_admins_and_sales_managers
         )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(r.text.contains("Another product already has this SKU."));
-    assert!(control(&r.text, "sku").contains("aria-invalid=\"true\""));
-    assert!(control(&r.text, "name_en").contains("value=\"Another\""));
+    let d = r.doc();
+    assert_eq!(d.texts("input[name=sku] ~ small.error"), ["Another product already has this SKU."]);
+    assert_eq!(d.count("input[name=sku][aria-invalid=true]"), 1);
+    assert_eq!(d.attrs("input[name=name_en]", "value"), ["Another"]);
     // A bad price is shown on its own row, even after an empty row.
     let r = a
         .form(
@@ -439,15 +478,17 @@ async fn the_catalogue_is_read_by_everyone_and_kept_by_admins_and_sales_managers
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let bad = control(&r.text, "prices[1].price");
-    assert!(bad.contains("value=\"abc\"") && bad.contains("aria-invalid=\"true\""), "{bad}");
-    assert!(!control(&r.text, "prices[0].price").contains("aria-invalid"));
-    assert!(r.text.contains("Not a valid amount."));
+    let d = r.doc();
+    assert_eq!(d.attrs("input[name='prices[1].price'][aria-invalid=true]", "value"), ["abc"]);
+    assert_eq!(d.count("input[name='prices[0].price']"), 1);
+    assert_eq!(d.count("input[name='prices[0].price'][aria-invalid]"), 0);
+    assert_eq!(d.texts("input[name='prices[1].price'] ~ small.error"), ["Not a valid amount."]);
 
     // Editing: prices shown for change, a cleared price removed, the product switched off.
     let e = a.get(&format!("/products/{id}/edit")).await;
     assert_eq!(e.status(), StatusCode::OK);
-    assert!(e.text.contains("value=\"1500.00\""), "the stored price");
+    let stored = e.doc().attrs("input[name^='prices['][name$='].price']", "value");
+    assert!(has(&stored, "1500.00"), "the stored price: {stored:?}");
     let r = a
         .form(
             &format!("/products/{id}"),

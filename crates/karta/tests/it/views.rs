@@ -113,10 +113,15 @@ async fn or_groups_find_records_that_and_groups_do_not(k: Kind) {
         )
         .await;
     assert_eq!(page.status(), StatusCode::OK, "{}", page.text);
-    let rows = page.text.matches("<td class=\"name\">").count();
+    let d = page.doc();
+    let rows = d.count("table.list td.name");
     assert_eq!(rows, 3, "A, B and C");
-    assert!(page.text.contains("name=\"g1_any\""), "the group is shown for further editing");
-    assert!(page.text.contains("g1=industry%3Aeq%3AIT"), "sort links keep the groups");
+    assert_eq!(d.count("select[name=g1_any]"), 1, "the group is shown for further editing");
+    let sort_links = d.attrs("table.list thead th a", "href");
+    assert!(
+        !sort_links.is_empty() && sort_links.iter().all(|h| h.contains("g1=industry%3Aeq%3AIT")),
+        "sort links keep the groups: {sort_links:?}"
+    );
 
     // Deals take groups too.
     let s = app.api("acme", "sales1@acme.test").await;
@@ -174,15 +179,21 @@ async fn a_view_is_seen_by_its_owner_their_team_or_the_whole_company_as_chosen(k
     assert!(admin.get("/api/v1/views?entity=contact").await.status().is_success());
 
     // Pinned views appear in the navigation of whoever sees them.
-    let nav1 = app.browser("sales1@acme.test").await.get("/my-day").await.text;
+    let pinned = "nav.side li.pinned-view a";
+    let has = |nav: &[String], n: &str| nav.iter().any(|p| p.contains(n));
+    let nav1 = app.browser("sales1@acme.test").await.get("/my-day").await.doc().texts(pinned);
     for n in ["Мои VIP", "Команда", "Все москвичи"] {
-        assert!(nav1.contains(n), "{n} pinned for its owner");
+        assert!(has(&nav1, n), "{n} pinned for its owner: {nav1:?}");
     }
-    let nav_mgr = app.browser("manager@acme.test").await.get("/my-day").await.text;
-    assert!(nav_mgr.contains("Команда") && nav_mgr.contains("Все москвичи") && !nav_mgr.contains("Мои VIP"));
-    let nav2 = app.browser("sales2@acme.test").await.get("/contacts").await.text;
-    assert!(nav2.contains("Все москвичи") && !nav2.contains("Команда") && !nav2.contains("Мои VIP"));
-    assert!(nav2.contains("class=\"pinned-view\"><a href=\"/contacts?view="));
+    let nav_mgr = app.browser("manager@acme.test").await.get("/my-day").await.doc().texts(pinned);
+    assert!(has(&nav_mgr, "Команда") && has(&nav_mgr, "Все москвичи") && !has(&nav_mgr, "Мои VIP"), "{nav_mgr:?}");
+    let page2 = app.browser("sales2@acme.test").await.get("/contacts").await.doc();
+    let nav2 = page2.texts(pinned);
+    assert!(has(&nav2, "Все москвичи") && !has(&nav2, "Команда") && !has(&nav2, "Мои VIP"), "{nav2:?}");
+    let offered2 = page2.texts("#view-select option");
+    assert!(!has(&offered2, "Команда") && !has(&offered2, "Мои VIP"), "{offered2:?}");
+    let hrefs2 = page2.attrs(pinned, "href");
+    assert!(!hrefs2.is_empty() && hrefs2.iter().all(|h| h.starts_with("/contacts?view=")), "{hrefs2:?}");
     app.finish().await;
 }
 
@@ -254,7 +265,9 @@ async fn a_view_applied_by_name_shows_each_user_only_what_they_may_see(k: Kind) 
     // The HTML list applies it the same way.
     let page = app.browser("sales2@acme.test").await.get(&format!("/contacts?view={}", enc("Все Видимовы"))).await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text.contains("Третий") && !page.text.contains("Второй") && !page.text.contains("Первый"));
+    let shown = page.doc().texts("table.list td.name");
+    let has = |n: &str| shown.iter().any(|s| s.contains(n));
+    assert!(has("Третий") && !has("Второй") && !has("Первый"), "{shown:?}");
     app.finish().await;
 }
 
@@ -328,8 +341,8 @@ async fn mass_update_changes_only_records_the_user_may_change_and_audits_each(k:
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.header("location"), "/contacts?sort=-updated_at&done=1&skipped=1");
-    let page = ui.get(&r.header("location")).await.text;
-    assert!(page.contains("name=\"set_field\""), "the bulk bar offers Set field");
+    let page = ui.get(&r.header("location")).await.doc();
+    assert_eq!(page.count("fieldset.bulk select[name=set_field]"), 1, "the bulk bar offers Set field");
     let ac = got(a.clone()).await;
     assert_eq!(ac["tags"], json!(["осень"]));
     assert_eq!(ac["do_not_email"], true);
@@ -401,17 +414,25 @@ async fn a_view_saved_through_the_list_form_reloads_the_list_and_can_be_changed_
 
     let page = ui.get(&to).await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.text.matches("<td class=\"name\">").count(), 2);
-    assert!(page.text.contains("Один") && page.text.contains("Два") && !page.text.contains("Три"));
-    assert!(page.text.find("Один").unwrap() < page.text.find("Два").unwrap(), "first name descending");
-    assert!(page.text.contains(" selected>Веб и выставки</option>"), "the selector shows the view");
-    assert!(page.text.contains("class=\"pinned-view\"><a href=\"/contacts?view="), "pinned in the menu");
+    let d = page.doc();
+    assert_eq!(d.count("table.list td.name"), 2);
+    let shown = d.texts("table.list td.name");
+    let at = |n: &str| shown.iter().position(|s| s.contains(n));
+    assert!(at("Один").is_some() && at("Два").is_some() && at("Три").is_none(), "{shown:?}");
+    assert!(at("Один") < at("Два"), "first name descending: {shown:?}");
+    assert_eq!(d.texts("#view-select option[selected]"), ["Веб и выставки"], "the selector shows the view");
+    let pinned = d.texts("nav.side li.pinned-view a[href^='/contacts?view=']");
+    assert!(pinned.contains(&"Веб и выставки".to_string()), "pinned in the menu: {pinned:?}");
 
     // Change the filters and save them into the view; then delete it.
     let id = v["id"].as_str().unwrap();
     let narrowed =
         ui.get(&format!("/contacts?vid={id}&f=last_name&op=eq&v={}&f=source&op=eq&v=call", enc("Формов"))).await;
-    assert!(narrowed.text.contains(&format!("action=\"/views/{id}\"")), "the view being edited can be updated");
+    assert_eq!(
+        narrowed.doc().count(&format!("form[method=post][action='/views/{id}']")),
+        1,
+        "the view being edited can be updated"
+    );
     let state = field_value(&narrowed.text, "state");
     let r = ui
         .form(
@@ -427,7 +448,7 @@ async fn a_view_saved_through_the_list_form_reloads_the_list_and_can_be_changed_
     );
     assert_eq!(v["groups"], json!([]));
     let page = ui.get(&r.header("location")).await;
-    assert_eq!(page.text.matches("<td class=\"name\">").count(), 1);
+    assert_eq!(page.doc().count("table.list td.name"), 1);
     // Another user may not change it through the form.
     let ui2 = app.browser("sales2@acme.test").await;
     let c2 = ui2.get("/contacts").await.csrf();
