@@ -37,7 +37,12 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
     assert_eq!(r.header("location"), "/my-day");
     let page = ui.get("/my-day").await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text.contains("Перезвонить Соколову") && page.text.contains("Юбилярова"), "{}", page.text);
+    let day = page.doc();
+    assert!(day.texts("ul.acts a.subject").contains(&"Перезвонить Соколову".to_string()), "{}", page.text);
+    assert!(
+        day.texts("ul.related li a[href^='/contacts/']").iter().any(|n| n.contains("Юбилярова")),
+        "a date to congratulate on"
+    );
     let csrf = page.csrf();
 
     // Complete it with a result: the next-step form follows, with the same contact.
@@ -52,10 +57,15 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
     let next = r.header("location");
     assert_eq!(next, format!("/activities/new?after={id}"));
     let form = ui.get(&next).await;
-    assert!(form.text.contains(con["id"].as_str().unwrap()), "the next step keeps the contact");
+    assert_eq!(
+        form.doc().attrs("input[name=contact_id]", "value"),
+        [con["id"].as_str().unwrap()],
+        "the next step keeps the contact"
+    );
     let done = api.get(&format!("/api/v1/activities/{id}")).await.json();
     assert_eq!((done["status"].as_str(), done["result"].as_str()), (Some("done"), Some("Договорились о встрече")));
-    assert!(!ui.get("/my-day").await.text.contains("Перезвонить Соколову"), "done tasks leave My day");
+    let day = ui.get("/my-day").await.doc();
+    assert!(!day.texts("ul.acts a.subject").contains(&"Перезвонить Соколову".to_string()), "done tasks leave My day");
 
     let colleague =
         app.api("acme", "sales2@acme.test").await.get("/api/v1/me").await.json()["id"].as_str().unwrap().to_string();
@@ -99,10 +109,15 @@ async fn my_day_is_the_landing_page_and_a_task_is_completed_from_it_with_the_nex
 
     // The contact's timeline shows both, newest first, and filters by type.
     let cp = ui.get(&format!("/contacts/{}", con["id"].as_str().unwrap())).await;
-    let (a, b) = (cp.text.find("Встреча с Соколовым").unwrap(), cp.text.find("Перезвонить Соколову").unwrap());
-    assert!(a < b, "newest first");
-    let only = ui.get(&format!("/contacts/{}?type=task", con["id"].as_str().unwrap())).await;
-    assert!(only.text.contains("Перезвонить Соколову") && !only.text.contains("Встреча с Соколовым"));
+    let lines = cp.doc().texts("ol.timeline li.act > div > a[href^='/activities/']");
+    let at = |s: &str| lines.iter().position(|l| l == s).unwrap_or_else(|| panic!("{s} on the timeline: {lines:?}"));
+    assert!(at("Встреча с Соколовым") < at("Перезвонить Соколову"), "newest first");
+    let only = ui.get(&format!("/contacts/{}?type=task", con["id"].as_str().unwrap())).await.doc();
+    assert_eq!(
+        only.texts("ol.timeline li.act > div > a[href^='/activities/']"),
+        ["Перезвонить Соколову"],
+        "tasks only"
+    );
 
     // Congratulate: one click plans a call for today.
     let page = ui.get("/my-day").await;
@@ -151,7 +166,7 @@ async fn a_meeting_typed_at_ten_is_at_ten_in_the_users_zone_on_both_sides_of_a_c
     assert_eq!(meeting_at("2026-01-15T10:00").await, utc("2026-01-15T07:00:00Z"), "{k:?}");
     assert_eq!(meeting_at("2026-07-15T10:00").await, utc("2026-07-15T07:00:00Z"), "{k:?}");
     let settings = ui.get("/settings").await;
-    assert!(settings.text.contains("Europe/Moscow (UTC+03:00)"), "{k:?}: the zone in use is shown");
+    assert_eq!(settings.doc().text("#zone-now"), "Europe/Moscow (UTC+03:00)", "{k:?}: the zone in use is shown");
 
     // Berlin: winter time before 29 March 2026, summer time after.
     let csrf = settings.csrf();
@@ -171,7 +186,9 @@ async fn a_meeting_typed_at_ten_is_at_ten_in_the_users_zone_on_both_sides_of_a_c
     // A zone that does not exist is refused and changes nothing.
     let r = ui.form("/settings/time-zone", &[("_csrf", &csrf), ("zone", "Mars/Olympus")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{k:?}");
-    assert!(ui.get("/settings").await.text.contains("America/New_York"), "{k:?}");
+    let chosen = ui.get("/settings").await.doc();
+    assert_eq!(chosen.texts("select[name=zone] option[selected]"), ["America/New_York"], "{k:?}");
+    assert!(chosen.text("#zone-now").starts_with("America/New_York (UTC−0"), "{k:?}");
 
     // Back to no choice of one's own: the company's zone, which the admin sets.
     let r = ui.form("/settings/time-zone", &[("_csrf", &csrf), ("zone", "")]).await;
