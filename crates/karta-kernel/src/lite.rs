@@ -475,8 +475,7 @@ impl RowBuilder {
 
 /// Feeds a bound statement's rows to `f` until it returns false.
 fn each_row(st: &mut rusqlite::CachedStatement<'_>, mut f: impl FnMut(LiteRow) -> bool) -> rusqlite::Result<()> {
-    let names: Vec<&str> = st.column_names().collect();
-    let mut build = RowBuilder::new(&names);
+    let mut build = RowBuilder::new(&st.column_names());
     let width = build.width();
     let mut rows = st.raw_query();
     while let Some(r) = rows.next()? {
