@@ -143,48 +143,93 @@ fn region(country: &str) -> phonenumber::country::Id {
     country.trim().to_ascii_uppercase().parse().unwrap_or(phonenumber::country::Id::RU)
 }
 
-/// Runs `f` with the metadata pattern `pattern` compiled to match a whole text. The patterns
-/// are laid out over several lines in the metadata; compiled once each and kept.
-fn with_anchored<T>(pattern: &str, f: impl FnOnce(&regex::Regex) -> T) -> Option<T> {
-    static ANCHORED: std::sync::Mutex<Option<std::collections::HashMap<String, regex::Regex>>> =
-        std::sync::Mutex::new(None);
-    let mut guard = ANCHORED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let cache = guard.get_or_insert_with(std::collections::HashMap::new);
-    if !cache.contains_key(pattern) {
-        let bare: String = pattern.chars().filter(|c| !c.is_whitespace()).collect();
-        cache.insert(pattern.to_string(), regex::Regex::new(&format!("^(?:{bare})$")).ok()?);
+/// A calling code's numbering plans compiled once for this crate's own matching: the crate's
+/// patterns live in one process-wide LRU cache behind a mutex that every match locks and
+/// hashes the whole pattern text into, which made formatting the phones of a page a
+/// noticeable share of its time.
+struct Plan {
+    /// Per plan of the code: the lengths it allows (empty: any) and its national-number
+    /// pattern matching a whole number.
+    general: Vec<(Vec<u16>, regex::Regex)>,
+    /// The main plan's formats, in order.
+    formats: Vec<Format>,
+}
+
+struct Format {
+    /// The last (most specific) leading-digits pattern, anchored at the start.
+    leading: Option<regex::Regex>,
+    /// The whole-number pattern whose groups the format rearranges.
+    pattern: regex::Regex,
+    format: String,
+}
+
+/// `pattern` (laid out over several lines in the metadata) compiled to match `^(?:…)` and,
+/// when `whole`, to the end as well.
+fn anchored(pattern: &str, whole: bool) -> Option<regex::Regex> {
+    let bare: String = pattern.chars().filter(|c| !c.is_whitespace()).collect();
+    regex::Regex::new(&format!("^(?:{bare}){}", if whole { "$" } else { "" })).ok()
+}
+
+impl Plan {
+    fn compile(cc: u16) -> Option<Self> {
+        let metas = phonenumber::metadata::DATABASE.by_code(&cc)?;
+        let general = metas
+            .iter()
+            .filter_map(|m| {
+                let g = m.descriptors().general();
+                Some((g.possible_length().to_vec(), anchored(g.national_number().as_str(), true)?))
+            })
+            .collect();
+        let meta = metas.iter().find(|m| m.is_main_country_for_code()).or_else(|| metas.first())?;
+        let formats =
+            if meta.international_formats().is_empty() { meta.formats() } else { meta.international_formats() };
+        let formats = formats
+            .iter()
+            .filter(|f| f.format() != "NA")
+            .filter_map(|f| {
+                Some(Format {
+                    leading: match f.leading_digits().last() {
+                        Some(ld) => Some(anchored(ld.as_str(), false)?),
+                        None => None,
+                    },
+                    pattern: anchored(f.pattern().as_str(), true)?,
+                    format: f.format().to_string(),
+                })
+            })
+            .collect();
+        Some(Self { general, formats })
     }
-    cache.get(pattern).map(f)
+
+    /// The compiled plans of calling code `cc`, compiled on first use and kept.
+    fn of(cc: u16) -> Option<std::sync::Arc<Self>> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, PoisonError, RwLock};
+        static PLANS: RwLock<Option<HashMap<u16, Option<Arc<Plan>>>>> = RwLock::new(None);
+        if let Some(found) = PLANS.read().unwrap_or_else(PoisonError::into_inner).as_ref().and_then(|m| m.get(&cc)) {
+            return found.clone();
+        }
+        let plan = Self::compile(cc).map(Arc::new);
+        PLANS.write().unwrap_or_else(PoisonError::into_inner).get_or_insert_with(HashMap::new).insert(cc, plan.clone());
+        plan
+    }
 }
 
 /// Whether the numbering plan of calling code `cc` has `national` as an assignable number:
 /// its length is one the plan allows and the plan's pattern matches the whole of it (the
 /// crate's own `Descriptor::is_match` only anchors the start).
 fn plan_knows(cc: u16, national: &str) -> bool {
-    let Some(metas) = phonenumber::metadata::DATABASE.by_code(&cc) else { return false };
+    let Some(plan) = Plan::of(cc) else { return false };
     let len = u16::try_from(national.len()).unwrap_or(u16::MAX);
-    metas.iter().any(|m| {
-        let general = m.descriptors().general();
-        (general.possible_length().is_empty() || general.possible_length().contains(&len))
-            && with_anchored(general.national_number().as_str(), |re| re.is_match(national)).unwrap_or(false)
-    })
+    plan.general.iter().any(|(lengths, re)| (lengths.is_empty() || lengths.contains(&len)) && re.is_match(national))
 }
 
 /// A national number grouped by its plan's formats (`916 123-45-67`), done here rather than
 /// by the crate, which cannot hold a number whose first digit is also the trunk prefix.
 fn group(cc: u16, national: &str) -> Option<String> {
-    let metas = phonenumber::metadata::DATABASE.by_code(&cc)?;
-    let meta = metas.iter().find(|m| m.is_main_country_for_code()).or_else(|| metas.first())?;
-    let formats = if meta.international_formats().is_empty() { meta.formats() } else { meta.international_formats() };
-    formats.iter().find_map(|f| {
-        let leads = f.leading_digits().last().is_none_or(|ld| ld.find(national).is_some_and(|m| m.start() == 0));
-        if !leads || f.format() == "NA" {
-            return None;
-        }
-        with_anchored(f.pattern().as_str(), |re| {
-            re.is_match(national).then(|| re.replace(national, f.format()).into_owned())
-        })
-        .flatten()
+    let plan = Plan::of(cc)?;
+    plan.formats.iter().find_map(|f| {
+        let leads = f.leading.as_ref().is_none_or(|ld| ld.is_match(national));
+        (leads && f.pattern.is_match(national)).then(|| f.pattern.replace(national, f.format.as_str()).into_owned())
     })
 }
 
@@ -194,7 +239,7 @@ fn split_e164(e164: &str) -> Option<(u16, &str)> {
     let digits = e164.strip_prefix('+')?;
     (1..=3).filter(|n| *n < digits.len()).find_map(|n| {
         let cc: u16 = digits[..n].parse().ok()?;
-        phonenumber::metadata::DATABASE.by_code(&cc).filter(|m| !m.is_empty()).map(|_| (cc, &digits[n..]))
+        Plan::of(cc).map(|_| (cc, &digits[n..]))
     })
 }
 

@@ -9,7 +9,7 @@ use karta_kernel::notify;
 use karta_webkit::auth::{ApiUser, PageUser};
 use karta_webkit::error::ApiResult;
 use karta_webkit::ui::list::error_page;
-use karta_webkit::ui::pages::{fmt_ts, iso_ts, render, Layout};
+use karta_webkit::ui::pages::{iso_ts, render, Layout};
 use karta_webkit::AppState;
 use utoipa::OpenApi;
 
@@ -41,7 +41,7 @@ pub async fn page(State(st): State<AppState>, u: PageUser) -> Response {
         .map(|n| NotifView {
             kind: t.s(&format!("notif.{}", n.kind)).to_string(),
             link: if n.link.starts_with('/') { n.link } else { String::new() },
-            at: fmt_ts(n.at),
+            at: u.when(n.at),
             iso: iso_ts(n.at),
             title: n.title,
             read: n.read,

@@ -16,7 +16,7 @@ use karta_webkit::api::{if_match, with_etag, ApiJson};
 use karta_webkit::auth::{ApiUser, PageUser};
 use karta_webkit::error::{ApiError, ApiResult, PageResult};
 use karta_webkit::i18n::Tr;
-use karta_webkit::ui::pages::{fmt_ts, message_page, render, Layout};
+use karta_webkit::ui::pages::{message_page, render, Layout};
 use karta_webkit::AppState;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -301,7 +301,7 @@ async fn history_rows(st: &AppState, u: &PageUser, admin: &Admin, id: &str) -> R
         .map(|h| HistRow {
             who: if h.user_name.is_empty() { t.s("roles.system").to_string() } else { h.user_name },
             action: t.s(&format!("act.{}", h.action)).to_string(),
-            at: fmt_ts(h.at),
+            at: u.when(h.at),
         })
         .collect())
 }

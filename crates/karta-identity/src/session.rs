@@ -46,20 +46,7 @@ fn safe_next(next: &str) -> String {
 }
 
 fn page(t: Tr, status: StatusCode, error: String, email: String, company: String, next: String) -> Response {
-    let l = Layout {
-        t,
-        title: t.s("login.title").into(),
-        me: String::new(),
-        tenant: String::new(),
-        csrf: String::new(),
-        active: "",
-        q: String::new(),
-        admin: false,
-        unread: 0,
-        manager: false,
-        pipelines: false,
-        pinned: Vec::new(),
-    };
+    let l = Layout::bare(t, t.s("login.title"));
     render(status, &LoginPage { l, error, email, company, next })
 }
 

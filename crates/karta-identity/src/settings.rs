@@ -8,7 +8,7 @@ use axum::Form;
 use karta_kernel::users;
 use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
-use karta_webkit::ui::pages::{fmt_ts, message_page, render, Layout};
+use karta_webkit::ui::pages::{message_page, render, Layout};
 use karta_webkit::AppState;
 
 /// A token row.
@@ -56,8 +56,8 @@ async fn show(st: &AppState, u: &PageUser, headers: &HeaderMap, t: Tr, new_token
         .map(|k| TokenView {
             id: k.id,
             name: k.name,
-            created: fmt_ts(k.created_at),
-            used: k.last_used_at.map_or_else(|| t.s("settings.never").to_string(), fmt_ts),
+            created: u.when(k.created_at),
+            used: k.last_used_at.map_or_else(|| t.s("settings.never").to_string(), |at| u.when(at)),
             revoked: k.revoked_at.is_some(),
         })
         .collect();

@@ -24,6 +24,16 @@ pub async fn run(tx: &mut Tx, version: i64) -> anyhow::Result<()> {
             );
         }
     }
+    if version == 13 {
+        let report = renormalise_custom_phones(tx).await?;
+        if report.changed + report.unreadable > 0 {
+            tracing::warn!(
+                changed = report.changed,
+                unreadable = report.unreadable,
+                "phone numbers in custom fields re-read by every country's numbering plan; the unreadable ones are kept as typed and listed in phone_issues"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -119,6 +129,92 @@ pub async fn renormalise_phones(tx: &mut Tx) -> anyhow::Result<PhoneReport> {
                         ))
                         .bind(Value::Array(phones.clone()).to_string())
                         .bind(primary)
+                        .bind(&search)
+                        .bind(r.s("tenant_id"))
+                        .bind(r.s("id")),
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Re-reads the numbers kept in custom phone fields of contacts, accounts and deals, as
+/// [`renormalise_phones`] does the records' own numbers. Run by migration 13.
+///
+/// # Errors
+/// Database errors.
+pub async fn renormalise_custom_phones(tx: &mut Tx) -> anyhow::Result<PhoneReport> {
+    let mut report = PhoneReport::default();
+    let now = karta_core::now_ms();
+    // (tenant, entity) → the keys of its phone fields.
+    let mut keys: std::collections::HashMap<(String, String), Vec<String>> = std::collections::HashMap::new();
+    for r in tx.all(Q::new("SELECT tenant_id, entity, key FROM custom_fields WHERE kind = 'phone'")).await? {
+        keys.entry((r.s("tenant_id"), r.s("entity"))).or_default().push(r.s("key"));
+    }
+    if keys.is_empty() {
+        return Ok(report);
+    }
+    for (entity, table) in [("contact", "contacts"), ("account", "accounts"), ("deal", "deals")] {
+        let (mut after_t, mut after_id) = (String::new(), String::new());
+        loop {
+            let rows = tx
+                .all(
+                    Q::new(format!(
+                        "SELECT r.tenant_id, r.id, r.custom, r.search_text, t.default_country FROM {table} r \
+                         JOIN tenants t ON t.id = r.tenant_id \
+                         WHERE (r.tenant_id > $1 OR (r.tenant_id = $1 AND r.id > $2)) AND r.custom <> '{{}}' \
+                         ORDER BY r.tenant_id, r.id LIMIT $3"
+                    ))
+                    .bind(&after_t)
+                    .bind(&after_id)
+                    .bind(PAGE),
+                )
+                .await?;
+            let Some(last) = rows.last() else { break };
+            (after_t, after_id) = (last.s("tenant_id"), last.s("id"));
+            for r in &rows {
+                let Some(fields) = keys.get(&(r.s("tenant_id"), entity.to_string())) else { continue };
+                let Ok(Value::Object(mut custom)) = serde_json::from_str::<Value>(&r.s("custom")) else { continue };
+                let (country, mut search) = (r.s("default_country"), r.s("search_text"));
+                let mut changed = false;
+                for key in fields {
+                    let Some(value) = custom.get(key).and_then(Value::as_str).map(str::to_string) else { continue };
+                    match reread(&value, &country) {
+                        Some(now_value) if now_value != value => {
+                            search = search
+                                .replace(&karta_core::text::digits(&value), &karta_core::text::digits(&now_value));
+                            custom.insert(key.clone(), Value::String(now_value));
+                            changed = true;
+                            report.changed += 1;
+                        }
+                        Some(_) => {}
+                        None => {
+                            report.unreadable += 1;
+                            tx.exec(
+                                Q::new(
+                                    "INSERT INTO phone_issues (tenant_id, entity, record_id, value, found_at, field) \
+                                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                                )
+                                .bind(r.s("tenant_id"))
+                                .bind(entity)
+                                .bind(r.s("id"))
+                                .bind(&value)
+                                .bind(now)
+                                .bind(key),
+                            )
+                            .await?;
+                        }
+                    }
+                }
+                if changed {
+                    tx.exec(
+                        Q::new(format!(
+                            "UPDATE {table} SET custom = $1, search_text = $2 WHERE tenant_id = $3 AND id = $4"
+                        ))
+                        .bind(Value::Object(custom).to_string())
                         .bind(&search)
                         .bind(r.s("tenant_id"))
                         .bind(r.s("id")),

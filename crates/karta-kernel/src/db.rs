@@ -714,6 +714,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "tenant_keys", include_str!("../migrations/sqlite/0010_tenant_keys.sql")),
     (11, "roles_events", include_str!("../migrations/sqlite/0011_roles_events.sql")),
     (12, "zones_phones", include_str!("../migrations/sqlite/0012_zones_phones.sql")),
+    (13, "custom_phones", include_str!("../migrations/sqlite/0013_custom_phones.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -728,6 +729,7 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "tenant_keys", include_str!("../migrations/postgres/0010_tenant_keys.sql")),
     (11, "roles_events", include_str!("../migrations/postgres/0011_roles_events.sql")),
     (12, "zones_phones", include_str!("../migrations/postgres/0012_zones_phones.sql")),
+    (13, "custom_phones", include_str!("../migrations/postgres/0013_custom_phones.sql")),
 ];
 
 /// The checksum of a migration's text, as recorded when it is applied: SHA-256 of the text

@@ -416,6 +416,18 @@ pub struct Principal {
     pub unread: i64,
     /// Pinned saved views (filled in for pages, for the navigation).
     pub pinned: Vec<crate::views::NavLink>,
+    /// The zone a page shows times in (filled in for pages: the user's choice, else their
+    /// browser's, else the tenant's).
+    pub zone: Option<karta_core::Zone>,
+}
+
+impl Principal {
+    /// The zone times are shown in: the page's (see [`Principal::zone`]), else the user's
+    /// own choice, else the tenant's.
+    #[must_use]
+    pub fn zone(&self) -> karta_core::Zone {
+        self.zone.clone().unwrap_or_else(|| self.ctx.user_zone().unwrap_or_else(|| self.ctx.tenant_zone()))
+    }
 }
 
 /// The user, the tenant and the user's role (its row, if the tenant has one: see
@@ -448,6 +460,7 @@ fn principal_from(r: &Row, csrf: String) -> Principal {
         csrf,
         unread: 0,
         pinned: Vec::new(),
+        zone: None,
     }
 }
 

@@ -686,7 +686,7 @@ pub async fn timeline(
         .iter()
         .map(|a| (a.at, Line::Act(a.clone())))
         .chain(others.into_iter().map(|e| {
-            let (shown, iso) = (karta_webkit::ui::pages::fmt_ts(e.at), karta_webkit::ui::pages::iso_ts(e.at));
+            let (shown, iso) = (karta_webkit::ui::pages::fmt_ts(e.at, &z, t), karta_webkit::ui::pages::iso_ts(e.at));
             (e.at, Line::Other(e, shown, iso))
         }))
         .collect();

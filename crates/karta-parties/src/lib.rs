@@ -13,6 +13,7 @@ pub mod merge_pages;
 pub mod notes;
 pub mod pages;
 pub mod parties;
+pub mod phone_check;
 
 use karta_webkit::routes::Pages;
 use karta_webkit::AppState;
@@ -23,6 +24,8 @@ pub fn pages() -> Pages {
     use pages as p;
     Pages::new()
         .merge(merge_pages::router())
+        .get("/{kind}/phone-check", phone_check::page)
+        .post("/{kind}/phone-check", phone_check::dismiss_number)
         .get("/search", p::search_page)
         .get("/search/suggest", p::suggest)
         .post("/notes/{id}", p::edit_note)

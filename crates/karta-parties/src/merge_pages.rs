@@ -20,7 +20,7 @@ use karta_webkit::error::PageResult;
 use karta_webkit::i18n::Tr;
 use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{enc, error_page, field_label, get, kind_of, not_found, Pairs};
-use karta_webkit::ui::pages::{fmt_phone, fmt_ts, iso_ts, render, Layout, MessagePage};
+use karta_webkit::ui::pages::{fmt_phone, iso_ts, render, Layout, MessagePage};
 use karta_webkit::AppState;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -68,13 +68,8 @@ pub async fn dup_views(db: &Db, ctx: &Ctx, t: Tr, e: Entity, input: &PartyInput)
 
 /// Notes about merges for a record page: on a record merged away, the record it went into;
 /// on a survivor, its merges (each to view or undo). `(text, link)` pairs.
-pub async fn record_notes(
-    db: &Db,
-    ctx: &Ctx,
-    t: Tr,
-    e: Entity,
-    p: &Party,
-) -> Result<Vec<(String, String)>, StoreError> {
+pub async fn record_notes(db: &Db, u: &PageUser, e: Entity, p: &Party) -> Result<Vec<(String, String)>, StoreError> {
+    let (ctx, t) = (&u.p.ctx, u.t);
     if p.deleted_at.is_some() {
         return Ok(match merge::survivor_of(db, ctx, e, &p.id).await? {
             Some(s) => vec![(format!("{} {}", t.s("merge.pointer"), s.name), format!("/{}/{}", kind_of(e), s.id))],
@@ -87,7 +82,7 @@ pub async fn record_notes(
         .map(|m| {
             let names = m.merged.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ");
             (
-                format!("{}: {names} ({}, {})", t.s("merge.survivor_of"), fmt_ts(m.at), t.s("merge.view")),
+                format!("{}: {names} ({}, {})", t.s("merge.survivor_of"), u.when(m.at), t.s("merge.view")),
                 format!("/merges/{}", m.id),
             )
         })
@@ -449,9 +444,9 @@ pub async fn done(State(st): State<AppState>, u: PageUser, Path(id): Path<String
         merged: m.merged.iter().map(|x| (format!("/{kind}/{}", x.id), x.name.clone())).collect(),
         moved: m.moved,
         by: m.user_name.clone(),
-        at: fmt_ts(m.at),
+        at: u.when(m.at),
         iso: iso_ts(m.at),
-        undone: m.undone_at.map(fmt_ts).unwrap_or_default(),
+        undone: m.undone_at.map(|at| u.when(at)).unwrap_or_default(),
         can_undo,
     };
     render(StatusCode::OK, &tpl)

@@ -23,7 +23,7 @@ use karta_webkit::ui::list::{
     base_field, error_page, field_label, get, history_views, kind_of, list_response, not_found, parse_list, show_value,
     FormValues, HistView, ListData, Pairs, RowView, StaleView,
 };
-use karta_webkit::ui::pages::{fmt_date, fmt_phone, fmt_ts, iso_ts, message_page, render, Layout};
+use karta_webkit::ui::pages::{fmt_date, fmt_phone, iso_ts, message_page, render, Layout};
 use karta_webkit::AppState;
 use std::collections::HashMap;
 
@@ -37,8 +37,8 @@ pub fn entity(kind: &str) -> Option<Entity> {
 
 // ---------- lists ----------
 
-fn cell(t: Tr, p: &Party, field: &str) -> String {
-    let i = &p.input;
+fn cell(u: &PageUser, p: &Party, field: &str) -> String {
+    let (t, i) = (u.t, &p.input);
     match field {
         "name" => p.name.clone(),
         "email" => i.emails.first().map(|l| l.value.clone()).unwrap_or_default(),
@@ -48,8 +48,8 @@ fn cell(t: Tr, p: &Party, field: &str) -> String {
         "first_contact" if !i.first_contact.is_empty() => t.s(&format!("fc.{}", i.first_contact)).to_string(),
         "tag" => i.tags.join(", "),
         "birthday" if !i.birthday.is_empty() => fmt_date(t, &i.birthday),
-        "created_at" => fmt_ts(p.created_at),
-        "updated_at" => fmt_ts(p.updated_at),
+        "created_at" => u.when(p.created_at),
+        "updated_at" => u.when(p.updated_at),
         "employees" => i.employees.map(|n| n.to_string()).unwrap_or_default(),
         "do_not_contact" => {
             if i.do_not_contact {
@@ -116,7 +116,7 @@ pub async fn list(
                 .iter()
                 .map(|c| {
                     karta_webkit::ui::list_custom::cell(t, &defs, &owners, &names, &p.input.custom, c)
-                        .unwrap_or_else(|| cell(t, p, c))
+                        .unwrap_or_else(|| cell(&u, p, c))
                 })
                 .collect(),
         })
@@ -472,7 +472,7 @@ pub async fn view(
             .map(|n| NoteView {
                 can_edit: n.author_id == ctx.user_id() || ctx.is_admin(),
                 edited: n.updated_at > n.created_at,
-                at: fmt_ts(n.created_at),
+                at: u.when(n.created_at),
                 iso: iso_ts(n.created_at),
                 id: n.id,
                 body: n.body,
@@ -480,14 +480,14 @@ pub async fn view(
                 version: n.version,
             })
             .collect(),
-        history: history_views(t, hist, &users_list),
+        history: history_views(&u, hist, &users_list),
         panels_main,
         panels_side,
         link_q,
         candidates,
-        merge_notes: crate::merge_pages::record_notes(db, ctx, t, e, &p).await?,
-        created: fmt_ts(p.created_at),
-        updated: fmt_ts(p.updated_at),
+        merge_notes: crate::merge_pages::record_notes(db, &u, e, &p).await?,
+        created: u.when(p.created_at),
+        updated: u.when(p.updated_at),
     };
     Ok(render(StatusCode::OK, &tpl))
 }
@@ -782,7 +782,7 @@ async fn save(st: AppState, u: PageUser, kind: String, id: Option<String>, pairs
                 .map(|c: &Change| StaleView {
                     field: field_label(t, if c.field == "owner_id" { "owner" } else { &c.field }),
                     by: c.by.clone(),
-                    at: fmt_ts(c.at),
+                    at: u.when(c.at),
                     now: show_value(&c.now, &users_list, &c.field),
                 })
                 .collect();

@@ -60,3 +60,16 @@ f-merged_into = Merged into
 
 ## A stored phone number no numbering plan confirms.
 phone-unconfirmed = check the number: no numbering plan knows it
+
+## Phone numbers to check.
+phones-check = Numbers to check
+phones-check_contacts = Contacts' phone numbers to check
+phones-check_accounts = Companies' phone numbers to check
+phones-check_intro = When Karta learned every country's numbering plan, it re-read the stored phone numbers. These it could not confirm: they are kept as they were typed. Open a record to correct its number, or mark the number right as it is.
+phones-none = No numbers to check.
+phones-stored = Number as stored
+phones-found = Found
+phones-actions = Action
+phones-right_as_is = Right as it is
+phones-dismissed = The number was marked right as it is.
+phones-in_trash = in the trash

@@ -60,3 +60,16 @@ f-merged_into = Объединено с
 
 ## A stored phone number no numbering plan confirms.
 phone-unconfirmed = проверьте номер: его нет в планах нумерации
+
+## Phone numbers to check.
+phones-check = Номера на проверку
+phones-check_contacts = Телефоны контактов на проверку
+phones-check_accounts = Телефоны организаций на проверку
+phones-check_intro = Когда Karta узнала планы нумерации всех стран, она заново прочитала сохранённые номера. Эти подтвердить не удалось: они сохранены так, как были введены. Откройте запись, чтобы исправить номер, или отметьте, что номер верен.
+phones-none = Номеров на проверку нет.
+phones-stored = Номер как сохранён
+phones-found = Найден
+phones-actions = Действие
+phones-right_as_is = Номер верен
+phones-dismissed = Номер отмечен как верный.
+phones-in_trash = в корзине

@@ -20,7 +20,7 @@ use karta_webkit::ui::list::{
     error_page, get, history_views, list_response, not_found, parse_list, FormValues, HistView, ListData, Pairs,
     RowView,
 };
-use karta_webkit::ui::pages::{fmt_date, fmt_ts, iso_ts, message_page, render, Layout};
+use karta_webkit::ui::pages::{fmt_date, iso_ts, message_page, render, Layout};
 use karta_webkit::AppState;
 use serde_json::json;
 
@@ -47,7 +47,8 @@ fn status_label(t: Tr, d: &Deal) -> String {
     t.s(&format!("deal.status.{}", d.status)).to_string()
 }
 
-fn cell(t: Tr, d: &Deal, pipes: &[Pipeline], field: &str) -> String {
+fn cell(u: &PageUser, d: &Deal, pipes: &[Pipeline], field: &str) -> String {
+    let t = u.t;
     match field {
         "account" => d.account_name.clone(),
         "owner" => d.owner_name.clone(),
@@ -78,9 +79,9 @@ fn cell(t: Tr, d: &Deal, pipes: &[Pipeline], field: &str) -> String {
         "probability" => format!("{}%", d.probability),
         "source" => d.source.clone(),
         "next_step" => d.next_step.clone(),
-        "created_at" => fmt_ts(d.created_at),
-        "updated_at" => fmt_ts(d.updated_at),
-        "stage_entered_at" => fmt_ts(d.stage_entered_at),
+        "created_at" => u.when(d.created_at),
+        "updated_at" => u.when(d.updated_at),
+        "stage_entered_at" => u.when(d.stage_entered_at),
         _ => String::new(),
     }
 }
@@ -133,7 +134,7 @@ async fn list(State(st): State<AppState>, u: PageUser, Query(pairs): Query<Pairs
                 .iter()
                 .map(|c| {
                     karta_webkit::ui::list_custom::cell(t, &defs, &owners, &names, &d.custom, c)
-                        .unwrap_or_else(|| cell(t, d, &pipes, c))
+                        .unwrap_or_else(|| cell(&u, d, &pipes, c))
                 })
                 .collect(),
         })
@@ -317,7 +318,7 @@ async fn view(
     let prices = prices
         .into_iter()
         .map(|p| PriceView {
-            at: fmt_ts(p.at),
+            at: u.when(p.at),
             iso: iso_ts(p.at),
             who: p.user_name,
             what: t.s(&format!("deal.price.{}", p.what)).to_string(),
@@ -353,11 +354,11 @@ async fn view(
             } else {
                 format!("{} → {}", stage_name(t, &pipes, &e.from_stage_id), stage_name(t, &pipes, &e.to_stage_id))
             };
-            StageEventView { at: fmt_ts(e.at), iso: iso_ts(e.at), who: e.user_name.clone(), text }
+            StageEventView { at: u.when(e.at), iso: iso_ts(e.at), who: e.user_name.clone(), text }
         })
         .collect();
     let users_list = users::list(db, ctx).await?;
-    let mut history = history_views(t, audit::history(db, ctx, "deal", &id, 100).await?, &users_list);
+    let mut history = history_views(&u, audit::history(db, ctx, "deal", &id, 100).await?, &users_list);
     // Ids in the trail read as names: stages, pipelines, the account.
     let mut names: Vec<(String, String)> = pipes
         .iter()

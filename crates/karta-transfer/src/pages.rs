@@ -17,7 +17,7 @@ use karta_webkit::auth::PageUser;
 use karta_webkit::i18n::Tr;
 use karta_webkit::routes::Pages;
 use karta_webkit::ui::list::{error_page, get, kind_of, not_found, parse_list, primary, Pairs};
-use karta_webkit::ui::pages::{fmt_ts, message_page, render, Layout};
+use karta_webkit::ui::pages::{message_page, render, Layout};
 use karta_webkit::AppState;
 
 /// Rejected rows shown on the page (all of them are in the download).
@@ -104,7 +104,7 @@ async fn list_page(st: &AppState, u: &PageUser, status: StatusCode, error: Strin
             } else {
                 String::new()
             },
-            created: fmt_ts(i.created_at),
+            created: u.when(i.created_at),
         })
         .collect();
     let l = Layout::new(t, &u.p, t.s("imp.title"), "imports");

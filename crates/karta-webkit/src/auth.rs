@@ -156,6 +156,18 @@ pub struct PageUser {
     pub secret: String,
 }
 
+impl PageUser {
+    /// `ms` (since the epoch) as a date and time in this page's zone, written the language's
+    /// way.
+    #[must_use]
+    pub fn when(&self, ms: i64) -> String {
+        match &self.p.zone {
+            Some(z) => crate::ui::pages::fmt_ts(ms, z, self.t),
+            None => crate::ui::pages::fmt_ts(ms, &self.p.zone(), self.t),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
@@ -171,6 +183,7 @@ impl FromRequestParts<AppState> for PageUser {
                     Ok::<_, karta_kernel::StoreError>((unread, pinned))
                 };
                 (p.unread, p.pinned) = frame.await.map_err(|e| crate::error::PageError(e).into_response())?;
+                p.zone = Some(crate::tz::zone(&parts.headers, &p.ctx, st.clock.now()));
                 Ok(Self { t: Tr::pick(&a.p.user.locale, al), p, secret: a.secret.clone() })
             }
             _ => {

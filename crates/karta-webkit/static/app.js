@@ -273,13 +273,15 @@
     root.querySelectorAll('time[datetime]').forEach((el) => {
       const d = new Date(el.getAttribute('datetime'));
       if (isNaN(d.getTime())) return;
+      // The zone the server chose (the user's setting, else this browser's) wins.
+      const zone = document.documentElement.dataset.zone || undefined;
       let text;
       try {
-        text = d.toLocaleString(lang || undefined, { dateStyle: 'medium', timeStyle: 'short' });
+        text = d.toLocaleString(lang || undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
       } catch (err) {
-        text = d.toLocaleString();  // unknown locale tag or very old engine
+        text = d.toLocaleString();  // unknown locale tag or zone, or a very old engine
       }
-      if (!el.title) el.title = el.textContent.trim();  // keep the server's UTC text on hover
+      if (!el.title) el.title = `${el.textContent.trim()} (${zone || 'local'})`;
       el.textContent = text;
     });
   }

@@ -4,7 +4,7 @@
 
 use crate::auth::PageUser;
 use crate::i18n::Tr;
-use crate::ui::pages::{fmt_ts, iso_ts, message_page, render, Layout};
+use crate::ui::pages::{iso_ts, message_page, render, Layout};
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -363,12 +363,13 @@ pub fn show_value(v: &serde_json::Value, users: &[User], field: &str) -> String 
 }
 
 /// The audit trail as shown on a record page.
-pub fn history_views(t: Tr, hist: Vec<audit::AuditEntry>, users_list: &[User]) -> Vec<HistView> {
+pub fn history_views(u: &PageUser, hist: Vec<audit::AuditEntry>, users_list: &[User]) -> Vec<HistView> {
+    let t = u.t;
     hist.into_iter()
         .map(|h| HistView {
             who: h.user_name,
             action: t.s(&format!("act.{}", h.action)).to_string(),
-            at: fmt_ts(h.at),
+            at: u.when(h.at),
             iso: iso_ts(h.at),
             changes: h
                 .changes

@@ -32,9 +32,31 @@ pub struct Layout {
     pub pipelines: bool,
     /// Pinned saved views: (list path such as `contacts`, link, name).
     pub pinned: Vec<(&'static str, String, String)>,
+    /// The IANA name of the zone the page shows times in, for the script's local times.
+    pub zone: String,
 }
 
 impl Layout {
+    /// The frame of a page with no one signed in (sign-in, bare messages).
+    #[must_use]
+    pub fn bare(t: Tr, title: impl Into<String>) -> Self {
+        Self {
+            t,
+            title: title.into(),
+            me: String::new(),
+            tenant: String::new(),
+            csrf: String::new(),
+            active: "",
+            q: String::new(),
+            admin: false,
+            unread: 0,
+            manager: false,
+            pipelines: false,
+            pinned: Vec::new(),
+            zone: String::new(),
+        }
+    }
+
     /// The frame for a signed-in user.
     #[must_use]
     pub fn new(t: Tr, p: &Principal, title: impl Into<String>, active: &'static str) -> Self {
@@ -51,6 +73,7 @@ impl Layout {
             manager: p.ctx.leads().is_ok(),
             pipelines: p.ctx.can(karta_core::Cap::ManagePipelines),
             pinned: super::views::nav(&p.pinned),
+            zone: p.zone.as_ref().map(|z| z.name().to_string()).unwrap_or_default(),
         }
     }
 }
@@ -79,28 +102,18 @@ pub struct MessagePage {
 /// A bare message page (no user frame).
 #[must_use]
 pub fn message_page(t: Tr, status: StatusCode, message: &str) -> Response {
-    let l = Layout {
-        t,
-        title: message.to_string(),
-        me: String::new(),
-        tenant: String::new(),
-        csrf: String::new(),
-        active: "",
-        q: String::new(),
-        admin: false,
-        unread: 0,
-        manager: false,
-        pipelines: false,
-        pinned: Vec::new(),
-    };
+    let l = Layout::bare(t, message);
     render(status, &MessagePage { l, message: message.to_string() })
 }
 
-/// Formats ms since the epoch as `YYYY-MM-DD HH:MM` (UTC; the script shows local time).
+/// Formats ms since the epoch as the date and time in zone `z`, written the way `t`'s
+/// language writes them (`08.12.2026 03:15`, `2026-12-08 03:15`); the script may restate it
+/// in the browser's own style.
 #[must_use]
-pub fn fmt_ts(ms: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ms / 1000) else { return String::new() };
-    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+pub fn fmt_ts(ms: i64, z: &karta_core::Zone, t: Tr) -> String {
+    let d = z.date_of(ms);
+    let date = fmt_date(t, &format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()));
+    format!("{date} {}", z.hhmm(ms))
 }
 
 /// ISO 8601 of ms since the epoch, for `<time datetime>`.

@@ -4,7 +4,7 @@
 use crate::auth::PageUser;
 use crate::plugins::TRASH;
 use crate::ui::list::error_page;
-use crate::ui::pages::{fmt_ts, render, Layout};
+use crate::ui::pages::{render, Layout};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -24,7 +24,7 @@ pub async fn page(State(st): State<AppState>, u: PageUser) -> Response {
     let mut rows = Vec::new();
     for list in TRASH.all() {
         match list(&st, &u).await {
-            Ok(r) => rows.extend(r.into_iter().map(|r| (r.url, r.name, r.what, fmt_ts(r.deleted_at)))),
+            Ok(r) => rows.extend(r.into_iter().map(|r| (r.url, r.name, r.what, u.when(r.deleted_at)))),
             Err(err) => return error_page(&u, &err),
         }
     }

@@ -766,6 +766,7 @@ fn page_cases() -> Vec<(Method, &'static str, Need, Proof)> {
         (get.clone(), "/{kind}/{id}", On(Contact, Read), Succeeds),
         (get.clone(), "/{kind}/{id}/edit", On(Contact, Update), Succeeds),
         (get.clone(), "/{kind}/duplicates", On(Contact, Read), Succeeds),
+        (get.clone(), "/{kind}/phone-check", Admin, Succeeds),
         (get.clone(), "/{kind}/merge", On(Contact, Delete), NotRefused),
         (get.clone(), "/merges/{id}", On(Contact, Read), NotRefused),
         // Forms: an allowed role is not refused (its empty form may be invalid), every other is.
@@ -777,6 +778,7 @@ fn page_cases() -> Vec<(Method, &'static str, Need, Proof)> {
         (post.clone(), "/admin/users/{id}", Admin, NotRefused),
         (post.clone(), "/admin/teams", Admin, NotRefused),
         (post.clone(), "/admin/company/time-zone", Admin, NotRefused),
+        (post.clone(), "/{kind}/phone-check", Admin, NotRefused),
         (post.clone(), "/settings/language", Any, NotRefused),
         (post.clone(), "/settings/time-zone", Any, NotRefused),
         (post.clone(), "/settings/tokens", Any, NotRefused),

@@ -955,11 +955,84 @@ async fn stored_phones_are_reread_by_the_numbering_plans_and_the_unreadable_are_
         .map(|r| (r.s("entity"), r.s("record_id"), r.s("value")))
         .collect::<Vec<_>>();
     assert_eq!(listed, [("contact".to_string(), odd.clone(), "+713800138000".to_string())], "{k:?}");
-    let page = app.browser("admin@acme.test").await.get(&format!("/contacts/{odd}")).await.text;
+    let admin = app.browser("admin@acme.test").await;
+    let page = admin.get(&format!("/contacts/{odd}")).await.text;
     assert!(
         page.contains("+7 13800138000 (check the number: no numbering plan knows it)"),
         "{k:?}: flagged on the card"
     );
+
+    // The admin's list of numbers to check, reached from the duplicates report.
+    let report = admin.get("/contacts/duplicates").await.doc();
+    assert_eq!(report.attrs("a[href='/contacts/phone-check']", "href").len(), 1, "{k:?}");
+    let check = admin.get("/contacts/phone-check").await;
+    assert_eq!(check.status(), StatusCode::OK, "{k:?}");
+    let doc = check.doc();
+    assert_eq!(doc.texts("table.phone-check tbody td:first-child a"), ["Wu Li"], "{k:?}");
+    assert_eq!(doc.texts("table.phone-check tbody code"), ["+713800138000"], "{k:?}");
+    let sales = app.browser("sales1@acme.test").await;
+    assert_eq!(sales.get("/contacts/phone-check").await.status(), StatusCode::FORBIDDEN, "{k:?}: admins only");
+    // A number marked right as it is leaves the list; so does one corrected on its record.
+    let csrf = check.csrf();
+    let r =
+        admin.form("/contacts/phone-check", &[("_csrf", &csrf), ("record_id", &odd), ("value", "+713800138000")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}");
+    let after = admin.get("/contacts/phone-check?done=1").await.doc();
+    assert_eq!(after.count("table.phone-check tbody tr"), 0, "{k:?}");
+    assert_eq!(after.count("p.notice"), 1, "{k:?}");
+    set(&odd, r#"[{"value":"+713800138000","label":""}]"#, "wu li 713800138000").await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    karta_kernel::data_steps::renormalise_phones(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(admin.get("/contacts/phone-check").await.doc().count("table.phone-check tbody tr"), 1, "{k:?}");
+    set(&odd, r#"[{"value":"+8613800138000","label":""}]"#, "wu li 8613800138000").await.unwrap();
+    assert_eq!(admin.get("/contacts/phone-check").await.doc().count("table.phone-check tbody tr"), 0, "{k:?}: fixed");
+    app.finish().await;
+}
+
+#[engines]
+async fn numbers_in_custom_phone_fields_are_reread_too_and_the_unreadable_are_listed_with_their_field(k: Kind) {
+    let app = TestApp::spawn(k).await;
+    let c = app.api("acme", "admin@acme.test").await;
+    let f = c
+        .post(
+            "/api/v1/custom-fields",
+            &json!({"entity": "contact", "kind": "phone", "label_en": "Home phone", "label_ru": "Домашний телефон"}),
+        )
+        .await;
+    assert_eq!(f.status(), StatusCode::CREATED, "{k:?}: {}", f.text);
+    let made = |last: &'static str| {
+        let c = &c;
+        async move {
+            let r = c
+                .post("/api/v1/contacts", &json!({"last_name": last, "custom": {"home_phone": "+7 916 123-45-67"}}))
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text);
+            r.json()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (london, odd) = (made("Лондонова").await, made("Странный").await);
+    // As the old rules stored them (see the test of the records' own numbers).
+    for (id, value, digits) in [(&london, "+4402079460958", "4402079460958"), (&odd, "+713800138000", "713800138000")] {
+        let q = karta_kernel::Q::new("UPDATE contacts SET custom = $1, search_text = $2 WHERE id = $3")
+            .bind(json!({"home_phone": value}).to_string())
+            .bind(format!("x {digits}"))
+            .bind(id.clone());
+        app.db.exec(q).await.unwrap();
+    }
+    let mut tx = app.db.begin().await.unwrap();
+    let report = karta_kernel::data_steps::renormalise_custom_phones(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((report.changed, report.unreadable), (1, 1), "{k:?}");
+    let read = c.get(&format!("/api/v1/contacts/{london}")).await.json();
+    assert_eq!(read["custom"]["home_phone"], "+442079460958", "{k:?}: read anew");
+    assert_eq!(c.found("442079460958", "contact").await, ["Лондонова"], "{k:?}: found by its new digits");
+    let kept = c.get(&format!("/api/v1/contacts/{odd}")).await.json();
+    assert_eq!(kept["custom"]["home_phone"], "+713800138000", "{k:?}: kept as it was");
+    let admin = app.browser("admin@acme.test").await;
+    let doc = admin.get("/contacts/phone-check").await.doc();
+    assert_eq!(doc.texts("table.phone-check tbody td:first-child a"), ["Странный"], "{k:?}");
+    assert_eq!(doc.texts("table.phone-check tbody td:nth-child(2)"), ["+713800138000 (Home phone)"], "{k:?}");
     app.finish().await;
 }
 

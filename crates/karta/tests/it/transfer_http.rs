@@ -235,7 +235,8 @@ async fn multipart(b: &Client, entity: &str, encoding: &str, name: &str, file: &
     let page = b.get("/imports").await;
     assert_eq!(page.status(), StatusCode::OK, "{}", page.text);
     let csrf = page.csrf();
-    assert!(page.text.contains(&format!("action=\"/imports?_csrf={csrf}\"")), "the form carries its token");
+    let actions = page.doc().attrs("form[enctype='multipart/form-data']", "action");
+    assert_eq!(actions, [format!("/imports?_csrf={csrf}")], "the form carries its token");
     let boundary = "----karta-test-boundary";
     let mut body = Vec::new();
     for (k, v) in [("entity", entity), ("encoding", encoding)] {
@@ -281,7 +282,7 @@ async fn the_wizard_uploads_previews_maps_dry_runs_and_imports_with_a_rejected_r
     let app = TestApp::spawn(kind).await;
     let b = app.browser("sales1@acme.test").await;
     let list = b.get("/contacts").await;
-    assert!(list.text.contains("href=\"/imports?entity=contacts\""), "the list links to the import");
+    assert_eq!(list.doc().count("a[href='/imports?entity=contacts']"), 1, "the list links to the import");
     let (s, loc) = multipart(&b, "contacts", "auto", "people.csv", PEOPLE.as_bytes()).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{loc}");
     assert!(loc.starts_with("/imports/"), "{loc}");
@@ -289,11 +290,17 @@ async fn the_wizard_uploads_previews_maps_dry_runs_and_imports_with_a_rejected_r
 
     let page = b.get(&loc).await;
     assert_eq!(page.status(), StatusCode::OK, "{}", page.text);
-    assert!(page.text.contains("Анна") && page.text.contains("Ромашка"), "the preview shows the rows");
-    assert!(page.text.contains("utf-8"), "the detected encoding is shown");
-    assert_eq!(page.text.matches("<select name=\"map\"").count(), 5, "one choice per column");
-    assert!(page.text.contains("<option value=\"email\" selected>"), "e-mail is suggested from the header");
-    assert!(page.text.contains("<option value=\"account\" selected>"), "the company column is suggested");
+    let doc = page.doc();
+    let cells = doc.texts("section.card table.list tbody td");
+    assert!(
+        cells.iter().any(|c| c == "Анна") && cells.iter().any(|c| c == "Ромашка"),
+        "the preview shows the rows: {cells:?}"
+    );
+    assert!(doc.text("form.inline-form label.field > span").contains(": utf-8"), "the detected encoding is shown");
+    let chosen = doc.attrs("select[name=map] option[selected]", "value");
+    assert_eq!(doc.count("select[name=map]"), 5, "one choice per column");
+    assert!(chosen.contains(&"email".to_string()), "e-mail is suggested from the header: {chosen:?}");
+    assert!(chosen.contains(&"account".to_string()), "the company column is suggested: {chosen:?}");
     let csrf = page.csrf();
     let map = ["first_name", "last_name", "email", "birthday", "account"];
     let mut form: Vec<(&str, &str)> =
@@ -303,16 +310,23 @@ async fn the_wizard_uploads_previews_maps_dry_runs_and_imports_with_a_rejected_r
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text);
     wait_status(&app, &id, &["dry_done"]).await;
     let page = b.get(&loc).await;
-    assert!(page.text.contains("would import 2, update 0, skip 0, reject 4"), "{}", page.text);
+    assert_eq!(page.doc().text("p.counts"), "would import 2, update 0, skip 0, reject 4");
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM contacts WHERE tenant_id = $1").await, 0);
 
     let r = b.form(&loc, &[("_csrf", &csrf), ("action", "run")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text);
     wait_status(&app, &id, &["done"]).await;
     let page = b.get(&loc).await;
-    assert!(page.text.contains("imported 2, updated 0, skipped 0, rejected 4"), "{}", page.text);
-    assert!(page.text.contains(&format!("/imports/{id}/rejected.csv")));
-    assert!(page.text.contains("too many columns"), "the rejected rows are listed");
+    let doc = page.doc();
+    assert_eq!(doc.text("p.counts"), "imported 2, updated 0, skipped 0, rejected 4");
+    assert_eq!(
+        doc.count(&format!("a[download][href='/imports/{id}/rejected.csv']")),
+        2,
+        "the result and the list offer the file"
+    );
+    let reasons = doc.texts("section.card table.list tbody tr td:nth-child(2)");
+    assert_eq!(reasons.len(), 4, "every rejected row is listed: {reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("too many columns")), "{reasons:?}");
     let csv = b.get(&format!("/imports/{id}/rejected.csv")).await;
     assert_eq!(csv.status(), StatusCode::OK);
     assert!(csv.text.starts_with("line,reason,row\r\n3,"), "{}", csv.text);
@@ -320,16 +334,21 @@ async fn the_wizard_uploads_previews_maps_dry_runs_and_imports_with_a_rejected_r
 
     // The list of imports shows it; another user cannot open it.
     let mine = b.get("/imports").await;
-    assert!(mine.text.contains("people.csv"));
+    assert_eq!(mine.doc().texts("table.list tbody td a"), ["people.csv"]);
     let other = app.browser("sales2@acme.test").await;
     assert_eq!(other.get(&loc).await.status(), StatusCode::NOT_FOUND);
-    assert!(!other.get("/imports").await.text.contains("people.csv"));
+    assert_eq!(
+        other.get("/imports").await.doc().count("table.list tbody tr"),
+        0,
+        "another user's imports are not listed"
+    );
 
     // A second file with the same header row gets the mapping remembered.
     let again = "Имя,Фамилия,Email,Дата рождения,Компания\nЖора,Жуков,zhora@example.ru,,\n";
     let (_, loc2) = multipart(&b, "contacts", "auto", "more.csv", again.as_bytes()).await;
     let page = b.get(&loc2).await;
-    assert!(page.text.contains("<option value=\"birthday\" selected>"), "{}", page.text);
+    let chosen = page.doc().attrs("select[name=map] option[selected]", "value");
+    assert_eq!(chosen[3], "birthday", "the remembered mapping is offered: {chosen:?}");
     app.finish().await;
 }
 
@@ -343,11 +362,17 @@ async fn a_windows_1251_file_is_detected_and_decoded(kind: Kind) {
     let (s, loc) = multipart(&b, "contacts", "auto", "cp1251.csv", &bytes).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{loc}");
     let page = b.get(&loc).await;
-    assert!(page.text.contains("windows-1251"), "the detected encoding is shown");
-    assert!(page.text.contains("Ёлкина") && page.text.contains("ООО «Ёж»"), "{}", page.text);
+    let doc = page.doc();
+    assert!(
+        doc.text("form.inline-form label.field > span").contains(": windows-1251"),
+        "the detected encoding is shown"
+    );
+    let cells = doc.texts("section.card table.list tbody td");
+    assert_eq!(cells[1..], ["Ёлкина", "Жанна", "+7 916 123-45-67", "ООО «Ёж»"], "{cells:?}");
     // Read as UTF-8 on request, it turns into replacement characters.
-    let wrong = b.get(&format!("{loc}?encoding=utf-8")).await;
-    assert!(!wrong.text.contains("Ёлкина"));
+    let wrong = b.get(&format!("{loc}?encoding=utf-8")).await.doc().texts("section.card table.list tbody td");
+    assert_eq!(wrong.len(), 5, "{wrong:?}");
+    assert!(wrong[1].contains('\u{fffd}') && !wrong.iter().any(|c| c.contains("Ёлкина")), "{wrong:?}");
 
     let c = app.api("acme", "sales1@acme.test").await;
     let done = import_via_api(&c, "contacts", "cp1251.csv", &bytes, "skip").await;
@@ -511,7 +536,8 @@ async fn exports_hold_only_what_the_user_may_see_need_the_permission_and_are_aud
     // The UI's download takes the list's own parameters.
     let b = app.browser("sales1@acme.test").await;
     let list = b.get("/contacts").await;
-    assert!(list.text.contains("/contacts/export.csv?"), "the list links to its export");
+    let exports = list.doc().attrs("a[href^='/contacts/export.csv?']", "href");
+    assert!(!exports.is_empty(), "the list links to its export");
     let r = b.get(&format!("/contacts/export.csv?filter={}&cols=email", "last_name:eq:Чаев")).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text);
     let lines: Vec<&str> = r.text.trim_start_matches('\u{feff}').split("\r\n").filter(|l| !l.is_empty()).collect();

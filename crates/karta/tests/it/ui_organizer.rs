@@ -209,3 +209,40 @@ async fn a_meeting_typed_at_ten_is_at_ten_in_the_users_zone_on_both_sides_of_a_c
     assert_eq!(r.error_fields(), ["tz"], "{k:?}");
     app.finish().await;
 }
+
+/// `ms` as `DD.MM.YYYY HH:MM` at a fixed offset east of UTC (hours), computed here rather
+/// than by the app's own zone code.
+fn ru_at(ms: i64, hours: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000 + hours * 3600).unwrap();
+    format!("{:02}.{:02}.{} {:02}:{:02}", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
+}
+
+#[engines]
+async fn a_record_page_shows_its_times_in_the_readers_zone_written_the_languages_way(k: Kind) {
+    let app = TestApp::spawn(k).await;
+    let api = app.api("acme", "sales1@acme.test").await;
+    let con = api.contact("Ефим", "Поясов").await;
+    let (id, created) = (con["id"].as_str().unwrap().to_string(), con["created_at"].as_i64().unwrap());
+    let ui = app.browser("sales1@acme.test").await;
+    let stamp = |page: &crate::common::Doc| page.text("#main p.meta");
+    let settings = ui.get("/settings").await;
+    let r = ui.form("/settings/language", &[("_csrf", &settings.csrf()), ("lang", "ru")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}");
+    let page = ui.get(&format!("/contacts/{id}")).await;
+    let shown = stamp(&page.doc());
+    // Moscow (the tenant's zone, UTC+3 all year) in Russian.
+    assert!(shown.contains(&format!("Создано: {}", ru_at(created, 3))), "{k:?}: {shown}");
+    assert!(!shown.contains("UTC"), "{k:?}: {shown}");
+    // The page script restates times in the zone the server chose.
+    assert_eq!(page.doc().attrs("html", "data-zone"), ["Europe/Moscow"], "{k:?}");
+
+    // The user's own zone wins: Yekaterinburg is UTC+5 all year.
+    let csrf = ui.get("/settings").await.csrf();
+    let r = ui.form("/settings/time-zone", &[("_csrf", &csrf), ("zone", "Asia/Yekaterinburg")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{k:?}");
+    let page = ui.get(&format!("/contacts/{id}")).await;
+    let shown = stamp(&page.doc());
+    assert!(shown.contains(&ru_at(created, 5)), "{k:?}: {shown}");
+    assert_eq!(page.doc().attrs("html", "data-zone"), ["Asia/Yekaterinburg"], "{k:?}");
+    app.finish().await;
+}
