@@ -40,7 +40,7 @@ struct UsersPage {
     password: String,
     /// The company's time zone and every zone to choose from.
     zone: String,
-    zones: Vec<String>,
+    zones: Vec<(String, String)>,
 }
 
 async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, password: String) -> PageResult {
@@ -74,7 +74,7 @@ async fn show(st: &AppState, u: &PageUser, status: StatusCode, error: String, pa
         error,
         password,
         zone: u.p.ctx.tenant_zone().name().to_string(),
-        zones: karta_core::Zone::names(),
+        zones: karta_webkit::tz::choices(t, st.clock.now()),
     };
     Ok(render(status, &tpl))
 }

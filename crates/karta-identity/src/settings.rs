@@ -36,7 +36,7 @@ struct SettingsPage {
     langs: &'static [(&'static str, &'static str)],
     /// The user's own zone ('' when they chose none) and every zone to choose from.
     zone: String,
-    zones: Vec<String>,
+    zones: Vec<(String, String)>,
     /// The zone pages are shown in now, with its offset.
     zone_now: String,
     tokens: Vec<TokenView>,
@@ -75,7 +75,7 @@ async fn show(st: &AppState, u: &PageUser, headers: &HeaderMap, t: Tr, new_token
         lang: if u.p.user.locale.is_empty() { "" } else { t.code() },
         langs: karta_webkit::i18n::LANGS,
         zone: u.p.ctx.user_zone().map(|z| z.name().to_string()).unwrap_or_default(),
-        zones: karta_core::Zone::names(),
+        zones: karta_webkit::tz::choices(t, st.clock.now()),
         zone_now: {
             let now = st.clock.now();
             let z = karta_webkit::tz::zone(headers, &u.p.ctx, now);

@@ -148,8 +148,8 @@ pub struct CheckQuery {
     done: Option<String>,
 }
 
-fn admin_of(u: &PageUser) -> Result<Admin, Response> {
-    u.p.ctx.admin().map_err(|_| message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden")))
+fn forbidden(u: &PageUser) -> Response {
+    message_page(u.t, StatusCode::FORBIDDEN, u.t.s("error.forbidden"))
 }
 
 /// GET /{kind}/phone-check
@@ -161,10 +161,7 @@ pub async fn page(
     Query(q): Query<CheckQuery>,
 ) -> Response {
     let Some(e) = entity(&kind) else { return not_found(&u) };
-    let admin = match admin_of(&u) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let Ok(admin) = u.p.ctx.admin() else { return forbidden(&u) };
     let (items, next) = match list(&st.db, &admin, e, q.after.as_deref(), 100).await {
         Ok(x) => x,
         Err(err) => return error_page(&u, &err),
@@ -209,10 +206,7 @@ pub async fn dismiss_number(
     Form(f): Form<DismissForm>,
 ) -> Response {
     let Some(e) = entity(&kind) else { return not_found(&u) };
-    let admin = match admin_of(&u) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let Ok(admin) = u.p.ctx.admin() else { return forbidden(&u) };
     match dismiss(&st.db, &admin, e, &f.record_id, &f.value).await {
         Ok(_) => Redirect::to(&format!("/{}/phone-check?done=1", kind_of(e))).into_response(),
         Err(err) => error_page(&u, &err),

@@ -78,6 +78,12 @@ impl Tr {
         plain(self.lang, key).unwrap_or(key)
     }
 
+    /// The text of `key`, `None` when no language has it.
+    #[must_use]
+    pub fn opt(&self, key: &str) -> Option<&'static str> {
+        plain(self.lang, key)
+    }
+
     /// The label of field `name` (`f.<name>`), empty when there is none.
     #[must_use]
     pub fn f(&self, name: &str) -> &'static str {

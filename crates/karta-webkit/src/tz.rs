@@ -38,6 +38,26 @@ pub fn api_zone(given: Option<&str>, ctx: &Ctx, now: i64) -> Result<Zone, karta_
     }
 }
 
+/// Every zone to choose from as `(IANA name, label)`: the name, the city in the page's
+/// language where it reads differently (`Europe/Moscow — Москва`), and the offset at `now`
+/// (`UTC+03:00`).
+#[must_use]
+pub fn choices(t: crate::i18n::Tr, now: i64) -> Vec<(String, String)> {
+    Zone::names()
+        .into_iter()
+        .map(|name| {
+            let offset = Zone::parse(&name, "").map(|z| z.offset_label(now)).unwrap_or_default();
+            let city = t.opt(&format!("zone.{}", name.replace(['/', '-'], ".")));
+            let last = name.rsplit('/').next().unwrap_or(&name).replace('_', " ");
+            let label = match city {
+                Some(c) if c != last && c != name => format!("{name} — {c} ({offset})"),
+                _ => format!("{name} ({offset})"),
+            };
+            (name, label)
+        })
+        .collect()
+}
+
 /// The Monday 00:00 (local) of the week containing `now`.
 #[must_use]
 pub fn week_start(now: i64, z: &Zone) -> i64 {
@@ -61,5 +81,19 @@ mod tests {
         // at Monday 00:00 summer time, 2026-03-29 22:00 UTC.
         let berlin = Zone::parse("Europe/Berlin", "tz").unwrap_or_else(|_| Zone::utc());
         assert_eq!(week_start(1_775_044_800_000, &berlin), 1_774_821_600_000);
+    }
+
+    #[test]
+    fn zones_are_offered_with_their_city_in_the_language_and_their_offset() {
+        crate::i18n::register_own();
+        let now = 1_775_044_800_000; // 2026-04-01: Berlin on summer time
+        let label = |t: crate::i18n::Tr, name: &str| {
+            choices(t, now).into_iter().find(|(n, _)| n == name).map(|(_, l)| l).unwrap_or_default()
+        };
+        assert_eq!(label(crate::i18n::Tr::RU, "Europe/Moscow"), "Europe/Moscow — Москва (UTC+03:00)");
+        assert_eq!(label(crate::i18n::Tr::EN, "Europe/Moscow"), "Europe/Moscow (UTC+03:00)");
+        assert_eq!(label(crate::i18n::Tr::EN, "Europe/Berlin"), "Europe/Berlin (UTC+02:00)");
+        assert_eq!(label(crate::i18n::Tr::RU, "America/New_York"), "America/New_York — Нью-Йорк (UTC−04:00)");
+        assert_eq!(label(crate::i18n::Tr::EN, "America/New_York"), "America/New_York (UTC−04:00)");
     }
 }
