@@ -440,8 +440,22 @@ async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
     let now = now_ms();
     let t = ctx.tenant_id();
     let u = ctx.user_id();
-    let start = karta_core::clock::day_start(now, 180);
     let zone = &karta_core::Zone::of_country("RU");
+    // The same work as Karta's: the local day, the names joined to every activity, the
+    // stalled deals by their stage's limit, the names of the contacts with dates.
+    let today = zone.date_of(now);
+    let (start, end) = (zone.start_of(today), zone.start_of(today + time::Duration::days(1)));
+    let ymd = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    let (today_s, md_from, md_to) =
+        (ymd(today), ymd(today)[5..].to_string(), ymd(today + time::Duration::days(6))[5..].to_string());
+    let md_range = if md_from <= md_to { "pd.md >= $3 AND pd.md <= $4" } else { "(pd.md >= $3 OR pd.md <= $4)" };
+    let (today_s, md_from, md_to) = (today_s.as_str(), md_from.as_str(), md_to.as_str());
+    const NAMES: &str = "SELECT t.*, u.display_name AS owner_name, u.team_id AS owner_team, a.name AS account_name, \
+         c.name AS contact_name, d.title AS deal_title";
+    const JOINS: &str = "LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.owner_id \
+         LEFT JOIN accounts a ON a.tenant_id = t.tenant_id AND a.id = t.account_id \
+         LEFT JOIN contacts c ON c.tenant_id = t.tenant_id AND c.id = t.contact_id \
+         LEFT JOIN deals d ON d.tenant_id = t.tenant_id AND d.id = t.deal_id";
     measure(
         "My day (salesperson)",
         n,
@@ -452,50 +466,58 @@ async fn my_day(db: &Db, ctx: &Ctx, n: usize) -> anyhow::Result<Line> {
         |_| async move {
             let planned = db
                 .all(
-                    Q::new(
-                        "SELECT t.* FROM activities t WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.status = 'planned' \
-                         AND t.deleted_at IS NULL AND t.at < $3 ORDER BY t.at, t.id LIMIT 200",
-                    )
+                    Q::new(format!(
+                        "{NAMES} FROM (SELECT t.* FROM activities t WHERE t.tenant_id = $1 AND t.deleted_at IS NULL \
+                         AND t.owner_id IN ($2) AND t.status = 'planned' AND t.at < $3 ORDER BY t.at, t.id LIMIT 200) t {JOINS} \
+                         ORDER BY t.at, t.id"
+                    ))
                     .bind(t)
                     .bind(u)
-                    .bind(start + 86_400_000),
+                    .bind(end),
                 )
                 .await?;
             let meetings = db
                 .all(
-                    Q::new(
-                        "SELECT t.* FROM activities t WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.kind IN ('meeting', 'call') \
-                         AND t.status IN ('planned', 'done') AND t.deleted_at IS NULL AND t.at >= $3 AND t.at < $4 ORDER BY t.at, t.id LIMIT 100",
-                    )
+                    Q::new(format!(
+                        "{NAMES} FROM (SELECT t.* FROM activities t WHERE t.tenant_id = $1 AND t.deleted_at IS NULL \
+                         AND t.owner_id IN ($2) AND t.kind IN ('meeting', 'call') AND t.status IN ('planned', 'done') \
+                         AND t.at >= $3 AND t.at < $4 ORDER BY t.at, t.id LIMIT 100) t {JOINS} ORDER BY t.at, t.id"
+                    ))
                     .bind(t)
                     .bind(u)
                     .bind(start)
-                    .bind(start + 86_400_000),
+                    .bind(end),
                 )
                 .await?;
             let deals = db
                 .all(
                     Q::new(
-                        "SELECT t.id FROM deals t WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.status = 'open' AND t.deleted_at IS NULL \
-                         AND (t.close_date <> '' AND t.close_date < $3 OR t.next_step = '') ORDER BY t.close_date, t.id LIMIT 20",
+                        "SELECT t.id, t.title, t.close_date, t.next_step, t.stage_entered_at, s.max_days FROM deals t \
+                         LEFT JOIN stages s ON s.tenant_id = t.tenant_id AND s.id = t.stage_id \
+                         WHERE t.tenant_id = $1 AND t.owner_id = $2 AND t.status = 'open' AND t.deleted_at IS NULL \
+                         AND ((t.close_date <> '' AND t.close_date < $3) OR t.next_step = '' \
+                              OR (s.max_days IS NOT NULL AND t.stage_entered_at < $4 - s.max_days * 86400000)) \
+                         ORDER BY t.close_date, t.id LIMIT 20",
                     )
                     .bind(t)
                     .bind(u)
-                    .bind(deals::today(now)),
+                    .bind(today_s)
+                    .bind(now),
                 )
                 .await?;
-            let md = deals::today(start + 180 * 60_000);
-            let md_to = deals::today(start + 180 * 60_000 + 6 * 86_400_000);
             let dates = db
                 .all(
-                    Q::new(
-                        "SELECT pd.entity_id FROM party_dates pd WHERE pd.tenant_id = $1 AND pd.owner_id = $2 \
-                         AND pd.md >= $3 AND pd.md <= $4 ORDER BY pd.md LIMIT 50",
-                    )
+                    Q::new(format!(
+                        "SELECT pd.entity_id, pd.md, pd.label, pd.date, c.name FROM (SELECT pd.* FROM party_dates pd \
+                         WHERE pd.tenant_id = $1 AND pd.owner_id = $2 AND pd.entity = 'contact' AND {md_range} \
+                         ORDER BY pd.md, pd.entity_id LIMIT 50) pd \
+                         JOIN contacts c ON c.tenant_id = pd.tenant_id AND c.id = pd.entity_id WHERE c.deleted_at IS NULL \
+                         ORDER BY pd.md, c.name_key"
+                    ))
                     .bind(t)
                     .bind(u)
-                    .bind(md.get(5..).unwrap_or_default().to_string())
-                    .bind(md_to.get(5..).unwrap_or_default().to_string()),
+                    .bind(md_from)
+                    .bind(md_to),
                 )
                 .await?;
             Ok(planned.len() + meetings.len() + deals.len() + dates.len())
